@@ -1,0 +1,37 @@
+/**
+ * holdfast, run from source (`node src/bin/holdfast.ts`). The repository and password
+ * come from HOLDFAST_REPOSITORY / HOLDFAST_PASSWORD. Stream backups use
+ * `--stdin-from-command`, holdfast's own streaming path: the producer is handed over
+ * as one string of space-separated words (no quoting needed for the bench's commands).
+ */
+import { access } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { run, shellQuote } from '../proc.ts';
+import { BENCH_PASSWORD, logged, type RepoHandle, type ToolAdapter } from './tool.ts';
+
+function env(repo: RepoHandle): Record<string, string> {
+  return { HOLDFAST_REPOSITORY: repo.path, HOLDFAST_PASSWORD: BENCH_PASSWORD };
+}
+
+export function holdfast(entry: string): ToolAdapter {
+  const cli = (repo: RepoHandle, args: string[]) => logged(repo, [process.execPath, entry, ...args], env(repo));
+  return {
+    name: 'holdfast',
+    async unavailable() {
+      const found = await access(entry).then(() => true, () => false);
+      return found ? undefined : `holdfast CLI not found at ${entry} (set HOLDFAST_BENCH_HOLDFAST to point elsewhere)`;
+    },
+    async version() {
+      const cliVersion = await run({ argv: [process.execPath, entry, '--version'], timeoutS: 60 }).catch(() => 'unknown');
+      const rev = await run({ argv: ['git', '-C', dirname(entry), 'describe', '--always', '--dirty'] }).catch(() => 'no git');
+      return `holdfast ${cliVersion.trim()} (${rev.trim()}, ${entry} on node ${process.version})`;
+    },
+    init: (repo) => cli(repo, ['init']),
+    backupDir: (repo, dir) => cli(repo, ['backup', dir]),
+    backupStream: (repo, producer, filename) =>
+      cli(repo, ['backup', '--stdin-from-command', producer.map(shellQuote).join(' '), '--stdin-filename', filename]),
+    restore: (repo, target) => cli(repo, ['restore', 'latest', '--target', target]),
+    dump: (repo, filename) => ({ ...cli(repo, ['dump', 'latest', filename]), stdout: 'null' }),
+    checkReadData: (repo) => cli(repo, ['check', '--read-data']),
+  };
+}

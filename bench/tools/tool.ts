@@ -1,0 +1,37 @@
+/**
+ * What the scenarios need from a backup tool: the command line of each operation.
+ * The scenarios time these commands; adapters never run anything themselves except
+ * for the availability and version probes.
+ */
+import type { ToolName } from '../config.ts';
+import type { Command } from '../proc.ts';
+
+export const BENCH_PASSWORD = 'holdfast-bench-password';
+
+export interface RepoHandle {
+  /** The repository directory (measured with du -sb). */
+  path: string;
+  /** A per-repository scratch dir for tool caches. */
+  cacheDir: string;
+  /** Where the tool's stdout and stderr go. */
+  log: string;
+}
+
+export interface ToolAdapter {
+  readonly name: ToolName;
+  /** Why the tool cannot run here, or undefined when it can. */
+  unavailable(): Promise<string | undefined>;
+  version(): Promise<string>;
+  init(repo: RepoHandle): Command;
+  backupDir(repo: RepoHandle, dir: string): Command;
+  /** Backs up the stdout of `producer` as one file named `filename`. */
+  backupStream(repo: RepoHandle, producer: string[], filename: string): Command;
+  restore(repo: RepoHandle, target: string): Command;
+  /** Writes the stored stream `filename` of the latest snapshot to /dev/null. */
+  dump(repo: RepoHandle, filename: string): Command;
+  checkReadData(repo: RepoHandle): Command;
+}
+
+export function logged(repo: RepoHandle, argv: string[], env: Record<string, string>): Command {
+  return { argv, env, stdout: { log: repo.log }, stderr: { log: repo.log } };
+}

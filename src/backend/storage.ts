@@ -1,0 +1,58 @@
+/**
+ * Storage: where a repository's objects live. Every object is written once under a name
+ * inside one of a few folders (`ObjectType`) and read back whole or by byte range.
+ *
+ * Contract (checked for every implementation by `storage.contract.ts`):
+ * - `put` is atomic: a reader sees either no object or the whole object, never a part,
+ *   even when the writer crashes mid-way. Putting an existing name replaces it atomically.
+ * - `get` of a missing object throws HoldfastError `OBJECT_NOT_FOUND`; a range past the end
+ *   returns the bytes that exist (possibly none).
+ * - `delete` of a missing object succeeds (deletes are idempotent).
+ * - `list` yields every object of a type once, in no particular order.
+ * - Transient failures throw `STORAGE_TRANSIENT` (retryable), permission problems
+ *   `STORAGE_PERMISSION`, anything else `STORAGE_IO`; messages name the object.
+ */
+export type ObjectType = 'config' | 'keys' | 'data' | 'index' | 'snapshots' | 'locks';
+
+export const OBJECT_TYPES: readonly ObjectType[] = ['config', 'keys', 'data', 'index', 'snapshots', 'locks'];
+
+export interface ObjectHandle {
+  readonly type: ObjectType;
+  /** For `config` the name is ignored (there is one config object). */
+  readonly name: string;
+}
+
+export interface ObjectInfo {
+  readonly name: string;
+  readonly size: number;
+}
+
+export interface ByteRange {
+  readonly offset: number;
+  readonly length: number;
+}
+
+export interface StorageReader {
+  /** Where the storage is, for messages (a path or a URL without credentials). */
+  readonly location: string;
+  get(handle: ObjectHandle, range?: ByteRange): Promise<Buffer>;
+  stat(handle: ObjectHandle): Promise<ObjectInfo>;
+  list(type: ObjectType): AsyncIterable<ObjectInfo>;
+}
+
+export interface StorageWriter {
+  put(handle: ObjectHandle, data: Uint8Array): Promise<void>;
+  delete(handle: ObjectHandle): Promise<void>;
+}
+
+export interface Storage extends StorageReader, StorageWriter {
+  /** Prepares an empty location to hold a repository (folders, bucket checks). Idempotent. */
+  create(): Promise<void>;
+  /** Whether a repository config object exists here. */
+  exists(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export function describeHandle(h: ObjectHandle): string {
+  return h.type === 'config' ? 'config' : `${h.type}/${h.name}`;
+}

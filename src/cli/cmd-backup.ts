@@ -1,0 +1,63 @@
+import type { Command } from '@commander-js/extra-typings';
+import { HoldfastError } from '../core/errors.ts';
+import { backupBlock, backupCommand, backupStream, backupTree } from '../mover/backup/backup.ts';
+import type { BackupResult, CommonBackupOptions } from '../mover/backup/backup.ts';
+import type { CliContext } from './context.ts';
+import { openRepository, say, writeJson } from './context.ts';
+import { EXIT } from './exit-codes.ts';
+import { formatBytes, formatDuration } from './format.ts';
+import { parseLabels } from './labels.ts';
+import { progressView } from './progress-view.ts';
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export function registerBackup(program: Command, ctx: CliContext, setExit: (code: number) => void): void {
+  program
+    .command('backup')
+    .description('back up directories and files, a stream on stdin, a command\'s output, or a block device/image')
+    .argument('[paths...]', 'directories or files to back up')
+    .option('--stdin', 'back up standard input as one file')
+    .option('--stdin-from-command <command>', 'run a command and back up its standard output; a non-zero exit fails the backup')
+    .option('--stdin-filename <name>', 'file name for a stream backup', 'stdin')
+    .option('--block <path>', 'back up a block device or image file; zero runs are stored as holes')
+    .option('--tag <tag>', 'add a tag (repeatable)', collect, [] as string[])
+    .option('--label <key=value>', 'add a label such as namespace=shop (repeatable)', collect, [] as string[])
+    .option('--host <name>', 'host name recorded in the snapshot')
+    .option('--exclude <glob>', 'exclude paths matching a glob (repeatable)', collect, [] as string[])
+    .option('--force', 're-read every file (ignore the parent snapshot)')
+    .option('--workers <n>', 'worker threads (default: CPU count)')
+    .action(async (paths, opts) => {
+      const started = Date.now();
+      const view = progressView(ctx, started);
+      const repo = await openRepository(ctx);
+      const common: CommonBackupOptions = {
+        clock: ctx.clock, progress: view, tags: opts.tag, labels: parseLabels(opts.label),
+        ...(opts.host ? { hostname: opts.host } : {}),
+        ...(opts.workers ? { workers: Number(opts.workers) } : {}),
+      };
+      const modes = [paths.length > 0, !!opts.stdin, !!opts.stdinFromCommand, !!opts.block].filter(Boolean).length;
+      if (modes !== 1) throw new HoldfastError('USAGE', 'give exactly one of: paths, --stdin, --stdin-from-command, --block');
+      let result: BackupResult;
+      if (opts.stdinFromCommand) result = await backupCommand(repo, opts.stdinFromCommand, { ...common, filename: opts.stdinFilename });
+      else if (opts.stdin) result = await backupStream(repo, process.stdin, { ...common, filename: opts.stdinFilename });
+      else if (opts.block) result = await backupBlock(repo, opts.block, common);
+      else result = await backupTree(repo, paths, { ...common, excludes: opts.exclude, ...(opts.force ? { parent: false as const } : {}) });
+      view.finish();
+      report(ctx, result);
+      if (result.errors.length > 0) setExit(EXIT.partial);
+    });
+}
+
+function report(ctx: CliContext, r: BackupResult): void {
+  const s = r.summary;
+  if (ctx.globals().json) {
+    writeJson(ctx, { message_type: 'summary', snapshot_id: r.id, parent: r.parent ?? null, ...s, errors: r.errors });
+    return;
+  }
+  say(ctx, `${r.parent ? `using parent snapshot ${r.parent.slice(0, 8)}\n` : ''}files: ${s.files} (${s.filesChanged} read, ${s.filesUnchanged} unchanged), dirs: ${s.dirs}`);
+  say(ctx, `read ${formatBytes(s.bytesRead)} of ${formatBytes(s.bytesTotal)}, added ${formatBytes(s.bytesNew)} new (${formatBytes(s.bytesStored)} stored) in ${s.blobsNew} blobs, ${formatDuration(s.durationMs)}`);
+  if (r.errors.length > 0) say(ctx, `${r.errors.length} source file(s) could not be read (see warnings above); the snapshot has everything else`);
+  say(ctx, `snapshot ${r.id.slice(0, 8)} saved`);
+}

@@ -1,0 +1,71 @@
+import type { Command } from '@commander-js/extra-typings';
+import { acquireLock } from '../repo/lock/lock.ts';
+import { checkRepository } from '../repo/maintenance/check.ts';
+import { prune } from '../repo/maintenance/prune.ts';
+import { repositoryStats } from '../repo/maintenance/stats.ts';
+import type { CliContext } from './context.ts';
+import { openRepository, say, writeJson } from './context.ts';
+import { EXIT } from './exit-codes.ts';
+import { formatBytes } from './format.ts';
+import { registerForget } from './cmd-forget.ts';
+
+export function registerMaintenance(program: Command, ctx: CliContext, setExit: (code: number) => void): void {
+  program
+    .command('check')
+    .description('check the repository structure; --read-data also reads and authenticates every blob')
+    .option('--read-data', 'read every pack and verify every blob')
+    .action(async (opts) => {
+      const repo = await openRepository(ctx);
+      const lock = await acquireLock(repo, { exclusive: false, clock: ctx.clock });
+      try {
+        const report = await checkRepository(repo, { readData: opts.readData === true });
+        const errors = report.issues.filter((i) => i.severity === 'error');
+        if (ctx.globals().json) writeJson(ctx, { message_type: 'check', ...report, errors: errors.length });
+        else {
+          for (const i of report.issues) ctx.stderr.write(`${i.severity}: ${i.message}\n`);
+          say(ctx, `checked ${report.snapshots} snapshot(s), ${report.packs} pack(s), ${report.blobs} blob(s)${opts.readData ? `, read ${report.packsRead} pack(s) (${formatBytes(report.bytesRead)})` : ''}`);
+          say(ctx, errors.length === 0 ? 'no errors were found' : `${errors.length} error(s) found`);
+        }
+        if (errors.length > 0) setExit(EXIT.damaged);
+      } finally {
+        await lock.release();
+      }
+    });
+
+  program
+    .command('prune')
+    .description('remove data that no snapshot uses (repacks mostly-unused packs)')
+    .option('--dry-run', 'only show what would be removed')
+    .option('--max-unused <percent>', 'repack packs with more unused bytes than this', '5')
+    .action(async (opts) => {
+      const repo = await openRepository(ctx);
+      const r = await prune(repo, { clock: ctx.clock, dryRun: opts.dryRun === true, maxUnused: Number(opts.maxUnused) / 100 });
+      const p = r.plan;
+      if (ctx.globals().json) {
+        writeJson(ctx, { message_type: 'prune', dryRun: opts.dryRun === true, packsDeleted: p.deletePacks.size, packsRepacked: p.repack.size, unusedBlobs: p.unusedBlobs, unusedBytes: p.unusedBytes, usedBytes: p.usedBytes, packsWritten: r.packsWritten });
+        return;
+      }
+      say(ctx, `${opts.dryRun ? 'would remove' : 'removed'} ${p.unusedBlobs} unused blob(s), ${formatBytes(p.unusedBytes)}; ${p.repack.size} pack(s) repacked, ${p.deletePacks.size} pack(s) deleted (${p.unreferencedPacks} unreferenced); ${formatBytes(p.usedBytes)} in use`);
+    });
+
+  program
+    .command('stats')
+    .description('logical and stored sizes, deduplication and compression ratios')
+    .action(async () => {
+      const repo = await openRepository(ctx);
+      const s = await repositoryStats(repo);
+      if (ctx.globals().json) {
+        writeJson(ctx, s);
+        return;
+      }
+      say(ctx, [
+        `snapshots:            ${s.snapshots}`,
+        `logical size:         ${formatBytes(s.logicalBytes)} (all snapshots' files)`,
+        `after deduplication:  ${formatBytes(s.uniqueBytes)} in ${s.blobs} blobs (dedup ratio ${s.dedupRatio})`,
+        `after compression:    ${formatBytes(s.blobBytesStored)} (compression ratio ${s.compressionRatio})`,
+        `stored:               ${formatBytes(s.packBytes)} in ${s.packs} packs (overall ${s.totalRatio}x)`,
+      ].join('\n'));
+    });
+
+  registerForget(program, ctx);
+}

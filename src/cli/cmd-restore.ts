@@ -1,0 +1,59 @@
+import type { Command } from '@commander-js/extra-typings';
+import { HoldfastError } from '../core/errors.ts';
+import { findSnapshot } from '../repo/snapshot/snapshot-store.ts';
+import { dumpFile, findNode } from '../mover/restore/dump.ts';
+import { restoreSnapshot } from '../mover/restore/restorer.ts';
+import type { CliContext } from './context.ts';
+import { openRepository, say, writeJson } from './context.ts';
+import { EXIT } from './exit-codes.ts';
+import { formatBytes, formatDuration } from './format.ts';
+import { progressView } from './progress-view.ts';
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export function registerRestore(program: Command, ctx: CliContext, setExit: (code: number) => void): void {
+  program
+    .command('restore')
+    .description('restore a snapshot (or part of it) into a directory')
+    .argument('<snapshot>', "snapshot id, or 'latest'")
+    .requiredOption('--target <dir>', 'directory to restore into')
+    .option('--include <glob>', 'restore only matching paths (repeatable)', collect, [] as string[])
+    .option('--exclude <glob>', 'skip matching paths (repeatable)', collect, [] as string[])
+    .option('--verify', 'read restored files back and check them against the snapshot')
+    .option('--workers <n>', 'worker threads (default: CPU count)')
+    .action(async (ref, opts) => {
+      const started = Date.now();
+      const repo = await openRepository(ctx);
+      const snapshot = await findSnapshot(repo, ref);
+      const view = progressView(ctx, started);
+      const r = await restoreSnapshot(repo, snapshot, {
+        target: opts.target, clock: ctx.clock, progress: view, verify: opts.verify === true,
+        filter: { includes: opts.include, excludes: opts.exclude },
+        ...(opts.workers ? { workers: Number(opts.workers) } : {}),
+      });
+      view.finish();
+      for (const e of r.errors) ctx.stderr.write(`error: ${e.path}: ${e.message}\n`);
+      if (ctx.globals().json) writeJson(ctx, { message_type: 'summary', snapshot_id: snapshot.id, ...r });
+      else say(ctx, `restored snapshot ${snapshot.id.slice(0, 8)} to ${opts.target}: ${r.files} files, ${r.dirs} dirs, ${formatBytes(r.bytes)} in ${formatDuration(Date.now() - started)}${opts.verify ? `, ${r.verified} files verified` : ''}`);
+      if (r.errors.length > 0) {
+        say(ctx, `${r.errors.length} path(s) could not be restored`);
+        setExit(EXIT.partial);
+      }
+    });
+
+  program
+    .command('dump')
+    .description('write one file of a snapshot (or a stream backup) to stdout')
+    .argument('<snapshot>', "snapshot id, or 'latest'")
+    .argument('[path]', 'path inside the snapshot (default: the only file of a stream backup)', '')
+    .action(async (ref, path) => {
+      const repo = await openRepository(ctx);
+      await repo.loadIndex();
+      const snapshot = await findSnapshot(repo, ref);
+      const node = await findNode(repo, snapshot, path);
+      if (node.type === 'dir') throw new HoldfastError('USAGE', `'${path}' is a directory; use 'restore --include' for directories`);
+      await dumpFile(repo, node, ctx.stdout);
+    });
+}

@@ -1,0 +1,36 @@
+/**
+ * The CLI's view of the environment, read once at start-up. Nothing else in the program
+ * reads process.env; everything downstream receives these resolved values.
+ */
+import { readFileSync } from 'node:fs';
+import { HoldfastError, messageOf } from '../core/errors.ts';
+
+export interface CliEnvironment {
+  readonly repository: string | undefined;
+  readonly password: string | undefined;
+  readonly passwordFile: string | undefined;
+  readonly kdfCost: 'default' | 'test';
+  readonly isTty: boolean;
+}
+
+export function readCliEnvironment(env: NodeJS.ProcessEnv, isTty: boolean): CliEnvironment {
+  const cost = env.HOLDFAST_KDF_COST ?? 'default';
+  if (cost !== 'default' && cost !== 'test') {
+    throw new HoldfastError('CONFIG_INVALID', `HOLDFAST_KDF_COST must be 'default' or 'test', not '${cost}'`);
+  }
+  return {
+    repository: env.HOLDFAST_REPOSITORY || undefined,
+    password: env.HOLDFAST_PASSWORD ?? undefined,
+    passwordFile: env.HOLDFAST_PASSWORD_FILE || undefined,
+    kdfCost: cost,
+    isTty,
+  };
+}
+
+export function readPasswordFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+  } catch (err) {
+    throw new HoldfastError('CONFIG_INVALID', `cannot read the password file ${path}: ${messageOf(err)}`, { cause: err });
+  }
+}

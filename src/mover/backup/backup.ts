@@ -1,0 +1,161 @@
+/**
+ * The mover's backup entry points: directory trees, byte streams (stdin or a command's
+ * output) and block devices or image files. Each runs one BackupSession under a shared
+ * repository lock and publishes a snapshot only when everything it needs is stored.
+ */
+import { spawn } from 'node:child_process';
+import { lstatSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { basename, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import { HoldfastError, messageOf } from '../../core/errors.ts';
+import type { Id } from '../../core/ids.ts';
+import type { Repository } from '../../repo/repository.ts';
+import { safeUsername } from '../../repo/repository.ts';
+import { acquireLock } from '../../repo/lock/lock.ts';
+import { listSnapshots } from '../../repo/snapshot/snapshot-store.ts';
+import type { Snapshot, SnapshotManifest, SnapshotSummary } from '../../repo/snapshot/snapshot.ts';
+import type { ChunkProfileName } from './profiles.ts';
+import { chunkerParams } from './profiles.ts';
+import { BackupSession } from './session.ts';
+import type { SessionOptions, SourceError } from './session.ts';
+import { StreamArchiver } from './stream-archiver.ts';
+import { TreeArchiver } from './tree-archiver.ts';
+import { FileScheduler } from './file-scheduler.ts';
+import { nodeFromStats } from './node-meta.ts';
+
+export interface CommonBackupOptions extends SessionOptions {
+  readonly tags?: readonly string[];
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly hostname?: string;
+  readonly chunkProfile?: ChunkProfileName;
+}
+
+export interface BackupResult {
+  readonly id: Id;
+  readonly summary: SnapshotSummary;
+  readonly errors: readonly SourceError[];
+  readonly parent?: Id;
+}
+
+type ManifestBase = Omit<SnapshotManifest, 'summary' | 'tree' | 'kind' | 'paths'>;
+
+function manifestBase(opts: CommonBackupOptions, parent: Snapshot | undefined): ManifestBase {
+  return {
+    version: 1,
+    time: opts.clock.now().toISOString(),
+    hostname: opts.hostname ?? hostname(),
+    username: safeUsername(),
+    tags: [...(opts.tags ?? [])],
+    labels: { ...(opts.labels ?? {}) },
+    program: 'holdfast 0.1.0',
+    ...(parent ? { parent: parent.id } : {}),
+  };
+}
+
+async function withSession<T>(repo: Repository, opts: SessionOptions, run: (s: BackupSession) => Promise<T>): Promise<T> {
+  const lock = await acquireLock(repo, { exclusive: false, clock: opts.clock });
+  try {
+    await repo.loadIndex();
+    const session = new BackupSession(repo, opts);
+    try {
+      return await run(session);
+    } finally {
+      await session.close();
+    }
+  } finally {
+    await lock.release();
+  }
+}
+
+/** The newest snapshot of the same host and paths, used for change detection. */
+async function findParent(repo: Repository, host: string, paths: string[], kind: SnapshotManifest['kind']): Promise<Snapshot | undefined> {
+  const all = await listSnapshots(repo, { hostname: host, paths, kind });
+  return all.at(-1);
+}
+
+export interface TreeBackupOptions extends CommonBackupOptions {
+  readonly excludes?: readonly string[];
+  /** A snapshot id to use as parent instead of the newest matching one; `false` for none. */
+  readonly parent?: Id | false;
+}
+
+export async function backupTree(repo: Repository, paths: readonly string[], opts: TreeBackupOptions): Promise<BackupResult> {
+  const abs = paths.map((p) => resolve(p));
+  return withSession(repo, opts, async (session) => {
+    const host = opts.hostname ?? hostname();
+    const parent = opts.parent === false ? undefined : await findParent(repo, host, abs, 'tree');
+    const archiver = new TreeArchiver(session, chunkerParams(repo, opts.chunkProfile ?? 'default'), opts.excludes ?? []);
+    const tree = await archiver.archive(abs, parent?.tree);
+    const { id, summary } = await session.publish({ ...manifestBase(opts, parent), kind: 'tree', paths: abs, tree });
+    return { id, summary, errors: session.errors, ...(parent ? { parent: parent.id } : {}) };
+  });
+}
+
+export interface StreamBackupOptions extends CommonBackupOptions {
+  readonly filename: string;
+  readonly command?: string;
+  /** Runs after the stream ended and before publication; throwing stops publication. */
+  readonly beforePublish?: () => Promise<void>;
+}
+
+export async function backupStream(repo: Repository, input: Readable, opts: StreamBackupOptions): Promise<BackupResult> {
+  return withSession(repo, opts, async (session) => {
+    const host = opts.hostname ?? hostname();
+    const paths = [`/${opts.filename}`];
+    const parent = await findParent(repo, host, paths, 'stream');
+    const archiver = new StreamArchiver(session, chunkerParams(repo, opts.chunkProfile ?? 'fine'));
+    const content = await archiver.archive(input);
+    session.counts.files = 1;
+    session.counts.filesChanged = 1;
+    session.counts.bytesRead = archiver.bytesRead;
+    session.counts.bytesTotal = archiver.bytesRead;
+    const now = opts.clock.now().getTime();
+    const tree = await session.saveTree([{
+      name: opts.filename, type: 'file', mode: 0o600, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0,
+      mtime: now, ctime: now, inode: 0, dev: 0, links: 1, size: archiver.bytesRead, content,
+    }]);
+    await opts.beforePublish?.();
+    const extra = opts.command !== undefined ? { command: opts.command } : {};
+    const { id, summary } = await session.publish({ ...manifestBase(opts, parent), ...extra, kind: 'stream', paths, tree });
+    return { id, summary, errors: [], ...(parent ? { parent: parent.id } : {}) };
+  });
+}
+
+/** Runs a command and backs up its standard output; a non-zero exit fails the backup. */
+export async function backupCommand(repo: Repository, command: string, opts: StreamBackupOptions): Promise<BackupResult> {
+  const child = spawn('/bin/sh', ['-c', command], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<number>((resolveExit, reject) => {
+    child.on('error', (err) => reject(new HoldfastError('COMMAND_FAILED', `cannot run '${command}': ${messageOf(err)}`, { cause: err })));
+    child.on('close', (code, signal) => resolveExit(code ?? (signal ? 128 : 1)));
+  });
+  exited.catch(() => {});
+  const checkExit = async (): Promise<void> => {
+    const code = await exited;
+    if (code !== 0) throw new HoldfastError('COMMAND_FAILED', `'${command}' exited with status ${code}; no snapshot was saved`);
+  };
+  const stdout = child.stdout;
+  try {
+    return await backupStream(repo, stdout, { ...opts, command, beforePublish: checkExit });
+  } finally {
+    if (child.exitCode === null) child.kill('SIGTERM');
+  }
+}
+
+export async function backupBlock(repo: Repository, path: string, opts: CommonBackupOptions): Promise<BackupResult> {
+  const abs = resolve(path);
+  return withSession(repo, opts, async (session) => {
+    const host = opts.hostname ?? hostname();
+    const parent = await findParent(repo, host, [abs], 'block');
+    const st = lstatSync(abs);
+    const files = new FileScheduler(session, chunkerParams(repo, opts.chunkProfile ?? 'default'));
+    const result = await (await files.submit(abs, st.size)).done;
+    await files.drain();
+    if (result.error !== undefined) throw new HoldfastError('SOURCE_UNREADABLE', `cannot read ${abs}: ${result.error}`);
+    Object.assign(session.counts, { files: 1, filesChanged: 1, bytesRead: result.bytesRead, bytesTotal: result.bytesRead });
+    const node = { ...nodeFromStats(basename(abs), 'file', st), size: result.bytesRead, content: result.content };
+    const tree = await session.saveTree([node]);
+    const { id, summary } = await session.publish({ ...manifestBase(opts, parent), kind: 'block', paths: [abs], tree });
+    return { id, summary, errors: [], ...(parent ? { parent: parent.id } : {}) };
+  });
+}

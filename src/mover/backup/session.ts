@@ -1,0 +1,98 @@
+/**
+ * A backup session: the shared machinery every source kind uses — workers, the pack
+ * sink, tree saving, progress and error counting — and the final publication order:
+ * packs, then index, then the snapshot manifest.
+ */
+import type { Id } from '../../core/ids.ts';
+import type { Clock } from '../../core/clock.ts';
+import type { Repository } from '../../repo/repository.ts';
+import { BlobSealer } from '../../repo/blob-sealer.ts';
+import { KnownIdSet } from '../../repo/index/known-set.ts';
+import { PackSink } from '../../repo/pack/pack-sink.ts';
+import { encodeTree } from '../../repo/tree/tree.ts';
+import type { TreeNode } from '../../repo/tree/tree.ts';
+import { saveSnapshot } from '../../repo/snapshot/snapshot-store.ts';
+import type { SnapshotManifest, SnapshotSummary } from '../../repo/snapshot/snapshot.ts';
+import { WorkerPool } from '../worker/worker-pool.ts';
+import type { FromWorker } from '../worker/protocol.ts';
+import type { ProgressSink } from '../progress.ts';
+
+export interface SessionOptions {
+  readonly clock: Clock;
+  readonly workers?: number;
+  readonly progress?: ProgressSink;
+}
+
+export interface SourceError {
+  readonly path: string;
+  readonly message: string;
+}
+
+export class BackupSession {
+  readonly repo: Repository;
+  readonly sink: PackSink;
+  readonly pool: WorkerPool;
+  readonly clock: Clock;
+  readonly progress: ProgressSink | undefined;
+  readonly errors: SourceError[] = [];
+  readonly started: Date;
+  readonly counts = { files: 0, dirs: 0, filesChanged: 0, filesUnchanged: 0, bytesRead: 0, bytesTotal: 0 };
+  readonly #treeSealer: BlobSealer;
+
+  constructor(repo: Repository, opts: SessionOptions) {
+    this.repo = repo;
+    this.clock = opts.clock;
+    this.progress = opts.progress;
+    this.started = opts.clock.now();
+    this.sink = new PackSink(repo);
+    const dataIds = [...repo.index.blobs()].filter((b) => b.type === 'data').map((b) => b.id);
+    const known = KnownIdSet.build(dataIds, dataIds.length);
+    this.pool = new WorkerPool(repo, { known, ...(opts.workers ? { workers: opts.workers } : {}) });
+    this.#treeSealer = new BlobSealer(repo.key, repo.config.compression);
+  }
+
+  /** Takes the sealed blobs a worker posted; duplicates are dropped by the sink. */
+  async takeBlobs(msg: Extract<FromWorker, { kind: 'blobs' }>): Promise<void> {
+    for (const b of msg.blobs) {
+      if (!b.sealed) continue;
+      await this.sink.add({ id: b.id, type: 'data', rawLength: b.rawLength, compressed: b.compressed, sealed: b.sealed });
+    }
+  }
+
+  async saveTree(nodes: TreeNode[]): Promise<Id> {
+    const plain = encodeTree(nodes);
+    const r = this.#treeSealer.seal(plain, 'tree');
+    if (!this.sink.has(r.id) && r.sealed) {
+      await this.sink.add({ id: r.id, type: 'tree', rawLength: r.rawLength, compressed: r.compressed, sealed: r.sealed });
+    }
+    return r.id;
+  }
+
+  reportError(path: string, message: string): void {
+    this.errors.push({ path, message });
+    this.progress?.error(path, message);
+  }
+
+  summary(): SnapshotSummary {
+    return {
+      ...this.counts,
+      blobsNew: this.sink.stats.blobs,
+      bytesNew: this.sink.stats.rawBytes,
+      bytesStored: this.sink.stats.storedBytes,
+      errors: this.errors.length,
+      durationMs: this.clock.now().getTime() - this.started.getTime(),
+    };
+  }
+
+  /** Flushes packs and index, then publishes the manifest; returns the snapshot id. */
+  async publish(manifest: Omit<SnapshotManifest, 'summary'>): Promise<{ id: Id; summary: SnapshotSummary }> {
+    await this.sink.flush();
+    const summary = this.summary();
+    const id = await saveSnapshot(this.repo, { ...manifest, summary });
+    return { id, summary };
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * Groups file pieces into restore tasks, reads the pack ranges each task needs (adjacent
+ * blobs of a pack in one read) and hands bytes and pieces to a worker. Pieces of a file
+ * that spans several tasks go to one worker, in order.
+ */
+import { messageOf } from '../../core/errors.ts';
+import type { Id } from '../../core/ids.ts';
+import type { Repository } from '../../repo/repository.ts';
+import type { BlobLocation } from '../../repo/blob.ts';
+import type { PackRange, RestorePiece } from '../worker/protocol.ts';
+import type { WorkerPool } from '../worker/worker-pool.ts';
+
+const TASK_BYTES = 16 << 20;
+const TASK_PIECES = 512;
+const MERGE_GAP = 1 << 20;
+
+export interface RestoreOutcome {
+  bytes: number;
+  readonly errors: Array<{ path: string; message: string }>;
+}
+
+interface Batch {
+  pieces: RestorePiece[];
+  blobs: Map<Id, BlobLocation>;
+  bytes: number;
+}
+
+export class PieceScheduler {
+  readonly #repo: Repository;
+  readonly #pool: WorkerPool;
+  readonly #ownership: boolean;
+  readonly #tasks = new Set<Promise<void>>();
+  readonly outcome: RestoreOutcome = { bytes: 0, errors: [] };
+  #batch: Batch = newBatch();
+  #sticky = 0;
+
+  constructor(repo: Repository, pool: WorkerPool, ownership: boolean) {
+    this.#repo = repo;
+    this.#pool = pool;
+    this.#ownership = ownership;
+  }
+
+  /** Queues a file's pieces; a file larger than one task gets tasks of its own. */
+  async add(pieces: RestorePiece[], locate: (id: Id) => BlobLocation): Promise<void> {
+    if (pieces.length > 1) {
+      await this.#flush();
+      const worker = this.#sticky++;
+      for (const piece of pieces) {
+        const batch = newBatch();
+        addPiece(batch, piece, locate);
+        await this.#send(batch, worker);
+      }
+      return;
+    }
+    const piece = pieces[0];
+    if (!piece) return;
+    addPiece(this.#batch, piece, locate);
+    if (this.#batch.bytes >= TASK_BYTES || this.#batch.pieces.length >= TASK_PIECES) await this.#flush();
+  }
+
+  async drain(): Promise<void> {
+    await this.#flush();
+    await Promise.all(this.#tasks);
+  }
+
+  async #flush(): Promise<void> {
+    const batch = this.#batch;
+    this.#batch = newBatch();
+    if (batch.pieces.length > 0) await this.#send(batch, undefined);
+  }
+
+  async #send(batch: Batch, sticky: number | undefined): Promise<void> {
+    while (this.#tasks.size >= this.#pool.size * 3) await Promise.race(this.#tasks);
+    const task = this.#readAndRun(batch, sticky).catch((err: unknown) => {
+      for (const p of batch.pieces) this.outcome.errors.push({ path: p.path, message: messageOf(err) });
+    });
+    const tracked = task.finally(() => this.#tasks.delete(tracked));
+    this.#tasks.add(tracked);
+  }
+
+  async #readAndRun(batch: Batch, sticky: number | undefined): Promise<void> {
+    const ranges = await this.#readRanges([...batch.blobs.values()]);
+    const blobs = [...batch.blobs.values()].map(({ id, pack, offset, length, rawLength, compressed }) => ({ id, pack, offset, length, rawLength, compressed }));
+    const { done } = this.#pool.run({ kind: 'restore', ranges, blobs, pieces: batch.pieces, ownership: this.#ownership }, (msg) => {
+      if (msg.kind !== 'restored') return;
+      this.outcome.bytes += msg.bytes;
+      this.outcome.errors.push(...msg.errors);
+    }, sticky);
+    await done;
+  }
+
+  async #readRanges(blobs: BlobLocation[]): Promise<PackRange[]> {
+    const sorted = [...blobs].sort((a, b) => (a.pack < b.pack ? -1 : a.pack > b.pack ? 1 : a.offset - b.offset));
+    const spans: Array<{ pack: Id; offset: number; end: number }> = [];
+    for (const b of sorted) {
+      const last = spans.at(-1);
+      if (last && last.pack === b.pack && b.offset <= last.end + MERGE_GAP) last.end = Math.max(last.end, b.offset + b.length);
+      else spans.push({ pack: b.pack, offset: b.offset, end: b.offset + b.length });
+    }
+    return Promise.all(spans.map(async (s) => ({
+      pack: s.pack,
+      offset: s.offset,
+      data: await this.#repo.storage.get({ type: 'data', name: s.pack }, { offset: s.offset, length: s.end - s.offset }),
+    })));
+  }
+}
+
+function newBatch(): Batch {
+  return { pieces: [], blobs: new Map(), bytes: 0 };
+}
+
+function addPiece(batch: Batch, piece: RestorePiece, locate: (id: Id) => BlobLocation): void {
+  batch.pieces.push(piece);
+  for (const ref of piece.refs) {
+    if (typeof ref === 'number' || batch.blobs.has(ref)) continue;
+    const loc = locate(ref);
+    batch.blobs.set(ref, loc);
+    batch.bytes += loc.length;
+  }
+}

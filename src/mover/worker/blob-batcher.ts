@@ -1,0 +1,45 @@
+/**
+ * Collects sealed blobs in a worker and posts them to the main thread in batches,
+ * counting their bytes against the shared credit so a worker never runs more than
+ * `creditLimit` bytes ahead of the pack writer.
+ */
+import type { FromWorker, WireBlob } from './protocol.ts';
+
+export class BlobBatcher {
+  readonly #post: (msg: FromWorker) => void;
+  readonly #credit: Int32Array;
+  readonly #limit: number;
+  #blobs: WireBlob[] = [];
+  #bytes = 0;
+  task = 0;
+
+  constructor(post: (msg: FromWorker) => void, credit: SharedArrayBuffer, limit: number) {
+    this.#post = post;
+    this.#credit = new Int32Array(credit);
+    this.#limit = limit;
+  }
+
+  add(blob: WireBlob): void {
+    if (!blob.sealed) return;
+    this.#blobs.push(blob);
+    this.#bytes += blob.sealed.byteLength;
+    if (this.#bytes >= 4 << 20) this.flush();
+  }
+
+  flush(): void {
+    if (this.#blobs.length === 0) return;
+    Atomics.add(this.#credit, 0, this.#bytes);
+    this.#post({ kind: 'blobs', task: this.task, blobs: this.#blobs, bytes: this.#bytes });
+    this.#blobs = [];
+    this.#bytes = 0;
+  }
+
+  /** Blocks this worker while the main thread is too far behind. */
+  waitForCredit(): void {
+    for (;;) {
+      const current = Atomics.load(this.#credit, 0);
+      if (current <= this.#limit) return;
+      Atomics.wait(this.#credit, 0, current, 50);
+    }
+  }
+}

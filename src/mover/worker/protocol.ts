@@ -1,0 +1,77 @@
+/**
+ * Messages between the mover's main thread and its worker threads. The main thread walks
+ * sources, dedups, assembles packs and talks to storage; workers do the CPU work: read
+ * and chunk files, hash, compress, encrypt, and on restore decrypt, verify and write.
+ */
+import type { Id } from '../../core/ids.ts';
+import type { BlobRef } from '../../repo/blob-opener.ts';
+import type { CompressionSettings } from '../../repo/compression.ts';
+import type { ChunkerParams } from '../../repo/chunker/fastcdc.ts';
+import type { ContentRef, NodeType } from '../../repo/tree/tree.ts';
+
+export interface WorkerSetup {
+  readonly encKey: Uint8Array;
+  readonly idKey: Uint8Array;
+  readonly chunkerSeed: Uint8Array;
+  readonly compression: CompressionSettings;
+  readonly known: SharedArrayBuffer;
+  /** Int32 counter of sealed bytes posted but not yet taken by the main thread. */
+  readonly credit: SharedArrayBuffer;
+  readonly creditLimit: number;
+}
+
+export interface WireBlob {
+  readonly id: Id;
+  readonly rawLength: number;
+  readonly compressed: boolean;
+  readonly sealed?: Uint8Array;
+}
+
+export interface FileJob {
+  readonly index: number;
+  readonly path: string;
+}
+
+export interface ChunkJob {
+  readonly seq: number;
+  readonly data: Uint8Array;
+}
+
+export interface RestoreMeta {
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+  readonly mtime: number;
+}
+
+/** One file, or a part of one, to write on restore. */
+export interface RestorePiece {
+  readonly path: string;
+  readonly fileOffset: number;
+  readonly refs: readonly ContentRef[];
+  /** Create (truncate to `size`) before writing. */
+  readonly create: boolean;
+  readonly size: number;
+  /** Apply metadata after writing (last piece of the file). */
+  readonly meta?: RestoreMeta;
+  readonly type?: NodeType;
+}
+
+export interface PackRange {
+  readonly pack: Id;
+  readonly offset: number;
+  readonly data: Uint8Array;
+}
+
+export type ToWorker =
+  | { kind: 'files'; task: number; profile: ChunkerParams; files: FileJob[] }
+  | { kind: 'chunks'; task: number; chunks: ChunkJob[] }
+  | { kind: 'restore'; task: number; ranges: PackRange[]; blobs: Array<BlobRef & { offset: number }>; pieces: RestorePiece[]; ownership: boolean };
+
+export type FromWorker =
+  | { kind: 'blobs'; task: number; blobs: WireBlob[]; bytes: number }
+  | { kind: 'file'; task: number; index: number; content: ContentRef[]; bytesRead: number; error?: string }
+  | { kind: 'chunks'; task: number; refs: Array<{ seq: number; ref: ContentRef }> }
+  | { kind: 'restored'; task: number; bytes: number; errors: Array<{ path: string; message: string }> }
+  | { kind: 'done'; task: number }
+  | { kind: 'failed'; task: number; message: string; code?: string };

@@ -1,0 +1,103 @@
+/**
+ * The worker side of a restore: open the blobs of the pack ranges it was handed
+ * (authenticating each), and write file pieces at their offsets; zero runs stay holes.
+ */
+import { closeSync, fchmodSync, fchownSync, ftruncateSync, futimesSync, openSync, writeSync } from 'node:fs';
+import { messageOf } from '../../core/errors.ts';
+import type { Id } from '../../core/ids.ts';
+import type { BlobOpener, BlobRef } from '../../repo/blob-opener.ts';
+import type { PackRange, RestoreMeta, RestorePiece, ToWorker } from './protocol.ts';
+
+type RestoreTask = Extract<ToWorker, { kind: 'restore' }>;
+
+export function runRestore(opener: BlobOpener, task: RestoreTask): { bytes: number; errors: Array<{ path: string; message: string }> } {
+  const blobs = new BlobSource(opener, task.ranges, task.blobs);
+  const errors: Array<{ path: string; message: string }> = [];
+  let bytes = 0;
+  for (const piece of task.pieces) {
+    try {
+      bytes += writePiece(piece, blobs, task.ownership);
+    } catch (err) {
+      errors.push({ path: piece.path, message: messageOf(err) });
+    }
+  }
+  return { bytes, errors };
+}
+
+class BlobSource {
+  readonly #opener: BlobOpener;
+  readonly #ranges: PackRange[];
+  readonly #refs = new Map<Id, BlobRef & { offset: number }>();
+  readonly #cache = new Map<Id, Buffer>();
+
+  constructor(opener: BlobOpener, ranges: PackRange[], refs: Array<BlobRef & { offset: number }>) {
+    this.#opener = opener;
+    this.#ranges = ranges;
+    for (const r of refs) this.#refs.set(r.id, r);
+  }
+
+  get(id: Id): Buffer {
+    const cached = this.#cache.get(id);
+    if (cached) return cached;
+    const ref = this.#refs.get(id);
+    if (!ref) throw new Error(`blob ${id} was not sent with the restore task`);
+    const range = this.#ranges.find((r) => r.pack === ref.pack && r.offset <= ref.offset && ref.offset + ref.length <= r.offset + r.data.byteLength);
+    if (!range) throw new Error(`blob ${id} is outside the pack ranges read`);
+    const start = ref.offset - range.offset;
+    const plain = this.#opener.open(ref, range.data.subarray(start, start + ref.length));
+    this.#cache.set(id, plain);
+    return plain;
+  }
+}
+
+function writePiece(piece: RestorePiece, blobs: BlobSource, ownership: boolean): number {
+  const fd = openSync(piece.path, piece.create ? 'w' : 'r+');
+  let written = 0;
+  try {
+    if (piece.create) ftruncateSync(fd, piece.size);
+    let pos = piece.fileOffset;
+    for (const ref of piece.refs) {
+      if (typeof ref === 'number') {
+        pos += ref;
+        continue;
+      }
+      const data = blobs.get(ref);
+      if (piece.create) writeSkippingZeros(fd, data, pos);
+      else writeAll(fd, data, pos);
+      pos += data.byteLength;
+      written += data.byteLength;
+    }
+    if (piece.meta) applyMeta(fd, piece.meta, ownership);
+  } finally {
+    closeSync(fd);
+  }
+  return written;
+}
+
+function writeAll(fd: number, data: Buffer, position: number): void {
+  let done = 0;
+  while (done < data.byteLength) done += writeSync(fd, data, done, data.byteLength - done, position + done);
+}
+
+const ZERO_BLOCK = 64 << 10;
+const ZEROS = new Uint8Array(ZERO_BLOCK);
+
+/** Into a fresh (truncated, so all-hole) file: skip aligned all-zero blocks, keeping them holes. */
+function writeSkippingZeros(fd: number, data: Buffer, position: number): void {
+  if (data.byteLength < 2 * ZERO_BLOCK) return writeAll(fd, data, position);
+  let runStart = 0;
+  for (let at = 0; at < data.byteLength; at += ZERO_BLOCK) {
+    const end = Math.min(at + ZERO_BLOCK, data.byteLength);
+    if (end - at === ZERO_BLOCK && Buffer.compare(data.subarray(at, end), ZEROS) === 0) {
+      if (at > runStart) writeAll(fd, data.subarray(runStart, at), position + runStart);
+      runStart = end;
+    }
+  }
+  if (runStart < data.byteLength) writeAll(fd, data.subarray(runStart), position + runStart);
+}
+
+function applyMeta(fd: number, meta: RestoreMeta, ownership: boolean): void {
+  if (ownership) fchownSync(fd, meta.uid, meta.gid);
+  fchmodSync(fd, meta.mode & 0o7777);
+  futimesSync(fd, meta.mtime / 1000, meta.mtime / 1000);
+}

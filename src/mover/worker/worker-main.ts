@@ -1,0 +1,77 @@
+/** Entry point of a mover worker thread: sets up keys and serves tasks in order. */
+import { parentPort, workerData } from 'node:worker_threads';
+import { messageOf, isHoldfastError } from '../../core/errors.ts';
+import { Chunker, gearTable } from '../../repo/chunker/fastcdc.ts';
+import type { ChunkerParams } from '../../repo/chunker/fastcdc.ts';
+import { BlobSealer, isAllZero } from '../../repo/blob-sealer.ts';
+import { BlobOpener } from '../../repo/blob-opener.ts';
+import { KnownIdSet } from '../../repo/index/known-set.ts';
+import type { ContentRef } from '../../repo/tree/tree.ts';
+import { BlobBatcher } from './blob-batcher.ts';
+import { FileReader } from './file-reader.ts';
+import { runRestore } from './restore-writer.ts';
+import type { FromWorker, ToWorker, WorkerSetup } from './protocol.ts';
+
+const setup = workerData as WorkerSetup;
+const port = parentPort;
+if (!port) throw new Error('worker-main must run in a worker thread');
+const keys = { encKey: Buffer.from(setup.encKey), idKey: Buffer.from(setup.idKey) };
+const post = (msg: FromWorker): void => port.postMessage(msg);
+const sealer = new BlobSealer(keys, setup.compression, KnownIdSet.from(setup.known));
+const opener = new BlobOpener(keys);
+const batcher = new BlobBatcher(post, setup.credit, setup.creditLimit);
+const reader = new FileReader(sealer, batcher);
+const gear = gearTable(setup.chunkerSeed);
+const chunkers = new Map<string, Chunker>();
+
+function chunkerFor(p: ChunkerParams): Chunker {
+  const key = `${p.minSize}/${p.avgSize}/${p.maxSize}`;
+  let c = chunkers.get(key);
+  if (!c) chunkers.set(key, (c = new Chunker(p, gear)));
+  return c;
+}
+
+function runFiles(task: Extract<ToWorker, { kind: 'files' }>): void {
+  const chunker = chunkerFor(task.profile);
+  for (const file of task.files) {
+    try {
+      const { content, bytesRead } = reader.read(file.path, chunker, task.profile.maxSize);
+      batcher.flush();
+      post({ kind: 'file', task: task.task, index: file.index, content, bytesRead });
+    } catch (err) {
+      batcher.flush();
+      post({ kind: 'file', task: task.task, index: file.index, content: [], bytesRead: 0, error: messageOf(err) });
+    }
+  }
+}
+
+function runChunks(task: Extract<ToWorker, { kind: 'chunks' }>): void {
+  const refs: Array<{ seq: number; ref: ContentRef }> = [];
+  for (const chunk of task.chunks) {
+    if (isAllZero(chunk.data)) {
+      refs.push({ seq: chunk.seq, ref: chunk.data.byteLength });
+      continue;
+    }
+    const r = sealer.seal(chunk.data, 'data');
+    batcher.add(r);
+    refs.push({ seq: chunk.seq, ref: r.id });
+  }
+  batcher.flush();
+  post({ kind: 'chunks', task: task.task, refs });
+}
+
+function serve(msg: ToWorker): void {
+  batcher.task = msg.task;
+  if (msg.kind === 'files') runFiles(msg);
+  else if (msg.kind === 'chunks') runChunks(msg);
+  else post({ kind: 'restored', task: msg.task, ...runRestore(opener, msg) });
+}
+
+port.on('message', (msg: ToWorker) => {
+  try {
+    serve(msg);
+    post({ kind: 'done', task: msg.task });
+  } catch (err) {
+    post({ kind: 'failed', task: msg.task, message: messageOf(err), ...(isHoldfastError(err) ? { code: err.code } : {}) });
+  }
+});

@@ -1,0 +1,39 @@
+/** Decrypts, decompresses and authenticates blobs read back from packs. */
+import { HoldfastError } from '../core/errors.ts';
+import type { BlobLocation } from './blob.ts';
+import { decompressBlob } from './compression.ts';
+import { open } from './crypto/aead.ts';
+import { BlobHasher } from './crypto/keyed-hash.ts';
+import type { SealerKeys } from './blob-sealer.ts';
+
+export type BlobRef = Pick<BlobLocation, 'id' | 'pack' | 'length' | 'rawLength' | 'compressed'>;
+
+export class BlobOpener {
+  readonly #encKey: Buffer;
+  readonly #hasher: BlobHasher;
+
+  constructor(keys: SealerKeys) {
+    this.#encKey = keys.encKey;
+    this.#hasher = new BlobHasher(keys.idKey);
+  }
+
+  open(loc: BlobRef, sealed: Uint8Array): Buffer {
+    const where = `blob ${loc.id} in pack ${loc.pack}`;
+    if (sealed.byteLength !== loc.length) {
+      throw new HoldfastError('REPO_CORRUPT', `${where}: read ${sealed.byteLength} bytes, expected ${loc.length}`);
+    }
+    const data = open(this.#encKey, sealed, undefined, where);
+    let plain = data;
+    if (loc.compressed) {
+      try {
+        plain = decompressBlob(data, loc.rawLength);
+      } catch (cause) {
+        throw new HoldfastError('REPO_CORRUPT', `${where}: cannot decompress`, { cause });
+      }
+    }
+    if (plain.byteLength !== loc.rawLength || this.#hasher.idHex(plain) !== loc.id) {
+      throw new HoldfastError('AUTH_FAILED', `${where}: content does not match its id`);
+    }
+    return plain;
+  }
+}

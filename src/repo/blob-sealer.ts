@@ -1,0 +1,57 @@
+/**
+ * Turns plaintext chunks into what a pack stores: id (keyed hash), then, unless the
+ * repository already has the id, compression and encryption. Runs in worker threads.
+ */
+import type { Id } from '../core/ids.ts';
+import type { BlobType } from './blob.ts';
+import { compressBlob } from './compression.ts';
+import type { CompressionSettings } from './compression.ts';
+import { seal } from './crypto/aead.ts';
+import { BlobHasher } from './crypto/keyed-hash.ts';
+import type { KnownIdSet } from './index/known-set.ts';
+
+export interface SealerKeys {
+  readonly encKey: Buffer;
+  readonly idKey: Buffer;
+}
+
+export interface SealResult {
+  readonly id: Id;
+  /** Absent when the repository already holds this blob. */
+  readonly sealed?: Uint8Array;
+  readonly compressed: boolean;
+  readonly rawLength: number;
+}
+
+export class BlobSealer {
+  readonly #encKey: Buffer;
+  readonly #hasher: BlobHasher;
+  readonly #compression: CompressionSettings;
+  readonly #known: KnownIdSet | undefined;
+
+  constructor(keys: SealerKeys, compression: CompressionSettings, known?: KnownIdSet) {
+    this.#encKey = keys.encKey;
+    this.#hasher = new BlobHasher(keys.idKey);
+    this.#compression = compression;
+    this.#known = known;
+  }
+
+  seal(plain: Uint8Array, _type: BlobType): SealResult {
+    const idBytes = this.#hasher.id(plain);
+    const id = idBytes.toString('hex');
+    if (this.#known?.has(idBytes)) return { id, compressed: false, rawLength: plain.byteLength };
+    const { data, compressed } = compressBlob(plain, this.#compression);
+    return { id, sealed: seal(this.#encKey, data), compressed, rawLength: plain.byteLength };
+  }
+}
+
+const ZEROS = new Uint8Array(1 << 16);
+
+/** True when every byte is zero (such chunks are stored as holes). */
+export function isAllZero(data: Uint8Array): boolean {
+  for (let at = 0; at < data.byteLength; at += ZEROS.byteLength) {
+    const end = Math.min(at + ZEROS.byteLength, data.byteLength);
+    if (Buffer.compare(data.subarray(at, end), ZEROS.subarray(0, end - at)) !== 0) return false;
+  }
+  return true;
+}

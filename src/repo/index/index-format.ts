@@ -1,0 +1,95 @@
+/**
+ * Index files map blob ids to packs. Plaintext (zstd-compressed, then sealed):
+ *
+ *   index := "HFIX" version:u8 packCount:u32le pack*
+ *   pack  := packId:32 count:u32le entry*
+ *   entry := type:u8 flags:u8 offset:u32le length:u32le rawLength:u32le id:32   (46 bytes)
+ *
+ * Each backup writes one index file for the packs it wrote; prune rewrites them.
+ * The same blob may appear in more than one index file; any of its locations is valid.
+ */
+import zlib from 'node:zlib';
+import { HoldfastError } from '../../core/errors.ts';
+import { idFromBytes, idToBytes } from '../../core/ids.ts';
+import type { Id } from '../../core/ids.ts';
+import { BLOB_TYPE_CODE, blobTypeFromCode } from '../blob.ts';
+import type { BlobLocation } from '../blob.ts';
+
+const MAGIC = Buffer.from('HFIX');
+const VERSION = 1;
+const ENTRY = 46;
+
+export function encodeIndex(locations: Iterable<BlobLocation>): Buffer {
+  const byPack = new Map<Id, BlobLocation[]>();
+  for (const loc of locations) {
+    const list = byPack.get(loc.pack);
+    if (list) list.push(loc);
+    else byPack.set(loc.pack, [loc]);
+  }
+  let size = 9;
+  for (const list of byPack.values()) size += 36 + list.length * ENTRY;
+  const out = Buffer.allocUnsafe(size);
+  MAGIC.copy(out, 0);
+  out.writeUInt8(VERSION, 4);
+  out.writeUInt32LE(byPack.size, 5);
+  let at = 9;
+  for (const [pack, list] of byPack) {
+    idToBytes(pack).copy(out, at);
+    out.writeUInt32LE(list.length, at + 32);
+    at += 36;
+    for (const loc of list) at = writeEntry(out, at, loc);
+  }
+  return zlib.zstdCompressSync(out);
+}
+
+function writeEntry(out: Buffer, at: number, loc: BlobLocation): number {
+  out.writeUInt8(BLOB_TYPE_CODE[loc.type], at);
+  out.writeUInt8(loc.compressed ? 1 : 0, at + 1);
+  out.writeUInt32LE(loc.offset, at + 2);
+  out.writeUInt32LE(loc.length, at + 6);
+  out.writeUInt32LE(loc.rawLength, at + 10);
+  idToBytes(loc.id).copy(out, at + 14);
+  return at + ENTRY;
+}
+
+function corrupt(where: string, what: string): HoldfastError {
+  return new HoldfastError('REPO_CORRUPT', `index ${where}: ${what}`);
+}
+
+export function decodeIndex(compressed: Buffer, where: string): BlobLocation[] {
+  let buf: Buffer;
+  try {
+    buf = zlib.zstdDecompressSync(compressed);
+  } catch (cause) {
+    throw new HoldfastError('REPO_CORRUPT', `index ${where}: cannot decompress`, { cause });
+  }
+  if (buf.byteLength < 9 || !buf.subarray(0, 4).equals(MAGIC)) throw corrupt(where, 'no HFIX magic');
+  if (buf.readUInt8(4) !== VERSION) throw new HoldfastError('REPO_VERSION', `index ${where}: version ${buf.readUInt8(4)} is not supported`);
+  const packs = buf.readUInt32LE(5);
+  const out: BlobLocation[] = [];
+  let at = 9;
+  for (let p = 0; p < packs; p++) {
+    if (at + 36 > buf.byteLength) throw corrupt(where, `truncated at pack ${p}`);
+    const pack = idFromBytes(buf.subarray(at, at + 32));
+    const count = buf.readUInt32LE(at + 32);
+    at += 36;
+    if (at + count * ENTRY > buf.byteLength) throw corrupt(where, `truncated in pack ${pack}`);
+    for (let i = 0; i < count; i++, at += ENTRY) out.push(readEntry(buf, at, pack, where));
+  }
+  if (at !== buf.byteLength) throw corrupt(where, `${buf.byteLength - at} trailing bytes`);
+  return out;
+}
+
+function readEntry(buf: Buffer, at: number, pack: Id, where: string): BlobLocation {
+  const type = blobTypeFromCode(buf.readUInt8(at));
+  if (!type) throw corrupt(where, `unknown blob type ${buf.readUInt8(at)} in pack ${pack}`);
+  return {
+    type,
+    pack,
+    compressed: buf.readUInt8(at + 1) === 1,
+    offset: buf.readUInt32LE(at + 2),
+    length: buf.readUInt32LE(at + 6),
+    rawLength: buf.readUInt32LE(at + 10),
+    id: idFromBytes(buf.subarray(at + 14, at + 46)),
+  };
+}

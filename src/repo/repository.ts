@@ -1,0 +1,157 @@
+/**
+ * An open repository: its storage, config, master key and the merged index. Reading
+ * blobs and sealed objects lives here; writing packs goes through `PackSink`, and the
+ * maintenance operations (check, forget, prune) work on top of this class.
+ */
+import { hostname, userInfo } from 'node:os';
+import { HoldfastError, isHoldfastError } from '../core/errors.ts';
+import { randomId } from '../core/ids.ts';
+import type { Id } from '../core/ids.ts';
+import type { Logger } from '../core/logger.ts';
+import { silentLogger } from '../core/logger.ts';
+import type { ObjectType, Storage } from '../backend/storage.ts';
+import type { BlobLocation, BlobType } from './blob.ts';
+import { DEFAULT_COMPRESSION } from './compression.ts';
+import { BlobOpener } from './blob-opener.ts';
+import type { CompressionSettings } from './compression.ts';
+import { DEFAULT_PARAMS, FINE_PARAMS } from './chunker/fastcdc.ts';
+import { BlobHasher, contentHash } from './crypto/keyed-hash.ts';
+import { generateMasterKey } from './crypto/master-key.ts';
+import type { MasterKey } from './crypto/master-key.ts';
+import { createKeySlot } from './crypto/key-slot.ts';
+import { decodeIndex } from './index/index-format.ts';
+import { MasterIndex } from './index/master-index.ts';
+import { openWithPassword } from './keys.ts';
+import { DEFAULT_PACK_SIZE, REPO_VERSION, parseRepoConfig } from './repo-config.ts';
+import type { RepoConfig } from './repo-config.ts';
+import { openObject, sealObject } from './sealed-object.ts';
+
+export type KdfCost = 'default' | 'test';
+
+export interface InitOptions {
+  readonly password: string;
+  readonly now: Date;
+  readonly kdfCost?: KdfCost;
+  readonly compression?: CompressionSettings;
+  readonly packSize?: number;
+  readonly logger?: Logger;
+}
+
+export interface OpenOptions {
+  readonly password: string;
+  readonly logger?: Logger;
+}
+
+export class Repository {
+  readonly storage: Storage;
+  readonly config: RepoConfig;
+  readonly key: MasterKey;
+  readonly keyId: Id;
+  readonly index = new MasterIndex();
+  readonly hasher: BlobHasher;
+  readonly opener: BlobOpener;
+  readonly logger: Logger;
+
+  private constructor(storage: Storage, config: RepoConfig, key: MasterKey, keyId: Id, logger: Logger) {
+    this.storage = storage;
+    this.config = config;
+    this.key = key;
+    this.keyId = keyId;
+    this.hasher = new BlobHasher(key.idKey);
+    this.opener = new BlobOpener(key);
+    this.logger = logger;
+  }
+
+  static async init(storage: Storage, opts: InitOptions): Promise<Repository> {
+    if (await storage.exists()) {
+      throw new HoldfastError('REPO_EXISTS', `a repository already exists at ${storage.location}`);
+    }
+    await storage.create();
+    const key = generateMasterKey();
+    const config: RepoConfig = {
+      version: REPO_VERSION,
+      id: randomId(),
+      created: opts.now.toISOString(),
+      chunker: { default: { ...DEFAULT_PARAMS }, fine: { ...FINE_PARAMS } },
+      compression: opts.compression ?? DEFAULT_COMPRESSION,
+      packSize: opts.packSize ?? DEFAULT_PACK_SIZE,
+    };
+    const slot = await createKeySlot(opts.password, key, {
+      cost: opts.kdfCost ?? 'default',
+      hostname: hostname(),
+      username: safeUsername(),
+      now: opts.now,
+    });
+    const keyId = randomId();
+    await storage.put({ type: 'keys', name: keyId }, Buffer.from(JSON.stringify(slot, null, 2)));
+    await storage.put({ type: 'config', name: 'config' }, sealObject(key.encKey, 'config', Buffer.from(JSON.stringify(config))));
+    return new Repository(storage, config, key, keyId, opts.logger ?? silentLogger);
+  }
+
+  static async open(storage: Storage, opts: OpenOptions): Promise<Repository> {
+    if (!(await storage.exists())) {
+      throw new HoldfastError('REPO_NOT_FOUND', `no repository at ${storage.location} (run 'holdfast init' to create one)`);
+    }
+    const { key, keyId } = await openWithPassword(storage, opts.password);
+    const sealed = await storage.get({ type: 'config', name: 'config' });
+    const plain = openObject(key.encKey, 'config', sealed, `config of ${storage.location}`);
+    const config = parseRepoConfig(parseJson(plain, `config of ${storage.location}`), `config of ${storage.location}`);
+    return new Repository(storage, config, key, keyId, opts.logger ?? silentLogger);
+  }
+
+  /** Reads every index file into the master index. */
+  async loadIndex(): Promise<void> {
+    for await (const info of this.storage.list('index')) {
+      this.index.addAll(await this.readIndexFile(info.name));
+    }
+  }
+
+  async readIndexFile(name: Id): Promise<BlobLocation[]> {
+    const plain = await this.loadObject('index', name);
+    return decodeIndex(plain, name);
+  }
+
+  /** Seals and stores a content-addressed object; returns its name. */
+  async saveObject(type: 'index' | 'snapshots', plain: Uint8Array): Promise<Id> {
+    const sealed = sealObject(this.key.encKey, type, plain);
+    const name = contentHash(sealed).toString('hex');
+    await this.storage.put({ type, name }, sealed);
+    return name;
+  }
+
+  async loadObject(type: ObjectType, name: string): Promise<Buffer> {
+    const sealed = await this.storage.get({ type, name });
+    return openObject(this.key.encKey, type, sealed, `${type}/${name}`);
+  }
+
+  async loadBlob(id: Id, type?: BlobType): Promise<Buffer> {
+    const loc = this.index.get(id);
+    if (!loc || (type && loc.type !== type)) {
+      throw new HoldfastError('REPO_CORRUPT', `${type ?? 'blob'} ${id} is not in any index of ${this.storage.location}`);
+    }
+    const sealed = await this.storage.get({ type: 'data', name: loc.pack }, { offset: loc.offset, length: loc.length });
+    return this.decodeBlob(loc, sealed);
+  }
+
+  /** Decrypts, decompresses and authenticates one blob read from its pack. */
+  decodeBlob(loc: BlobLocation, sealed: Uint8Array): Buffer {
+    return this.opener.open(loc, sealed);
+  }
+}
+
+export function parseJson(plain: Buffer, where: string): unknown {
+  try {
+    return JSON.parse(plain.toString('utf8'));
+  } catch (cause) {
+    throw new HoldfastError('REPO_CORRUPT', `${where}: not valid JSON`, { cause });
+  }
+}
+
+export function safeUsername(): string {
+  try {
+    return userInfo().username;
+  } catch (err) {
+    if (isHoldfastError(err)) throw err;
+    return 'unknown';
+  }
+}
