@@ -2,19 +2,21 @@ import type { Command } from '@commander-js/extra-typings';
 import { findSnapshot } from '../repo/snapshot/snapshot-store.ts';
 import { diffTrees } from '../mover/inspect/diff.ts';
 import { walkTree } from '../mover/restore/tree-walk.ts';
+import { addLatestFilter, latestFilter } from './snapshot-ref.ts';
+import type { LatestFilterOptions } from './snapshot-ref.ts';
 import type { CliContext } from './context.ts';
 import { openRepository, say, writeJson } from './context.ts';
 
 export function registerBrowse(program: Command, ctx: CliContext): void {
-  program
+  const ls = program
     .command('ls')
     .description('list the files of a snapshot')
     .argument('<snapshot>', "snapshot id, or 'latest'")
-    .option('-l, --long', 'show mode, size and time')
-    .action(async (ref, opts) => {
+    .option('-l, --long', 'show mode, size and time');
+  addLatestFilter(ls).action(async (ref, opts) => {
       const repo = await openRepository(ctx);
       await repo.loadIndex();
-      const snap = await findSnapshot(repo, ref);
+      const snap = await findSnapshot(repo, ref, latestFilter(opts as Partial<LatestFilterOptions>));
       for await (const { path, node } of walkTree(repo, snap.tree)) {
         if (ctx.globals().json) {
           writeJson(ctx, { path: `/${path}`, type: node.type, size: node.size, mode: node.mode, mtime: new Date(node.mtime).toISOString() });

@@ -8,13 +8,15 @@ import { openRepository, say, writeJson } from './context.ts';
 import { EXIT } from './exit-codes.ts';
 import { formatBytes, formatDuration } from './format.ts';
 import { progressView } from './progress-view.ts';
+import { addLatestFilter, latestFilter } from './snapshot-ref.ts';
+import type { LatestFilterOptions } from './snapshot-ref.ts';
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
 export function registerRestore(program: Command, ctx: CliContext, setExit: (code: number) => void): void {
-  program
+  const restore = program
     .command('restore')
     .description('restore a snapshot (or part of it) into a directory')
     .argument('<snapshot>', "snapshot id, or 'latest'")
@@ -22,11 +24,11 @@ export function registerRestore(program: Command, ctx: CliContext, setExit: (cod
     .option('--include <glob>', 'restore only matching paths (repeatable)', collect, [] as string[])
     .option('--exclude <glob>', 'skip matching paths (repeatable)', collect, [] as string[])
     .option('--verify', 'read restored files back and check them against the snapshot')
-    .option('--workers <n>', 'worker threads (default: CPU count)')
-    .action(async (ref, opts) => {
+    .option('--workers <n>', 'worker threads (default: CPU count)');
+  addLatestFilter(restore).action(async (ref, opts) => {
       const started = Date.now();
       const repo = await openRepository(ctx);
-      const snapshot = await findSnapshot(repo, ref);
+      const snapshot = await findSnapshot(repo, ref, latestFilter(opts as Partial<LatestFilterOptions>));
       const view = progressView(ctx, started);
       const r = await restoreSnapshot(repo, snapshot, {
         target: opts.target, clock: ctx.clock, progress: view, verify: opts.verify === true,
@@ -43,15 +45,15 @@ export function registerRestore(program: Command, ctx: CliContext, setExit: (cod
       }
     });
 
-  program
+  const dump = program
     .command('dump')
     .description('write one file of a snapshot (or a stream backup) to stdout')
     .argument('<snapshot>', "snapshot id, or 'latest'")
-    .argument('[path]', 'path inside the snapshot (default: the only file of a stream backup)', '')
-    .action(async (ref, path) => {
+    .argument('[path]', 'path inside the snapshot (default: the only file of a stream backup)', '');
+  addLatestFilter(dump).action(async (ref, path, opts) => {
       const repo = await openRepository(ctx);
       await repo.loadIndex();
-      const snapshot = await findSnapshot(repo, ref);
+      const snapshot = await findSnapshot(repo, ref, latestFilter(opts as Partial<LatestFilterOptions>));
       const node = await findNode(repo, snapshot, path);
       if (node.type === 'dir') throw new HoldfastError('USAGE', `'${path}' is a directory; use 'restore --include' for directories`);
       await dumpFile(repo, node, ctx.stdout);
