@@ -59,7 +59,9 @@ export async function startPostgres(dir: string, database = 'demo'): Promise<Pos
     args,
     sql: (statement, db = database) => must(join(bin, 'psql'), [...args(['-X', '-q', '-t', '-A', '-v', 'ON_ERROR_STOP=1', '-c', statement], db)], `psql ${statement.slice(0, 40)}`).trim(),
     stop: () => {
-      spawnSync(...(user ? ['runuser', ['-u', user, '--', join(bin, 'pg_ctl'), '-D', join(dir, 'data'), '-m', 'fast', 'stop']] as const : [join(bin, 'pg_ctl'), ['-D', join(dir, 'data'), '-m', 'fast', 'stop']] as const));
+      const stop = [join(bin, 'pg_ctl'), '-D', join(dir, 'data'), '-m', 'fast', 'stop'];
+      const argv = user ? ['runuser', '-u', user, '--', ...stop] : stop;
+      spawnSync(argv[0] as string, argv.slice(1));
     },
   };
   must(join(bin, 'createdb'), args([], database).slice(0, -1).concat(database), 'createdb');

@@ -28,7 +28,12 @@ async function diffNode(repo: Repository, path: string, l: TreeNode | undefined,
   }
   if (l.type !== r.type) return [{ kind: 'T', path }];
   if (l.type === 'dir') return diffTrees(repo, l.subtree, r.subtree, path);
-  if (JSON.stringify(l.content) !== JSON.stringify(r.content) || l.target !== r.target) return [{ kind: 'M', path }];
-  if (l.mode !== r.mode || l.uid !== r.uid || l.gid !== r.gid || l.mtime !== r.mtime) return [{ kind: 'U', path }];
-  return [];
+  const kind = compareLeaves(l, r);
+  return kind ? [{ kind, path }] : [];
+}
+
+function compareLeaves(l: TreeNode, r: TreeNode): 'M' | 'U' | undefined {
+  if (JSON.stringify(l.content) !== JSON.stringify(r.content) || l.target !== r.target) return 'M';
+  if (l.mode !== r.mode || l.uid !== r.uid || l.gid !== r.gid || l.mtime !== r.mtime) return 'U';
+  return undefined;
 }

@@ -48,7 +48,7 @@ export async function checkRepository(repo: Repository, opts: CheckOptions): Pro
     },
   });
   for (const p of used.problems) report.issues.push({ severity: 'error', snapshot: p.snapshot, path: p.path, message: `snapshot ${p.snapshot.slice(0, 8)} ${p.path}: ${p.message}` });
-  if (opts.readData) await readAllPacks(repo, byPack, stored, users, report, opts);
+  if (opts.readData) await readAllPacks(repo, { byPack, stored, users, report, opts });
   return report;
 }
 
@@ -73,14 +73,16 @@ async function loadIndexes(repo: Repository, report: CheckReport): Promise<Map<I
   return byPack;
 }
 
-async function readAllPacks(
-  repo: Repository,
-  byPack: Map<Id, BlobLocation[]>,
-  stored: Map<Id, number>,
-  users: Map<Id, Array<{ snapshot: Id; path: string }>>,
-  report: CheckReport,
-  opts: CheckOptions,
-): Promise<void> {
+interface ReadDataContext {
+  readonly byPack: Map<Id, BlobLocation[]>;
+  readonly stored: Map<Id, number>;
+  readonly users: Map<Id, Array<{ snapshot: Id; path: string }>>;
+  readonly report: CheckReport;
+  readonly opts: CheckOptions;
+}
+
+async function readAllPacks(repo: Repository, ctx: ReadDataContext): Promise<void> {
+  const { byPack, stored, users, report, opts } = ctx;
   const packs = [...byPack.keys()].filter((p) => stored.has(p));
   let next = 0;
   const worker = async (): Promise<void> => {

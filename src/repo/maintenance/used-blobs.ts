@@ -24,14 +24,23 @@ export interface WalkVisitor {
 
 export async function collectUsedBlobs(repo: Repository, snapshots: readonly Snapshot[], visitor: WalkVisitor = {}): Promise<UsedBlobs> {
   const used: UsedBlobs = { trees: new Set(), data: new Set(), problems: [], logicalBytes: 0 };
-  const treeSizes = new Map<Id, number>();
+  const sizes = new Map<Id, number>();
   for (const snap of snapshots) {
-    used.logicalBytes += await walk(repo, snap, snap.tree, '', used, treeSizes, visitor);
+    used.logicalBytes += await walk({ repo, snap, used, sizes, visitor }, snap.tree, '');
   }
   return used;
 }
 
-async function walk(repo: Repository, snap: Snapshot, tree: Id, path: string, used: UsedBlobs, sizes: Map<Id, number>, visitor: WalkVisitor): Promise<number> {
+interface WalkContext {
+  readonly repo: Repository;
+  readonly snap: Snapshot;
+  readonly used: UsedBlobs;
+  readonly sizes: Map<Id, number>;
+  readonly visitor: WalkVisitor;
+}
+
+async function walk(ctx: WalkContext, tree: Id, path: string): Promise<number> {
+  const { repo, snap, used, sizes, visitor } = ctx;
   const known = sizes.get(tree);
   if (known !== undefined && !visitor.file) return known;
   used.trees.add(tree);
@@ -45,7 +54,7 @@ async function walk(repo: Repository, snap: Snapshot, tree: Id, path: string, us
   let total = 0;
   for (const node of nodes) {
     const child = `${path}/${node.name}`;
-    if (node.type === 'dir' && node.subtree) total += await walk(repo, snap, node.subtree, child, used, sizes, visitor);
+    if (node.type === 'dir' && node.subtree) total += await walk(ctx, node.subtree, child);
     if (node.type !== 'file') continue;
     total += node.size;
     visitor.file?.(snap, child, node);
