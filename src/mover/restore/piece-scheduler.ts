@@ -45,10 +45,11 @@ export class PieceScheduler {
     if (pieces.length > 1) {
       await this.#flush();
       const worker = this.#sticky++;
+      let previous: Promise<void> = Promise.resolve();
       for (const piece of pieces) {
         const batch = newBatch();
         addPiece(batch, piece, locate);
-        await this.#send(batch, worker);
+        previous = (await this.#send(batch, worker, previous)).posted;
       }
       return;
     }
@@ -69,23 +70,37 @@ export class PieceScheduler {
     if (batch.pieces.length > 0) await this.#send(batch, undefined);
   }
 
-  async #send(batch: Batch, sticky: number | undefined): Promise<void> {
+  /**
+   * Starts a task; `posted` settles once it is handed to its worker (or has failed).
+   * Pieces of one file pass the previous piece's `posted` as `after`: their pack reads
+   * run in parallel, but they reach the worker in file order, so the piece that creates
+   * (truncates) the file always runs before the pieces that write into it.
+   */
+  async #send(batch: Batch, sticky: number | undefined, after?: Promise<void>): Promise<{ posted: Promise<void> }> {
     while (this.#tasks.size >= this.#pool.size * 3) await Promise.race(this.#tasks);
-    const task = this.#readAndRun(batch, sticky).catch((err: unknown) => {
+    let markPosted = (): void => {};
+    const posted = new Promise<void>((resolve) => (markPosted = resolve));
+    const task = this.#readAndRun(batch, sticky, after, markPosted).catch((err: unknown) => {
       for (const p of batch.pieces) this.outcome.errors.push({ path: p.path, message: messageOf(err) });
     });
-    const tracked = task.finally(() => this.#tasks.delete(tracked));
+    const tracked = task.finally(() => {
+      markPosted();
+      this.#tasks.delete(tracked);
+    });
     this.#tasks.add(tracked);
+    return { posted };
   }
 
-  async #readAndRun(batch: Batch, sticky: number | undefined): Promise<void> {
+  async #readAndRun(batch: Batch, sticky: number | undefined, after: Promise<void> | undefined, markPosted: () => void): Promise<void> {
     const ranges = await this.#readRanges([...batch.blobs.values()]);
     const blobs = [...batch.blobs.values()].map(({ id, pack, offset, length, rawLength, compressed }) => ({ id, pack, offset, length, rawLength, compressed }));
+    await after;
     const { done } = this.#pool.run({ kind: 'restore', ranges, blobs, pieces: batch.pieces, ownership: this.#ownership }, (msg) => {
       if (msg.kind !== 'restored') return;
       this.outcome.bytes += msg.bytes;
       this.outcome.errors.push(...msg.errors);
     }, sticky);
+    markPosted();
     await done;
   }
 
