@@ -64,11 +64,13 @@ export class FileScheduler {
     if (batch.jobs.length === 0) return;
     this.#batch = newBatch();
     const handler = async (msg: FromWorker): Promise<void> => {
-      if (msg.kind === 'blobs') return this.#session.takeBlobs(msg);
-      if (msg.kind !== 'file') return;
-      const waiter = batch.resolvers.get(msg.index);
-      batch.resolvers.delete(msg.index);
-      waiter?.resolve({ content: msg.content, bytesRead: msg.bytesRead, ...(msg.error ? { error: msg.error } : {}) });
+      if (msg.kind !== 'blobs') return;
+      await this.#session.takeBlobs(msg);
+      for (const f of msg.files) {
+        const waiter = batch.resolvers.get(f.index);
+        batch.resolvers.delete(f.index);
+        waiter?.resolve({ content: f.content, bytesRead: f.bytesRead, ...(f.error ? { error: f.error } : {}) });
+      }
     };
     const { done } = this.#session.pool.run({ kind: 'files', profile: this.#profile, files: batch.jobs }, handler);
     const tracked = done

@@ -48,5 +48,17 @@ function included(path: string, f: PathFilter): boolean {
 }
 
 function mayContainIncluded(dir: string, f: PathFilter): boolean {
-  return (f.includes ?? []).some((p) => p.startsWith(`${dir}/`) || p.startsWith('**') || (p.includes('*') && matchesGlob(dir, p.split('/').slice(0, dir.split('/').length).join('/'))));
+  const parts = dir.split('/');
+  return (f.includes ?? []).some((p) => mayMatchBelow(parts, p.split('/')));
+}
+
+/** Whether a path below the folder (as segments) can match the glob (as segments); `**` matches any depth. */
+function mayMatchBelow(dir: readonly string[], glob: readonly string[]): boolean {
+  for (const [i, part] of dir.entries()) {
+    const g = glob[i];
+    if (g === undefined) return false;
+    if (g === '**') return true;
+    if (!matchesGlob(part, g)) return false;
+  }
+  return glob.length > dir.length;
 }

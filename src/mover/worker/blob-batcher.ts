@@ -3,13 +3,14 @@
  * counting their bytes against the shared credit so a worker never runs more than
  * `creditLimit` bytes ahead of the pack writer.
  */
-import type { FromWorker, WireBlob } from './protocol.ts';
+import type { FileDone, FromWorker, WireBlob } from './protocol.ts';
 
 export class BlobBatcher {
   readonly #post: (msg: FromWorker) => void;
   readonly #credit: Int32Array;
   readonly #limit: number;
   #blobs: WireBlob[] = [];
+  #files: FileDone[] = [];
   #bytes = 0;
   task = 0;
 
@@ -26,11 +27,17 @@ export class BlobBatcher {
     if (this.#bytes >= 4 << 20) this.flush();
   }
 
+  addFile(done: FileDone): void {
+    this.#files.push(done);
+    if (this.#files.length >= 512) this.flush();
+  }
+
   flush(): void {
-    if (this.#blobs.length === 0) return;
+    if (this.#blobs.length === 0 && this.#files.length === 0) return;
     Atomics.add(this.#credit, 0, this.#bytes);
-    this.#post({ kind: 'blobs', task: this.task, blobs: this.#blobs, bytes: this.#bytes });
+    this.#post({ kind: 'blobs', task: this.task, blobs: this.#blobs, bytes: this.#bytes, files: this.#files });
     this.#blobs = [];
+    this.#files = [];
     this.#bytes = 0;
   }
 

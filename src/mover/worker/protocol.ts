@@ -68,9 +68,16 @@ export type ToWorker =
   | { kind: 'chunks'; task: number; chunks: ChunkJob[] }
   | { kind: 'restore'; task: number; ranges: PackRange[]; blobs: Array<BlobRef & { offset: number }>; pieces: RestorePiece[]; ownership: boolean };
 
+export interface FileDone {
+  readonly index: number;
+  readonly content: ContentRef[];
+  readonly bytesRead: number;
+  readonly error?: string;
+}
+
+/** `blobs` carries sealed blobs and, for file tasks, the files finished so far. */
 export type FromWorker =
-  | { kind: 'blobs'; task: number; blobs: WireBlob[]; bytes: number }
-  | { kind: 'file'; task: number; index: number; content: ContentRef[]; bytesRead: number; error?: string }
+  | { kind: 'blobs'; task: number; blobs: WireBlob[]; bytes: number; files: FileDone[] }
   | { kind: 'chunks'; task: number; refs: Array<{ seq: number; ref: ContentRef }> }
   | { kind: 'restored'; task: number; bytes: number; errors: Array<{ path: string; message: string }> }
   | { kind: 'done'; task: number }

@@ -62,8 +62,7 @@ function writePiece(piece: RestorePiece, blobs: BlobSource, ownership: boolean):
         continue;
       }
       const data = blobs.get(ref);
-      if (piece.create) writeSkippingZeros(fd, data, pos);
-      else writeAll(fd, data, pos);
+      writeSkippingZeros(fd, data, pos);
       pos += data.byteLength;
       written += data.byteLength;
     }
@@ -82,7 +81,11 @@ function writeAll(fd: number, data: Buffer, position: number): void {
 const ZERO_BLOCK = 64 << 10;
 const ZEROS = new Uint8Array(ZERO_BLOCK);
 
-/** Into a fresh (truncated, so all-hole) file: skip aligned all-zero blocks, keeping them holes. */
+/**
+ * Into a fresh file: skip aligned all-zero blocks, keeping them holes. Every piece writes
+ * into holes: the first piece of a file truncates it, and the later pieces reach the
+ * same worker after it, in file order (PieceScheduler), each into its own range.
+ */
 function writeSkippingZeros(fd: number, data: Buffer, position: number): void {
   if (data.byteLength < 2 * ZERO_BLOCK) return writeAll(fd, data, position);
   let runStart = 0;

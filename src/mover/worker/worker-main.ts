@@ -36,13 +36,12 @@ function runFiles(task: Extract<ToWorker, { kind: 'files' }>): void {
   for (const file of task.files) {
     try {
       const { content, bytesRead } = reader.read(file.path, chunker, task.profile.maxSize);
-      batcher.flush();
-      post({ kind: 'file', task: task.task, index: file.index, content, bytesRead });
+      batcher.addFile({ index: file.index, content, bytesRead });
     } catch (err) {
-      batcher.flush();
-      post({ kind: 'file', task: task.task, index: file.index, content: [], bytesRead: 0, error: messageOf(err) });
+      batcher.addFile({ index: file.index, content: [], bytesRead: 0, error: messageOf(err) });
     }
   }
+  batcher.flush();
 }
 
 function runChunks(task: Extract<ToWorker, { kind: 'chunks' }>): void {

@@ -10,7 +10,8 @@
  * Random nonces are safe for up to ~2^32 messages per key (NIST SP 800-38D); a
  * repository stays far below that because blobs are sealed one per chunk.
  */
-import { createCipheriv, createDecipheriv, randomFillSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, randomFillSync } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { HoldfastError } from '../../core/errors.ts';
 
 export const KEY_BYTES = 32;
@@ -20,10 +21,32 @@ export const SEAL_OVERHEAD = NONCE_BYTES + TAG_BYTES;
 
 const CIPHER = 'aes-256-gcm';
 
-function checkKey(key: Uint8Array): void {
+const keyObjects = new WeakMap<Uint8Array, KeyObject>();
+
+/** Importing a raw key costs more than the cipher work on a small blob: import once. */
+function keyObject(key: Uint8Array): KeyObject {
+  let k = keyObjects.get(key);
+  if (k) return k;
   if (key.byteLength !== KEY_BYTES) {
     throw new HoldfastError('INTERNAL', `encryption key must be ${KEY_BYTES} bytes, got ${key.byteLength}`);
   }
+  k = createSecretKey(key);
+  keyObjects.set(key, k);
+  return k;
+}
+
+/** Random nonces drawn from a refilled pool of CSPRNG bytes (one syscall per 1,365 nonces). */
+const noncePool = Buffer.allocUnsafeSlow(NONCE_BYTES * 1365);
+let noncePos = noncePool.byteLength;
+
+function fillNonce(target: Uint8Array): void {
+  if (noncePos + NONCE_BYTES > noncePool.byteLength) {
+    randomFillSync(noncePool);
+    noncePos = 0;
+  }
+  target.set(noncePool.subarray(noncePos, noncePos + NONCE_BYTES));
+  noncePool.fill(0, noncePos, noncePos + NONCE_BYTES);
+  noncePos += NONCE_BYTES;
 }
 
 /**
@@ -32,11 +55,11 @@ function checkKey(key: Uint8Array): void {
  * a fresh buffer, which is copied once into place (no further concatenation).
  */
 export function seal(key: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array): Buffer {
-  checkKey(key);
+  const k = keyObject(key);
   const out = Buffer.allocUnsafeSlow(plaintext.byteLength + SEAL_OVERHEAD);
   const nonce = out.subarray(0, NONCE_BYTES);
-  randomFillSync(nonce);
-  const cipher = createCipheriv(CIPHER, key, nonce, { authTagLength: TAG_BYTES });
+  fillNonce(nonce);
+  const cipher = createCipheriv(CIPHER, k, nonce, { authTagLength: TAG_BYTES });
   if (aad !== undefined) cipher.setAAD(aad);
   let at = NONCE_BYTES;
   at += cipher.update(plaintext).copy(out, at);
@@ -52,7 +75,7 @@ export function seal(key: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array): 
  * No plaintext is returned unless the tag verifies.
  */
 export function open(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array | undefined, what: string): Buffer {
-  checkKey(key);
+  const k = keyObject(key);
   if (sealed.byteLength < SEAL_OVERHEAD) {
     throw new HoldfastError(
       'AUTH_FAILED',
@@ -61,7 +84,7 @@ export function open(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array | unde
   }
   const tagAt = sealed.byteLength - TAG_BYTES;
   try {
-    const decipher = createDecipheriv(CIPHER, key, sealed.subarray(0, NONCE_BYTES), { authTagLength: TAG_BYTES });
+    const decipher = createDecipheriv(CIPHER, k, sealed.subarray(0, NONCE_BYTES), { authTagLength: TAG_BYTES });
     decipher.setAuthTag(sealed.subarray(tagAt));
     if (aad !== undefined) decipher.setAAD(aad);
     const plaintext = decipher.update(sealed.subarray(NONCE_BYTES, tagAt));
