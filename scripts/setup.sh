@@ -29,7 +29,7 @@ ensure_npm_packages() {
   want="$(sha256sum "$root/package-lock.json" | cut -d' ' -f1)-$(node --version)"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return; fi
   echo "setup: installing npm packages" >&2
-  (cd "$root" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  (cd "$root" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
   echo "$want" >"$stamp"
 }
 
