@@ -26,7 +26,7 @@ export async function freshTmpfs(dir: string): Promise<RestoreTarget> {
   return {
     dir,
     release: async () => {
-      await run({ argv: ['umount', dir] });
+      await run({ argv: ['umount', dir], cleanup: true });
       await rm(dir, { recursive: true, force: true });
     },
   };
@@ -84,7 +84,7 @@ export async function unmountBelow(dir: string): Promise<void> {
     .map((line) => (line.split(' ')[1] ?? '').replace(/\\040/g, ' '))
     .filter((p) => p.startsWith(`${dir}/`))
     .sort((a, b) => b.length - a.length);
-  for (const p of points) await run({ argv: ['umount', p] }).catch(() => undefined);
+  for (const p of points) await run({ argv: ['umount', p], cleanup: true }).catch(() => undefined);
 }
 
 /** Flushes dirty pages (the tree copy, the last repository writes) so they are not written back during a timed step. */

@@ -16,6 +16,8 @@ export interface Command {
   stderr?: 'pipe' | { log: string };
   /** Kill the command's whole process group after this many seconds. */
   timeoutS?: number;
+  /** Cleanup commands (umount, pg_ctl stop) still run after `killRunning()`. */
+  cleanup?: boolean;
 }
 
 export interface CommandResult {
@@ -42,6 +44,7 @@ type Stdio = 'pipe' | 'ignore' | number;
 
 /** Process groups of running commands, so an interrupted bench can end them. */
 const running = new Set<number>();
+let stopping = false;
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {
   try {
@@ -53,6 +56,7 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
 
 /** Ends every command this module started that is still running (SIGTERM, then SIGKILL). */
 export function killRunning(): void {
+  stopping = true;
   for (const pid of running) {
     killGroup(pid, 'SIGTERM');
     setTimeout(() => killGroup(pid, 'SIGKILL'), 3000).unref();
@@ -87,6 +91,7 @@ export function execute(cmd: Command): Promise<CommandResult> {
   const stdio: [Stdio, Stdio, Stdio] = ['ignore', openTarget(cmd.stdout, fds), openTarget(cmd.stderr, fds)];
   const [file, ...args] = cmd.argv;
   if (file === undefined) return Promise.reject(new Error('empty command'));
+  if (stopping && !cmd.cleanup) return Promise.reject(new Error(`interrupted, not starting ${file}`));
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, { cwd: cmd.cwd, env: { ...process.env, ...cmd.env }, stdio, detached: true });
     let stdout = '';
@@ -115,6 +120,7 @@ export async function run(cmd: Command): Promise<string> {
 export function drain(argv: string[], opts: { env?: Record<string, string>; timeoutS?: number } = {}): Promise<number> {
   const [file, ...args] = argv;
   if (file === undefined) return Promise.reject(new Error('empty command'));
+  if (stopping) return Promise.reject(new Error(`interrupted, not starting ${file}`));
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let timedOut = false;

@@ -51,7 +51,7 @@ export async function startCluster(binDir: string): Promise<PgCluster> {
     psql: (db, sql) => run({ argv: [bin('psql'), ...conn, '-d', db, '-v', 'ON_ERROR_STOP=1', '-qAtX', '-c', sql] }),
     pgbench: (db, args) => run({ argv: [bin('pgbench'), ...conn, ...args, db] }),
     stop: async () => {
-      await run({ argv: [...asServer, bin('pg_ctl'), '-D', data, '-m', 'fast', '-w', 'stop'] });
+      await run({ argv: [...asServer, bin('pg_ctl'), '-D', data, '-m', 'fast', '-w', 'stop'], cleanup: true });
       await rm(dir, { recursive: true, force: true });
     },
   };

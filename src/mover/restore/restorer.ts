@@ -119,6 +119,7 @@ class TreeRestorer {
       const first = this.#links.get(key);
       if (first) {
         this.#deferredLinks.push({ from: first, to: abs });
+        this.#files.push({ path: abs, node });
         return;
       }
       this.#links.set(key, abs);
