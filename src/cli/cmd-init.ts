@@ -1,4 +1,5 @@
 import type { Command } from '@commander-js/extra-typings';
+import { HoldfastError } from '../core/errors.ts';
 import { Repository } from '../repo/repository.ts';
 import type { CliContext } from './context.ts';
 import { password, say, storageFor, writeJson } from './context.ts';
@@ -11,6 +12,9 @@ export function registerInit(program: Command, ctx: CliContext): void {
     .action(async (opts) => {
       const storage = storageFor(ctx);
       const level = Number(opts.compression);
+      if (!Number.isInteger(level) || level < 0 || level > 19) {
+        throw new HoldfastError('USAGE', `--compression takes a zstd level from 0 (off) to 19, not '${opts.compression}'`);
+      }
       const repo = await Repository.init(storage, {
         password: await password(ctx, 'new repository password: '),
         now: ctx.clock.now(),

@@ -3,18 +3,18 @@ import { HoldfastError } from '../core/errors.ts';
 import type { BlobLocation } from './blob.ts';
 import { decompressBlob } from './compression.ts';
 import { open } from './crypto/aead.ts';
-import { BlobHasher } from './crypto/keyed-hash.ts';
+import { BlobIds } from './blob-ids.ts';
 import type { SealerKeys } from './blob-sealer.ts';
 
-export type BlobRef = Pick<BlobLocation, 'id' | 'pack' | 'length' | 'rawLength' | 'compressed'>;
+export type BlobRef = Pick<BlobLocation, 'id' | 'type' | 'pack' | 'length' | 'rawLength' | 'compressed'>;
 
 export class BlobOpener {
   readonly #encKey: Buffer;
-  readonly #hasher: BlobHasher;
+  readonly #ids: BlobIds;
 
   constructor(keys: SealerKeys) {
     this.#encKey = keys.encKey;
-    this.#hasher = new BlobHasher(keys.idKey);
+    this.#ids = new BlobIds(keys.idKey);
   }
 
   open(loc: BlobRef, sealed: Uint8Array): Buffer {
@@ -31,7 +31,7 @@ export class BlobOpener {
         throw new HoldfastError('REPO_CORRUPT', `${where}: cannot decompress`, { cause });
       }
     }
-    if (plain.byteLength !== loc.rawLength || this.#hasher.idHex(plain) !== loc.id) {
+    if (plain.byteLength !== loc.rawLength || this.#ids.idHex(plain, loc.type) !== loc.id) {
       throw new HoldfastError('AUTH_FAILED', `${where}: content does not match its id`);
     }
     return plain;

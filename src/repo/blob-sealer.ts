@@ -7,7 +7,7 @@ import type { BlobType } from './blob.ts';
 import { compressBlob } from './compression.ts';
 import type { CompressionSettings } from './compression.ts';
 import { seal } from './crypto/aead.ts';
-import { BlobHasher } from './crypto/keyed-hash.ts';
+import { BlobIds } from './blob-ids.ts';
 import type { KnownIdSet } from './index/known-set.ts';
 
 export interface SealerKeys {
@@ -25,19 +25,19 @@ export interface SealResult {
 
 export class BlobSealer {
   readonly #encKey: Buffer;
-  readonly #hasher: BlobHasher;
+  readonly #ids: BlobIds;
   readonly #compression: CompressionSettings;
   readonly #known: KnownIdSet | undefined;
 
   constructor(keys: SealerKeys, compression: CompressionSettings, known?: KnownIdSet) {
     this.#encKey = keys.encKey;
-    this.#hasher = new BlobHasher(keys.idKey);
+    this.#ids = new BlobIds(keys.idKey);
     this.#compression = compression;
     this.#known = known;
   }
 
-  seal(plain: Uint8Array, _type: BlobType): SealResult {
-    const idBytes = this.#hasher.id(plain);
+  seal(plain: Uint8Array, type: BlobType): SealResult {
+    const idBytes = this.#ids.id(plain, type);
     const id = idBytes.toString('hex');
     if (this.#known?.has(idBytes)) return { id, compressed: false, rawLength: plain.byteLength };
     const { data, compressed } = compressBlob(plain, this.#compression);

@@ -36,17 +36,26 @@ async function slotIds(storage: StorageReader): Promise<Id[]> {
   return ids;
 }
 
-/** Tries each key slot with the password; the first that opens wins. */
-export async function openWithPassword(storage: StorageReader, password: string): Promise<{ key: MasterKey; keyId: Id }> {
+/**
+ * Yields the master key of every slot the password opens. A slot that cannot be parsed
+ * is skipped (another may still open); the caller decides which key is the real one
+ * (an interrupted `init` can leave a slot wrapping a key of a config never written).
+ */
+export async function* keysForPassword(storage: StorageReader, password: string): AsyncGenerator<{ key: MasterKey; keyId: Id }> {
   const ids = await slotIds(storage);
   if (ids.length === 0) throw new HoldfastError('REPO_CORRUPT', `repository at ${storage.location} has no key slots`);
+  let unreadable: unknown = undefined;
   for (const id of ids) {
+    let key: MasterKey;
     try {
-      return { key: await openKeySlot(await readSlot(storage, id), password), keyId: id };
+      key = await openKeySlot(await readSlot(storage, id), password);
     } catch (err) {
-      if (!isHoldfastError(err, 'WRONG_PASSWORD')) throw err;
+      if (!isHoldfastError(err, 'WRONG_PASSWORD')) unreadable ??= err;
+      continue;
     }
+    yield { key, keyId: id };
   }
+  if (unreadable !== undefined) throw unreadable;
   throw new HoldfastError('WRONG_PASSWORD', `wrong password for the repository at ${storage.location}: none of its ${ids.length} key slot(s) opens with it`);
 }
 

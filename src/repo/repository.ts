@@ -21,7 +21,7 @@ import type { MasterKey } from './crypto/master-key.ts';
 import { createKeySlot } from './crypto/key-slot.ts';
 import { decodeIndex } from './index/index-format.ts';
 import { MasterIndex } from './index/master-index.ts';
-import { openWithPassword } from './keys.ts';
+import { keysForPassword } from './keys.ts';
 import { DEFAULT_PACK_SIZE, REPO_VERSION, parseRepoConfig } from './repo-config.ts';
 import type { RepoConfig } from './repo-config.ts';
 import { openObject, sealObject } from './sealed-object.ts';
@@ -92,11 +92,30 @@ export class Repository {
     if (!(await storage.exists())) {
       throw new HoldfastError('REPO_NOT_FOUND', `no repository at ${storage.location} (run 'holdfast init' to create one)`);
     }
-    const { key, keyId } = await openWithPassword(storage, opts.password);
     const sealed = await storage.get({ type: 'config', name: 'config' });
-    const plain = openObject(key.encKey, 'config', sealed, `config of ${storage.location}`);
-    const config = parseRepoConfig(parseJson(plain, `config of ${storage.location}`), `config of ${storage.location}`);
-    return new Repository(storage, config, key, keyId, opts.logger ?? silentLogger);
+    const where = `config of ${storage.location}`;
+    let mismatch: unknown = undefined;
+    const candidates = keysForPassword(storage, opts.password);
+    for (;;) {
+      let next: IteratorResult<{ key: MasterKey; keyId: Id }>;
+      try {
+        next = await candidates.next();
+      } catch (err) {
+        throw mismatch ?? err;
+      }
+      if (next.done) break;
+      const { key, keyId } = next.value;
+      let plain: Buffer;
+      try {
+        plain = openObject(key.encKey, 'config', sealed, where);
+      } catch (err) {
+        if (!isHoldfastError(err, 'AUTH_FAILED')) throw err;
+        mismatch ??= err;
+        continue;
+      }
+      return new Repository(storage, parseRepoConfig(parseJson(plain, where), where), key, keyId, opts.logger ?? silentLogger);
+    }
+    throw mismatch ?? new HoldfastError('INTERNAL', `no key for ${where}`);
   }
 
   /** Reads every index file into the master index. */

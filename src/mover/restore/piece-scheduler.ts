@@ -93,7 +93,7 @@ export class PieceScheduler {
 
   async #readAndRun(batch: Batch, sticky: number | undefined, after: Promise<void> | undefined, markPosted: () => void): Promise<void> {
     const ranges = await this.#readRanges([...batch.blobs.values()]);
-    const blobs = [...batch.blobs.values()].map(({ id, pack, offset, length, rawLength, compressed }) => ({ id, pack, offset, length, rawLength, compressed }));
+    const blobs = [...batch.blobs.values()].map(({ id, type, pack, offset, length, rawLength, compressed }) => ({ id, type, pack, offset, length, rawLength, compressed }));
     await after;
     const { done } = this.#pool.run({ kind: 'restore', ranges, blobs, pieces: batch.pieces, ownership: this.#ownership }, (msg) => {
       if (msg.kind !== 'restored') return;

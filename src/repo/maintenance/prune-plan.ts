@@ -5,6 +5,8 @@
 import type { Id } from '../../core/ids.ts';
 import type { BlobLocation } from '../blob.ts';
 import type { UsedBlobs } from './used-blobs.ts';
+import { SEAL_OVERHEAD } from '../crypto/aead.ts';
+import { PACK_ENTRY_SIZE, PACK_TRAILER_SIZE } from '../pack/pack-format.ts';
 
 export interface PrunePlan {
   readonly keepLocations: BlobLocation[];
@@ -33,7 +35,9 @@ export function planPrune(indexFiles: Map<Id, BlobLocation[]>, stored: Map<Id, n
   for (const [pack, locs] of ordered) {
     const live = locs.filter((l) => isUsed(l, used) && !placed.has(l.id));
     const liveBytes = live.reduce((s, l) => s + l.length, 0);
-    const total = locs.reduce((s, l) => s + l.length, 0);
+    const storedSize = stored.get(pack);
+    const indexed = locs.reduce((s, l) => s + l.length, 0);
+    const total = storedSize === undefined ? indexed : Math.max(indexed, storedSize - packOverhead(locs.length));
     plan.usedBytes += liveBytes;
     plan.unusedBytes += total - liveBytes;
     plan.unusedBlobs += locs.length - live.length;
@@ -45,6 +49,11 @@ export function planPrune(indexFiles: Map<Id, BlobLocation[]>, stored: Map<Id, n
     } else plan.keepLocations.push(...locs.filter((l) => isUsed(l, used)));
   }
   return plan;
+}
+
+/** Header and trailer bytes of a pack holding `blobs` blobs (see pack-format.ts). */
+function packOverhead(blobs: number): number {
+  return 9 + blobs * PACK_ENTRY_SIZE + SEAL_OVERHEAD + PACK_TRAILER_SIZE;
 }
 
 function isUsed(l: BlobLocation, used: UsedBlobs): boolean {
