@@ -40,10 +40,10 @@ export interface BackupResult {
 
 type ManifestBase = Omit<SnapshotManifest, 'summary' | 'tree' | 'kind' | 'paths'>;
 
-function manifestBase(opts: CommonBackupOptions, parent: Snapshot | undefined): ManifestBase {
+function manifestBase(opts: CommonBackupOptions, parent: Snapshot | undefined, started: Date): ManifestBase {
   return {
     version: 1,
-    time: opts.clock.now().toISOString(),
+    time: started.toISOString(),
     hostname: opts.hostname ?? hostname(),
     username: safeUsername(),
     tags: [...(opts.tags ?? [])],
@@ -87,7 +87,7 @@ export async function backupTree(repo: Repository, paths: readonly string[], opt
     const parent = opts.parent === false ? undefined : await findParent(repo, host, abs, 'tree');
     const archiver = new TreeArchiver(session, chunkerParams(repo, opts.chunkProfile ?? 'default'), opts.excludes ?? []);
     const tree = await archiver.archive(abs, parent?.tree);
-    const { id, summary } = await session.publish({ ...manifestBase(opts, parent), kind: 'tree', paths: abs, tree });
+    const { id, summary } = await session.publish({ ...manifestBase(opts, parent, session.started), kind: 'tree', paths: abs, tree });
     return { id, summary, errors: session.errors, ...(parent ? { parent: parent.id } : {}) };
   });
 }
@@ -117,7 +117,7 @@ export async function backupStream(repo: Repository, input: Readable, opts: Stre
     }]);
     await opts.beforePublish?.();
     const extra = opts.command !== undefined ? { command: opts.command } : {};
-    const { id, summary } = await session.publish({ ...manifestBase(opts, parent), ...extra, kind: 'stream', paths, tree });
+    const { id, summary } = await session.publish({ ...manifestBase(opts, parent, session.started), ...extra, kind: 'stream', paths, tree });
     return { id, summary, errors: [], ...(parent ? { parent: parent.id } : {}) };
   });
 }
@@ -155,7 +155,7 @@ export async function backupBlock(repo: Repository, path: string, opts: CommonBa
     Object.assign(session.counts, { files: 1, filesChanged: 1, bytesRead: result.bytesRead, bytesTotal: result.bytesRead });
     const node = { ...nodeFromStats(basename(abs), 'file', st), size: result.bytesRead, content: result.content };
     const tree = await session.saveTree([node]);
-    const { id, summary } = await session.publish({ ...manifestBase(opts, parent), kind: 'block', paths: [abs], tree });
+    const { id, summary } = await session.publish({ ...manifestBase(opts, parent, session.started), kind: 'block', paths: [abs], tree });
     return { id, summary, errors: [], ...(parent ? { parent: parent.id } : {}) };
   });
 }

@@ -34,27 +34,34 @@ export async function findNode(repo: Repository, snapshot: Snapshot, path: strin
 export async function dumpFile(repo: Repository, node: TreeNode, out: Writable): Promise<number> {
   if (node.type !== 'file') throw new HoldfastError('USAGE', `'${node.name}' is a ${node.type}, not a file`);
   const content = node.content ?? [];
-  const pending: Array<Promise<Buffer>> = [];
+  const pending: Array<Promise<Buffer | number>> = [];
   let next = 0;
   let written = 0;
   const fill = (): void => {
     while (pending.length < READ_AHEAD && next < content.length) {
       const ref = content[next++] as string | number;
-      const p = typeof ref === 'number' ? Promise.resolve(zeroes(ref)) : repo.loadBlob(ref, 'data');
+      const p = typeof ref === 'number' ? Promise.resolve(ref) : repo.loadBlob(ref, 'data');
       p.catch(() => {});
       pending.push(p);
     }
   };
   fill();
   while (pending.length > 0) {
-    const data = await (pending.shift() as Promise<Buffer>);
+    const data = await (pending.shift() as Promise<Buffer | number>);
     fill();
-    written += data.byteLength;
-    if (!out.write(data)) await once(out, 'drain');
+    written += await write(out, data);
   }
   return written;
 }
 
-function zeroes(n: number): Buffer {
-  return n <= ZERO_BLOCK.byteLength ? ZERO_BLOCK.subarray(0, n) : Buffer.alloc(n);
+/** Writes a blob, or a zero run in pieces of at most ZERO_BLOCK bytes. */
+async function write(out: Writable, data: Buffer | number): Promise<number> {
+  if (typeof data !== 'number') {
+    if (!out.write(data)) await once(out, 'drain');
+    return data.byteLength;
+  }
+  for (let left = data; left > 0; left -= ZERO_BLOCK.byteLength) {
+    if (!out.write(ZERO_BLOCK.subarray(0, Math.min(left, ZERO_BLOCK.byteLength)))) await once(out, 'drain');
+  }
+  return data;
 }

@@ -21,18 +21,32 @@ export function verifyFiles(repo: Repository, files: ReadonlyArray<{ path: strin
   return verified;
 }
 
+function readAt(fd: number, len: number, pos: number): Buffer {
+  const buf = Buffer.allocUnsafe(len);
+  if (readSync(fd, buf, 0, len, pos) !== len) throw new Error(`short read at offset ${pos}`);
+  return buf;
+}
+
+function checkBlob(repo: Repository, fd: number, pos: number, id: string): number {
+  const buf = readAt(fd, repo.index.get(id)?.rawLength ?? 0, pos);
+  if (repo.hasher.idHex(buf) !== id) throw new Error(`content differs at offset ${pos}`);
+  return pos + buf.byteLength;
+}
+
+function checkZeros(fd: number, pos: number, run: number): number {
+  const step = 1 << 20;
+  for (let at = 0; at < run; at += step) {
+    if (!isAllZero(readAt(fd, Math.min(step, run - at), pos + at))) throw new Error(`expected zeros at offset ${pos + at}`);
+  }
+  return pos + run;
+}
+
 function verifyFile(repo: Repository, path: string, node: TreeNode): void {
   const fd = openSync(path, 'r');
   try {
     let pos = 0;
     for (const ref of node.content ?? []) {
-      const len = typeof ref === 'number' ? ref : (repo.index.get(ref)?.rawLength ?? 0);
-      const buf = Buffer.allocUnsafe(len);
-      const n = readSync(fd, buf, 0, len, pos);
-      if (n !== len) throw new Error(`short read at offset ${pos}`);
-      const ok = typeof ref === 'number' ? isAllZero(buf) : repo.hasher.idHex(buf) === ref;
-      if (!ok) throw new Error(`content differs at offset ${pos}`);
-      pos += len;
+      pos = typeof ref === 'number' ? checkZeros(fd, pos, ref) : checkBlob(repo, fd, pos, ref);
     }
     if (readSync(fd, Buffer.alloc(1), 0, 1, pos) !== 0) throw new Error(`file is longer than ${pos} bytes`);
   } finally {
