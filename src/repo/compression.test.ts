@@ -1,0 +1,35 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { createBlobCompressor, decompressBlob } from './compression.ts';
+
+const text = Buffer.from('holdfast compresses text like this line. '.repeat(4000));
+const cases: Array<[string, Buffer, boolean]> = [
+  ['compressible text', text, true],
+  ['random bytes (stored as is)', randomBytes(100_000), false],
+  ['tiny input (stored as is)', Buffer.from('short'), false],
+];
+
+describe('blob compression', () => {
+  for (const native of [true, false]) {
+    for (const [name, input, expectCompressed] of cases) {
+      it(`${native ? 'native' : 'node:zlib'}: ${name}`, () => {
+        const c = createBlobCompressor({ algorithm: 'zstd', level: 3 }, native);
+        const { data, compressed } = c.compress(input);
+        assert.equal(compressed, expectCompressed);
+        const back = compressed ? decompressBlob(data, input.byteLength) : Buffer.from(data);
+        assert.deepEqual(back, input);
+      });
+    }
+  }
+
+  it('the native and node:zlib compressors write the same zstd format', () => {
+    const a = createBlobCompressor({ algorithm: 'zstd', level: 3 }, true).compress(text);
+    const b = createBlobCompressor({ algorithm: 'zstd', level: 3 }, false).compress(text);
+    assert.deepEqual(decompressBlob(a.data, text.byteLength), decompressBlob(b.data, text.byteLength));
+  });
+
+  it("algorithm 'none' never compresses", () => {
+    assert.equal(createBlobCompressor({ algorithm: 'none', level: 0 }).compress(text).compressed, false);
+  });
+});
