@@ -16,7 +16,7 @@ export interface Command {
   stderr?: 'pipe' | { log: string };
   /** Kill the command's whole process group after this many seconds. */
   timeoutS?: number;
-  /** Cleanup commands (umount, pg_ctl stop) still run after `killRunning()`. */
+  /** Cleanup commands (umount, pg_ctl stop) still run after `stopRunning()`. */
   cleanup?: boolean;
 }
 
@@ -54,12 +54,19 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-/** Ends every command this module started that is still running (SIGTERM, then SIGKILL). */
-export function killRunning(): void {
+/**
+ * Ends every command this module started that is still running (SIGTERM, then SIGKILL
+ * after 3 s) and refuses to start new ones except cleanup commands; resolves once they
+ * have exited (or after 10 s).
+ */
+export async function stopRunning(): Promise<void> {
   stopping = true;
   for (const pid of running) {
     killGroup(pid, 'SIGTERM');
     setTimeout(() => killGroup(pid, 'SIGKILL'), 3000).unref();
+  }
+  for (let waited = 0; running.size > 0 && waited < 10_000; waited += 100) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 

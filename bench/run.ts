@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { loadConfig, USAGE, UsageError, type BenchConfig } from './config.ts';
 import { freeBytes, unmountBelow } from './host.ts';
 import { prepareDrivers, selectTools, type Prepared } from './prepare.ts';
-import { killRunning } from './proc.ts';
+import { stopRunning } from './proc.ts';
 import { renderDataset } from './report/dataset-report.ts';
 import { hostInfo, writeJsonReport } from './report/json-report.ts';
 import { summarize, type DatasetRun } from './results.ts';
@@ -113,8 +113,9 @@ async function main(): Promise<number> {
   const cleanups = new Cleanups();
   const interrupt = (): void => {
     log('bench: interrupted, cleaning up');
-    killRunning();
-    void cleanups.runAll().finally(() => process.exit(130));
+    void stopRunning()
+      .then(() => cleanups.runAll())
+      .finally(() => process.exit(130));
   };
   process.once('SIGINT', interrupt);
   process.once('SIGTERM', interrupt);

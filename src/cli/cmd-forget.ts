@@ -4,7 +4,7 @@ import { acquireLock } from '../repo/lock/lock.ts';
 import { applyRetention, parseDuration } from '../repo/maintenance/retention.ts';
 import type { GroupBy, RetentionPolicy } from '../repo/maintenance/retention.ts';
 import { prune } from '../repo/maintenance/prune.ts';
-import { deleteSnapshot, findSnapshot, listSnapshots } from '../repo/snapshot/snapshot-store.ts';
+import { deleteSnapshot, findSnapshot, listSnapshots, resolveSnapshotId } from '../repo/snapshot/snapshot-store.ts';
 import type { CliContext } from './context.ts';
 import { openRepository, say, writeJson } from './context.ts';
 
@@ -37,10 +37,10 @@ export function registerForget(program: Command, ctx: CliContext): void {
       let removed = 0;
       try {
         if (ids.length > 0) {
-          for (const id of ids) {
-            const s = await findSnapshot(repo, id);
-            if (!opts.dryRun) await deleteSnapshot(repo, s.id);
-            say(ctx, `${opts.dryRun ? 'would remove' : 'removed'} snapshot ${s.id.slice(0, 8)}`);
+          for (const ref of ids) {
+            const id = ref === 'latest' ? (await findSnapshot(repo, ref)).id : await resolveSnapshotId(repo, ref);
+            if (!opts.dryRun) await deleteSnapshot(repo, id);
+            say(ctx, `${opts.dryRun ? 'would remove' : 'removed'} snapshot ${id.slice(0, 8)}`);
             removed++;
           }
         } else {

@@ -1,7 +1,8 @@
 /** Decrypts, decompresses and authenticates blobs read back from packs. */
 import { HoldfastError } from '../core/errors.ts';
 import type { BlobLocation } from './blob.ts';
-import { decompressBlob } from './compression.ts';
+import { createBlobDecompressor } from './compression.ts';
+import type { BlobDecompressor } from './compression.ts';
 import { open } from './crypto/aead.ts';
 import { BlobIds } from './blob-ids.ts';
 import type { SealerKeys } from './blob-sealer.ts';
@@ -11,6 +12,7 @@ export type BlobRef = Pick<BlobLocation, 'id' | 'type' | 'pack' | 'length' | 'ra
 export class BlobOpener {
   readonly #encKey: Buffer;
   readonly #ids: BlobIds;
+  readonly #decompress: BlobDecompressor = createBlobDecompressor();
 
   constructor(keys: SealerKeys) {
     this.#encKey = keys.encKey;
@@ -26,7 +28,7 @@ export class BlobOpener {
     let plain = data;
     if (loc.compressed) {
       try {
-        plain = decompressBlob(data, loc.rawLength);
+        plain = this.#decompress(data, loc.rawLength);
       } catch (cause) {
         throw new HoldfastError('REPO_CORRUPT', `${where}: cannot decompress`, { cause });
       }

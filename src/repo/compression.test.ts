@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { createBlobCompressor, decompressBlob } from './compression.ts';
+import { createBlobCompressor, createBlobDecompressor, decompressBlob } from './compression.ts';
 
 const text = Buffer.from('holdfast compresses text like this line. '.repeat(4000));
 const cases: Array<[string, Buffer, boolean]> = [
@@ -27,6 +27,15 @@ describe('blob compression', () => {
     const a = createBlobCompressor({ algorithm: 'zstd', level: 3 }, true).compress(text);
     const b = createBlobCompressor({ algorithm: 'zstd', level: 3 }, false).compress(text);
     assert.deepEqual(decompressBlob(a.data, text.byteLength), decompressBlob(b.data, text.byteLength));
+  });
+
+  it('the native decompressor reads what either compressor wrote, and checks the length', () => {
+    const d = createBlobDecompressor(true);
+    for (const native of [true, false]) {
+      const { data } = createBlobCompressor({ algorithm: 'zstd', level: 3 }, native).compress(text);
+      assert.deepEqual(d(data, text.byteLength), text);
+      assert.throws(() => d(data, text.byteLength + 1));
+    }
   });
 
   it("algorithm 'none' never compresses", () => {

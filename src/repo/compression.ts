@@ -26,7 +26,11 @@ interface NativeCompressor {
   compress(data: Uint8Array): Buffer;
 }
 
-type NativeModule = { Compressor: new () => NativeCompressor };
+interface NativeDecompressor {
+  decompress(data: Uint8Array): Buffer;
+}
+
+type NativeModule = { Compressor: new () => NativeCompressor; Decompressor: new () => NativeDecompressor };
 
 function loadNative(): NativeModule | undefined {
   try {
@@ -67,4 +71,18 @@ export function createBlobCompressor(settings: CompressionSettings, preferNative
 
 export function decompressBlob(data: Uint8Array, rawLength: number): Buffer {
   return zlib.zstdDecompressSync(data, { maxOutputLength: Math.max(rawLength, 1) });
+}
+
+export type BlobDecompressor = (data: Uint8Array, rawLength: number) => Buffer;
+
+/** A decompressor for one thread; the native one reuses its context across blobs. */
+export function createBlobDecompressor(preferNative = true): BlobDecompressor {
+  const native = preferNative ? loadNative() : undefined;
+  if (!native) return decompressBlob;
+  const ctx = new native.Decompressor();
+  return (data, rawLength) => {
+    const out = ctx.decompress(data);
+    if (out.byteLength !== rawLength) throw new Error(`decompressed to ${out.byteLength} bytes, expected ${rawLength}`);
+    return out;
+  };
 }

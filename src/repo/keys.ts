@@ -89,8 +89,8 @@ export async function removeKey(storage: Storage, id: Id, inUse: Id): Promise<vo
     throw new HoldfastError('KEY_NOT_FOUND', `key ${id} ${match.length === 0 ? 'does not exist' : 'is ambiguous'} in ${storage.location}`);
   }
   const target = match[0] as Id;
-  if (target === inUse) throw new HoldfastError('USAGE', `key ${target.slice(0, 8)} is the one this session opened the repository with; open with another key to remove it`);
   if (ids.length === 1) throw new HoldfastError('LAST_KEY', `key ${target.slice(0, 8)} is the last key of ${storage.location}; add another first`);
+  if (target === inUse) throw new HoldfastError('USAGE', `key ${target.slice(0, 8)} is the one this session opened the repository with; open with another key to remove it`);
   await storage.delete({ type: 'keys', name: target });
 }
 

@@ -1,9 +1,14 @@
 /**
  * The holdfast commands tests run most, each asserting that it succeeded: a backup
  * that returns its snapshot id and summary, a restore, and a check that must find no
- * errors (and, unless allowed, no warnings).
+ * errors (and, unless allowed, no warnings); and an in-process restore.
  */
 import assert from 'node:assert/strict';
+import { FsStorage } from '#src/backend/fs/fs-storage.ts';
+import { systemClock } from '#src/core/clock.ts';
+import { restoreSnapshot } from '#src/mover/restore/restorer.ts';
+import { Repository } from '#src/repo/repository.ts';
+import { findSnapshot } from '#src/repo/snapshot/snapshot-store.ts';
 import type { Cli, CliResult, RunOptions } from './cli.ts';
 import { jsonMessage, show, stderrLines } from './cli.ts';
 
@@ -51,4 +56,15 @@ export async function snapshotIds(cli: Cli): Promise<string[]> {
   const r = await cli.run(['--json', 'snapshots']);
   assert.equal(r.code, 0, show(r));
   return (JSON.parse(r.stdout) as Array<{ id: string }>).map((s) => s.id);
+}
+
+/**
+ * Restores a snapshot in this process (the same engine call the CLI makes, without a
+ * process start): for tests that restore many snapshots.
+ */
+export async function restoreDirect(repoDir: string, password: string, snapshot: string, target: string): Promise<void> {
+  const repo = await Repository.open(new FsStorage(repoDir), { password });
+  const found = await findSnapshot(repo, snapshot);
+  const r = await restoreSnapshot(repo, found, { target, clock: systemClock, workers: 2 });
+  assert.deepEqual(r.errors, [], `restore of ${snapshot} reported errors`);
 }

@@ -58,19 +58,21 @@ export async function scanTree(root: string): Promise<TreeManifest> {
 export interface CompareOptions {
   /** Paths of the expected tree that must not be in the actual one (excluded, unreadable). */
   readonly absent?: (path: string) => boolean;
+  /** Paths not compared at all (known damaged, say). */
+  readonly ignore?: (path: string) => boolean;
 }
 
 /** Every difference between an expected and an actual tree, one line each (empty: identical). */
 export function diffManifests(expected: TreeManifest, actual: TreeManifest, opts: CompareOptions = {}): string[] {
   const problems: string[] = [];
-  const wanted = [...expected.keys()].filter((p) => !opts.absent?.(p));
+  const wanted = [...expected.keys()].filter((p) => !opts.absent?.(p) && !opts.ignore?.(p));
   for (const path of wanted) {
     const e = expected.get(path) as EntryInfo;
     const a = actual.get(path);
     if (!a) problems.push(`${show(path)}: missing`);
     else problems.push(...compareEntry(show(path), e, a));
   }
-  const extra = [...actual.keys()].filter((p) => !expected.has(p) || opts.absent?.(p));
+  const extra = [...actual.keys()].filter((p) => !opts.ignore?.(p) && (!expected.has(p) || opts.absent?.(p)));
   for (const path of extra) problems.push(`${show(path)}: not expected`);
   problems.push(...compareLinkGroups(expected, actual, wanted));
   return problems;

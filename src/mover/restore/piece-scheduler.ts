@@ -92,19 +92,33 @@ export class PieceScheduler {
   }
 
   async #readAndRun(batch: Batch, sticky: number | undefined, after: Promise<void> | undefined, markPosted: () => void): Promise<void> {
-    const ranges = await this.#readRanges([...batch.blobs.values()]);
+    const { ranges, unreadable } = await this.#readRanges([...batch.blobs.values()]);
+    const pieces = this.#readable(batch, unreadable);
     const blobs = [...batch.blobs.values()].map(({ id, type, pack, offset, length, rawLength, compressed }) => ({ id, type, pack, offset, length, rawLength, compressed }));
     await after;
-    const { done } = this.#pool.run({ kind: 'restore', ranges, blobs, pieces: batch.pieces, ownership: this.#ownership }, (msg) => {
+    if (pieces.length === 0) return;
+    const { done } = this.#pool.run({ kind: 'restore', ranges, blobs, pieces, ownership: this.#ownership }, (msg) => {
       if (msg.kind !== 'restored') return;
       this.outcome.bytes += msg.bytes;
       this.outcome.errors.push(...msg.errors);
-    }, sticky);
+    }, sticky, ranges.flatMap((r) => ownedBuffer(r.data)));
     markPosted();
     await done;
   }
 
-  async #readRanges(blobs: BlobLocation[]): Promise<PackRange[]> {
+  /** The pieces whose packs could be read; each other piece is an error naming the failed read. */
+  #readable(batch: Batch, unreadable: ReadonlyMap<Id, string>): RestorePiece[] {
+    if (unreadable.size === 0) return batch.pieces;
+    return batch.pieces.filter((piece) => {
+      const packs = piece.refs.map((ref) => (typeof ref === 'string' ? batch.blobs.get(ref)?.pack : undefined));
+      const failure = packs.map((pack) => (pack === undefined ? undefined : unreadable.get(pack))).find((m) => m !== undefined);
+      if (failure !== undefined) this.outcome.errors.push({ path: piece.path, message: failure });
+      return failure === undefined;
+    });
+  }
+
+  /** Reads the spans the blobs need; a span that cannot be read fails only the pieces that need it. */
+  async #readRanges(blobs: BlobLocation[]): Promise<{ ranges: PackRange[]; unreadable: Map<Id, string> }> {
     const sorted = [...blobs].sort((a, b) => (a.pack < b.pack ? -1 : a.pack > b.pack ? 1 : a.offset - b.offset));
     const spans: Array<{ pack: Id; offset: number; end: number }> = [];
     for (const b of sorted) {
@@ -112,12 +126,23 @@ export class PieceScheduler {
       if (last && last.pack === b.pack && b.offset <= last.end + MERGE_GAP) last.end = Math.max(last.end, b.offset + b.length);
       else spans.push({ pack: b.pack, offset: b.offset, end: b.offset + b.length });
     }
-    return Promise.all(spans.map(async (s) => ({
-      pack: s.pack,
-      offset: s.offset,
-      data: await this.#repo.storage.get({ type: 'data', name: s.pack }, { offset: s.offset, length: s.end - s.offset }),
-    })));
+    const ranges: PackRange[] = [];
+    const unreadable = new Map<Id, string>();
+    await Promise.all(spans.map(async (s) => {
+      try {
+        ranges.push({ pack: s.pack, offset: s.offset, data: await this.#repo.storage.get({ type: 'data', name: s.pack }, { offset: s.offset, length: s.end - s.offset }) });
+      } catch (err) {
+        unreadable.set(s.pack, messageOf(err));
+      }
+    }));
+    return { ranges, unreadable };
   }
+}
+
+/** The range's memory, when it owns all of it (not a slice of a pooled buffer): move, don't copy. */
+function ownedBuffer(data: Uint8Array): ArrayBuffer[] {
+  const buf = data.buffer;
+  return buf instanceof ArrayBuffer && data.byteOffset === 0 && data.byteLength === buf.byteLength ? [buf] : [];
 }
 
 function newBatch(): Batch {

@@ -76,13 +76,13 @@ export class WorkerPool {
   }
 
   /** Runs a task; `sticky` pins it to one worker (tasks on one worker run in order). */
-  run(msg: TaskMessage, handler: TaskHandler, sticky?: number): { worker: number; done: Promise<void> } {
+  run(msg: TaskMessage, handler: TaskHandler, sticky?: number, transfer: ArrayBuffer[] = []): { worker: number; done: Promise<void> } {
     const slot = sticky !== undefined ? this.#slots[sticky % this.#slots.length] : this.#leastBusy();
     if (!slot) throw new HoldfastError('INTERNAL', 'worker pool has no workers');
     const task = this.#nextTask++;
     slot.inFlight++;
     const done = new Promise<void>((resolve, reject) => this.#pending.set(task, { handler, resolve, reject, slot }));
-    slot.worker.postMessage({ ...msg, task } as ToWorker);
+    slot.worker.postMessage({ ...msg, task } as ToWorker, transfer);
     return { worker: this.#slots.indexOf(slot), done };
   }
 

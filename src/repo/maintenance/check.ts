@@ -9,7 +9,8 @@ import { messageOf } from '../../core/errors.ts';
 import type { Id } from '../../core/ids.ts';
 import type { BlobLocation } from '../blob.ts';
 import type { Repository } from '../repository.ts';
-import { listSnapshots } from '../snapshot/snapshot-store.ts';
+import { loadSnapshot } from '../snapshot/snapshot-store.ts';
+import type { Snapshot } from '../snapshot/snapshot.ts';
 import { collectUsedBlobs } from './used-blobs.ts';
 import { readPack } from './pack-reader.ts';
 import type { CheckReport } from './check-report.ts';
@@ -33,7 +34,7 @@ export async function checkRepository(repo: Repository, opts: CheckOptions): Pro
     if (!byPack.has(pack)) report.issues.push({ severity: 'warning', pack, message: `pack ${pack} is not in any index (left by an interrupted backup or prune; 'prune' removes it)` });
   }
   report.packs = stored.size;
-  const snapshots = await listSnapshots(repo);
+  const snapshots = await readSnapshots(repo, report);
   report.snapshots = snapshots.length;
   const users = new Map<Id, Array<{ snapshot: Id; path: string }>>();
   const used = await collectUsedBlobs(repo, snapshots, {
@@ -50,6 +51,19 @@ export async function checkRepository(repo: Repository, opts: CheckOptions): Pro
   for (const p of used.problems) report.issues.push({ severity: 'error', snapshot: p.snapshot, path: p.path, message: `snapshot ${p.snapshot.slice(0, 8)} ${p.path}: ${p.message}` });
   if (opts.readData) await readAllPacks(repo, { byPack, stored, users, report, opts });
   return report;
+}
+
+/** Every snapshot that can be read; one that cannot is an error, and the others are still checked. */
+async function readSnapshots(repo: Repository, report: CheckReport): Promise<Snapshot[]> {
+  const snapshots: Snapshot[] = [];
+  for await (const info of repo.storage.list('snapshots')) {
+    try {
+      snapshots.push(await loadSnapshot(repo, info.name));
+    } catch (err) {
+      report.issues.push({ severity: 'error', snapshot: info.name, message: messageOf(err) });
+    }
+  }
+  return snapshots;
 }
 
 async function loadIndexes(repo: Repository, report: CheckReport): Promise<Map<Id, BlobLocation[]>> {

@@ -47,12 +47,20 @@ export async function findSnapshot(repo: Repository, ref: string, filter: Snapsh
     if (!last) throw new HoldfastError('SNAPSHOT_NOT_FOUND', `no snapshot in ${repo.storage.location} matches the filter for 'latest'`);
     return last;
   }
+  return loadSnapshot(repo, await resolveSnapshotId(repo, ref));
+}
+
+/**
+ * Resolves a full id or a unique id prefix (at least 4 characters) to the id of a stored
+ * snapshot without reading it, so a damaged snapshot can still be named (and forgotten).
+ */
+export async function resolveSnapshotId(repo: Repository, ref: string): Promise<Id> {
   if (!/^[0-9a-f]{4,64}$/.test(ref)) throw new HoldfastError('USAGE', `'${ref}' is not a snapshot id (hex, at least 4 characters) or 'latest'`);
   const names: string[] = [];
   for await (const info of repo.storage.list('snapshots')) if (info.name.startsWith(ref)) names.push(info.name);
   if (names.length === 0) throw new HoldfastError('SNAPSHOT_NOT_FOUND', `no snapshot ${ref} in ${repo.storage.location}`);
   if (names.length > 1) throw new HoldfastError('USAGE', `snapshot id ${ref} is ambiguous (${names.length} matches); give more characters`);
-  return loadSnapshot(repo, names[0] as Id);
+  return names[0] as Id;
 }
 
 export async function saveSnapshot(repo: Repository, manifest: SnapshotManifest): Promise<Id> {
