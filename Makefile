@@ -25,7 +25,7 @@ check: setup
 test: setup
 	@scripts/setup.sh $(TEST_DEBS)
 	@$(MAKE) --no-print-directory check
-	@node --test --test-concurrency=2 --test-timeout=600000 'src/**/*.test.ts' 'test/**/*.test.ts'
+	@node --test --test-concurrency=2 --test-timeout=600000 'src/**/*.test.ts' 'test/**/*.test.ts' 'bench/**/*.test.ts'
 
 test-unit: setup
 	@node --test --test-concurrency=2 'src/**/*.test.ts'
