@@ -8,10 +8,7 @@ import { EXIT } from './exit-codes.ts';
 import { formatBytes, formatDuration } from './format.ts';
 import { parseLabels } from './labels.ts';
 import { progressView } from './progress-view.ts';
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
+import { collect } from './option-values.ts';
 
 export function registerBackup(program: Command, ctx: CliContext, setExit: (code: number) => void): void {
   program

@@ -5,12 +5,10 @@ import { applyRetention, parseDuration } from '../repo/maintenance/retention.ts'
 import type { GroupBy, RetentionPolicy } from '../repo/maintenance/retention.ts';
 import { prune } from '../repo/maintenance/prune.ts';
 import { deleteSnapshot, findSnapshot, listSnapshots, resolveSnapshotId } from '../repo/snapshot/snapshot-store.ts';
+import type { Repository } from '../repo/repository.ts';
 import type { CliContext } from './context.ts';
 import { openRepository, say, writeJson } from './context.ts';
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
+import { collect } from './option-values.ts';
 
 function count(v: string | undefined, flag: string): number | undefined {
   if (v === undefined) return undefined;
@@ -44,7 +42,7 @@ export function registerForget(program: Command, ctx: CliContext): void {
             removed++;
           }
         } else {
-          removed = await forgetByPolicy(ctx, opts);
+          removed = await forgetByPolicy(ctx, repo, opts);
         }
       } finally {
         await lock.release();
@@ -55,8 +53,7 @@ export function registerForget(program: Command, ctx: CliContext): void {
       }
     });
 
-  async function forgetByPolicy(c: CliContext, opts: Record<string, unknown>): Promise<number> {
-    const repo = await openRepository(c);
+  async function forgetByPolicy(c: CliContext, repo: Repository, opts: Record<string, unknown>): Promise<number> {
     const policy: RetentionPolicy = {
       last: count(opts.keepLast as string | undefined, '--keep-last'),
       hourly: count(opts.keepHourly as string | undefined, '--keep-hourly'),

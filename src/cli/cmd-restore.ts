@@ -10,10 +10,7 @@ import { formatBytes, formatDuration } from './format.ts';
 import { progressView } from './progress-view.ts';
 import { addLatestFilter, latestFilter } from './snapshot-ref.ts';
 import type { LatestFilterOptions } from './snapshot-ref.ts';
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
+import { collect } from './option-values.ts';
 
 export function registerRestore(program: Command, ctx: CliContext, setExit: (code: number) => void): void {
   const restore = program

@@ -4,10 +4,7 @@ import type { CliContext } from './context.ts';
 import { openRepository, say, writeJson } from './context.ts';
 import { formatBytes, table } from './format.ts';
 import { parseLabels } from './labels.ts';
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
+import { collect } from './option-values.ts';
 
 export function registerSnapshots(program: Command, ctx: CliContext): void {
   program

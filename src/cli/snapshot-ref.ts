@@ -1,10 +1,7 @@
 /** Options that narrow which snapshot `latest` means, shared by restore, dump and ls. */
 import type { Command } from '@commander-js/extra-typings';
 import type { SnapshotFilter } from '../repo/snapshot/snapshot-store.ts';
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
+import { collect } from './option-values.ts';
 
 export interface LatestFilterOptions {
   host?: string;

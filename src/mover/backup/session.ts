@@ -62,9 +62,7 @@ export class BackupSession {
   async saveTree(nodes: TreeNode[]): Promise<Id> {
     const plain = encodeTree(nodes);
     const r = this.#treeSealer.seal(plain, 'tree');
-    if (!this.sink.has(r.id) && r.sealed) {
-      await this.sink.add({ id: r.id, type: 'tree', rawLength: r.rawLength, compressed: r.compressed, sealed: r.sealed });
-    }
+    if (r.sealed) await this.sink.add({ id: r.id, type: 'tree', rawLength: r.rawLength, compressed: r.compressed, sealed: r.sealed });
     return r.id;
   }
 

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import zlib from 'node:zlib';
 import { describe, it } from 'node:test';
-import { isHoldfastError } from '../../core/errors.ts';
 import type { ErrorCode } from '../../core/errors.ts';
 import type { BlobLocation } from '../blob.ts';
 import { openObject, sealObject } from '../sealed-object.ts';
 import { decodeIndex, encodeIndex } from './index-format.ts';
+import { outcome } from '../error-outcome.testing.ts';
 
 const key = randomBytes(32);
 const hex = (): string => randomBytes(32).toString('hex');
@@ -28,16 +28,6 @@ function locations(packs: number, perPack: number): BlobLocation[] {
 /** The uncompressed bytes of an index file (decodeIndex takes them zstd-compressed). */
 function plainOf(locs: BlobLocation[]): Buffer {
   return zlib.zstdDecompressSync(encodeIndex(locs));
-}
-
-function outcome(fn: () => unknown): ErrorCode | 'ok' {
-  try {
-    fn();
-    return 'ok';
-  } catch (err) {
-    if (isHoldfastError(err)) return err.code;
-    throw new Error(`not a HoldfastError: ${String(err)}`, { cause: err });
-  }
 }
 
 const decodePlain = (plain: Buffer) => (): BlobLocation[] => decodeIndex(zlib.zstdCompressSync(plain), 'test');

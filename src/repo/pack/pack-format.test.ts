@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { isHoldfastError } from '../../core/errors.ts';
 import type { ErrorCode } from '../../core/errors.ts';
 import type { BlobLocation, BlobType } from '../blob.ts';
 import { BlobOpener } from '../blob-opener.ts';
@@ -9,6 +8,7 @@ import { BlobSealer } from '../blob-sealer.ts';
 import { open, seal } from '../crypto/aead.ts';
 import { PACK_ENTRY_SIZE, PACK_HEADER_AAD, PACK_TRAILER_SIZE, decodePackHeader, encodePackHeader, locateEntries, readTrailer } from './pack-format.ts';
 import type { PackEntry } from './pack-format.ts';
+import { outcome } from '../error-outcome.testing.ts';
 
 const keys = { encKey: randomBytes(32), idKey: randomBytes(32) };
 const PACK = 'ab'.repeat(32);
@@ -36,16 +36,6 @@ function readHeader(pack: Buffer): BlobLocation[] {
   const start = pack.byteLength - PACK_TRAILER_SIZE - headerLength;
   const plain = open(keys.encKey, pack.subarray(start, pack.byteLength - PACK_TRAILER_SIZE), PACK_HEADER_AAD, `header of pack ${PACK}`);
   return locateEntries(PACK, decodePackHeader(plain, PACK), start, PACK);
-}
-
-function outcome(fn: () => unknown): ErrorCode | 'ok' {
-  try {
-    fn();
-    return 'ok';
-  } catch (err) {
-    if (isHoldfastError(err)) return err.code;
-    throw new Error(`not a HoldfastError: ${String(err)}`, { cause: err });
-  }
 }
 
 const sample: PackEntry[] = [
