@@ -1,20 +1,35 @@
 /**
- * Turns a repository location into a Storage. A plain path or `local:/path` is the
- * filesystem backend; other schemes are rejected with a message naming what is known.
+ * Turns a repository location into a Storage wrapped in retries. A plain path or
+ * `local:/path` is the filesystem backend; `s3:…` is S3-compatible object storage (see
+ * s3/s3-location.ts for the forms); other schemes are rejected with a message naming
+ * what is known.
  */
 import { resolve } from 'node:path';
 import { HoldfastError } from '../core/errors.ts';
 import { FsStorage } from './fs/fs-storage.ts';
-import { withRetry } from './retry.ts';
+import { withRetry, type RetryEvent } from './retry.ts';
+import { isS3Location, parseS3Location } from './s3/s3-location.ts';
+import { S3Storage, type S3Options } from './s3/s3-storage.ts';
 import type { Storage } from './storage.ts';
 
-export function openStorage(location: string): Storage {
-  const scheme = /^([a-z][a-z0-9+.-]*):(?!\/\/?[^/]*\\)/.exec(location)?.[1];
-  if (scheme === undefined || location.startsWith('/') || location.startsWith('.')) return retrying(new FsStorage(resolve(location)));
-  if (scheme === 'local') return retrying(new FsStorage(resolve(location.slice('local:'.length))));
-  throw new HoldfastError('CONFIG_INVALID', `unknown repository location '${location}': use a path or local:/path`);
+export interface OpenStorageOptions {
+  readonly s3?: S3Options;
+  readonly onRetry?: (event: RetryEvent) => void;
 }
 
-function retrying(storage: Storage): Storage {
-  return withRetry(storage, { attempts: 5, baseDelayMs: 100, maxDelayMs: 5_000 });
+export function openStorage(location: string, options: OpenStorageOptions = {}): Storage {
+  return withRetry(openBackend(location, options), {
+    attempts: 6,
+    baseDelayMs: 200,
+    maxDelayMs: 10_000,
+    ...(options.onRetry ? { onRetry: options.onRetry } : {}),
+  });
+}
+
+function openBackend(location: string, options: OpenStorageOptions): Storage {
+  if (isS3Location(location)) return new S3Storage(parseS3Location(location), options.s3);
+  const scheme = /^([a-z][a-z0-9+.-]*):(?!\/\/?[^/]*\\)/.exec(location)?.[1];
+  if (scheme === undefined || location.startsWith('/') || location.startsWith('.')) return new FsStorage(resolve(location));
+  if (scheme === 'local') return new FsStorage(resolve(location.slice('local:'.length)));
+  throw new HoldfastError('CONFIG_INVALID', `unknown repository location '${location}': use a path, local:/path or s3:https://host/bucket/prefix`);
 }

@@ -7,7 +7,8 @@
  *   even when the writer crashes mid-way. Putting an existing name replaces it atomically.
  * - `get` of a missing object throws HoldfastError `OBJECT_NOT_FOUND`; a range past the end
  *   returns the bytes that exist (possibly none).
- * - `delete` of a missing object succeeds (deletes are idempotent).
+ * - `delete` of a missing object succeeds (deletes are idempotent); of an object that
+ *   object lock retains, it throws `OBJECT_LOCKED` naming the date (see `stat`).
  * - `list` yields every object of a type once, in no particular order.
  * - Transient failures throw `STORAGE_TRANSIENT` (retryable), permission problems
  *   `STORAGE_PERMISSION`, anything else `STORAGE_IO`; messages name the object.
@@ -25,6 +26,8 @@ export interface ObjectHandle {
 export interface ObjectInfo {
   readonly name: string;
   readonly size: number;
+  /** Set by `stat` when object lock retains the object: it cannot be deleted before then. */
+  readonly retainUntil?: Date;
 }
 
 export interface ByteRange {

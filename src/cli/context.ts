@@ -7,7 +7,9 @@ import type { Clock } from '../core/clock.ts';
 import { HoldfastError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Storage } from '../backend/storage.ts';
+import type { RetryEvent } from '../backend/retry.ts';
 import { openStorage } from '../backend/open-storage.ts';
+import type { ObjectLockSettings } from '../backend/s3/s3-storage.ts';
 import { readPasswordFile } from '../config/cli-env.ts';
 import type { CliEnvironment } from '../config/cli-env.ts';
 import { Repository } from '../repo/repository.ts';
@@ -35,8 +37,10 @@ export function repositoryLocation(ctx: CliContext): string {
   return location;
 }
 
-export function storageFor(ctx: CliContext): Storage {
-  return openStorage(repositoryLocation(ctx));
+/** The repository's storage; `objectLock` is only for `init`, which sets the bucket up. */
+export function storageFor(ctx: CliContext, location = repositoryLocation(ctx), objectLock?: ObjectLockSettings): Storage {
+  const retries = (e: RetryEvent): void => ctx.logger.warn({ operation: e.operation, attempt: e.attempt, delayMs: e.delayMs, error: e.error.message }, 'retrying storage operation');
+  return openStorage(location, { s3: { ...ctx.env.s3, objectLock }, onRetry: retries });
 }
 
 export async function password(ctx: CliContext, prompt = 'repository password: '): Promise<string> {
@@ -45,6 +49,19 @@ export async function password(ctx: CliContext, prompt = 'repository password: '
   if (ctx.env.password !== undefined) return ctx.env.password;
   if (ctx.env.isTty) return promptPassword(prompt);
   throw new HoldfastError('USAGE', 'no password given: set HOLDFAST_PASSWORD or HOLDFAST_PASSWORD_FILE, or pass --password-file');
+}
+
+/** The other repository of `copy` and `init --copy-params-from`, with its own password. */
+export async function openSourceRepository(ctx: CliContext, location: string | undefined, passwordFile: string | undefined): Promise<Repository> {
+  const where = location ?? ctx.env.fromRepository;
+  if (!where) throw new HoldfastError('USAGE', 'no source repository given: pass --from-repo or set HOLDFAST_FROM_REPOSITORY');
+  const file = passwordFile ?? ctx.env.fromPasswordFile;
+  let secret = file ? readPasswordFile(file) : ctx.env.fromPassword;
+  if (secret === undefined && ctx.env.isTty) secret = await promptPassword(`password of ${where}: `);
+  if (secret === undefined) {
+    throw new HoldfastError('USAGE', 'no password for the source repository: set HOLDFAST_FROM_PASSWORD or HOLDFAST_FROM_PASSWORD_FILE, or pass --from-password-file');
+  }
+  return Repository.open(storageFor(ctx, where), { password: secret, logger: ctx.logger });
 }
 
 export async function openRepository(ctx: CliContext): Promise<Repository> {

@@ -8,6 +8,7 @@ import type { CliContext, GlobalOptions } from './context.ts';
 import { EXIT, exitCodeFor } from './exit-codes.ts';
 import { registerBackup } from './cmd-backup.ts';
 import { registerBrowse } from './cmd-browse.ts';
+import { registerCopy } from './cmd-copy.ts';
 import { registerInit } from './cmd-init.ts';
 import { registerKey } from './cmd-key.ts';
 import { registerMaintenance } from './cmd-maintenance.ts';
@@ -24,7 +25,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
   const program = new Command('holdfast')
     .description('Holdfast: deduplicated, compressed, encrypted backups of directories, streams and block devices')
     .version('0.1.0')
-    .option('-r, --repo <location>', 'repository (a path; default $HOLDFAST_REPOSITORY)')
+    .option('-r, --repo <location>', 'repository: a path or s3:https://host/bucket/prefix (default $HOLDFAST_REPOSITORY)')
     .option('--password-file <file>', 'read the password from a file (default $HOLDFAST_PASSWORD_FILE, $HOLDFAST_PASSWORD)')
     .option('--json', 'machine-readable output (JSON lines)')
     .option('-q, --quiet', 'print only errors')
@@ -38,6 +39,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
   registerBrowse(program, ctx);
   registerMaintenance(program, ctx, setExit);
   registerKey(program, ctx);
+  registerCopy(program, ctx);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {

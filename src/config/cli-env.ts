@@ -4,13 +4,19 @@
  */
 import { readFileSync } from 'node:fs';
 import { HoldfastError, messageOf } from '../core/errors.ts';
+import { readS3Settings, type S3Settings } from './s3-env.ts';
 
 export interface CliEnvironment {
   readonly repository: string | undefined;
   readonly password: string | undefined;
   readonly passwordFile: string | undefined;
+  /** The source repository of `copy` and `init --copy-params-from`. */
+  readonly fromRepository: string | undefined;
+  readonly fromPassword: string | undefined;
+  readonly fromPasswordFile: string | undefined;
   readonly kdfCost: 'default' | 'test';
   readonly isTty: boolean;
+  readonly s3: S3Settings;
 }
 
 export function readCliEnvironment(env: NodeJS.ProcessEnv, isTty: boolean): CliEnvironment {
@@ -22,8 +28,12 @@ export function readCliEnvironment(env: NodeJS.ProcessEnv, isTty: boolean): CliE
     repository: env.HOLDFAST_REPOSITORY || undefined,
     password: env.HOLDFAST_PASSWORD ?? undefined,
     passwordFile: env.HOLDFAST_PASSWORD_FILE || undefined,
+    fromRepository: env.HOLDFAST_FROM_REPOSITORY || undefined,
+    fromPassword: env.HOLDFAST_FROM_PASSWORD ?? undefined,
+    fromPasswordFile: env.HOLDFAST_FROM_PASSWORD_FILE || undefined,
     kdfCost: cost,
     isTty,
+    s3: readS3Settings(env),
   };
 }
 

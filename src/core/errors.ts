@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'AUTH_FAILED'
   | 'OBJECT_NOT_FOUND'
   | 'OBJECT_EXISTS'
+  | 'OBJECT_LOCKED'
   | 'STORAGE_IO'
   | 'STORAGE_PERMISSION'
   | 'STORAGE_TRANSIENT'

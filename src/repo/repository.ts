@@ -35,6 +35,12 @@ export interface InitOptions {
   readonly compression?: CompressionSettings;
   readonly packSize?: number;
   readonly logger?: Logger;
+  /**
+   * Share another repository's id key and chunker (seed and sizes), with a fresh
+   * encryption key: blobs then have the same ids in both, so `copy` transfers only what
+   * the target lacks and later backups into either deduplicate against copied data.
+   */
+  readonly copyParamsFrom?: Repository;
 }
 
 export interface OpenOptions {
@@ -67,12 +73,14 @@ export class Repository {
       throw new HoldfastError('REPO_EXISTS', `a repository already exists at ${storage.location}`);
     }
     await storage.create();
-    const key = generateMasterKey();
+    const fresh = generateMasterKey();
+    const from = opts.copyParamsFrom;
+    const key = from ? { ...fresh, idKey: Buffer.from(from.key.idKey), chunkerSeed: Buffer.from(from.key.chunkerSeed) } : fresh;
     const config: RepoConfig = {
       version: REPO_VERSION,
       id: randomId(),
       created: opts.now.toISOString(),
-      chunker: { default: { ...DEFAULT_PARAMS }, fine: { ...FINE_PARAMS } },
+      chunker: from ? structuredClone(from.config.chunker) : { default: { ...DEFAULT_PARAMS }, fine: { ...FINE_PARAMS } },
       compression: opts.compression ?? DEFAULT_COMPRESSION,
       packSize: opts.packSize ?? DEFAULT_PACK_SIZE,
     };

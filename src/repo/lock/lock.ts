@@ -44,15 +44,16 @@ export async function acquireLock(repo: Repository, opts: LockOptions): Promise<
   try {
     await checkConflicts(repo, opts, current);
   } catch (err) {
-    await repo.storage.delete({ type: 'locks', name: current });
+    await dropLock(repo, current);
     throw err;
   }
   let refreshing = Promise.resolve();
   const timer = setInterval(() => {
     refreshing = refreshing.then(async () => {
       const next = await writeLock(repo, opts);
-      await repo.storage.delete({ type: 'locks', name: current });
+      const previous = current;
       current = next;
+      await dropLock(repo, previous);
     }).catch((err: unknown) => repo.logger.warn({ err }, 'could not refresh the repository lock'));
   }, opts.refreshMs ?? REFRESH_MS);
   timer.unref();
@@ -60,9 +61,22 @@ export async function acquireLock(repo: Repository, opts: LockOptions): Promise<
     release: async () => {
       clearInterval(timer);
       await refreshing;
-      await repo.storage.delete({ type: 'locks', name: current });
+      await dropLock(repo, current);
     },
   };
+}
+
+/**
+ * Deletes a lock object. Append-only credentials may not delete anything: then the lock
+ * is left behind and turns stale on its own, which is harmless, so that is only a warning.
+ */
+async function dropLock(repo: Repository, name: Id): Promise<void> {
+  try {
+    await repo.storage.delete({ type: 'locks', name });
+  } catch (err) {
+    if (!isHoldfastError(err, 'STORAGE_PERMISSION')) throw err;
+    repo.logger.warn({ lock: name, error: err.message }, 'cannot delete the lock (append-only credentials?); it becomes stale by itself');
+  }
 }
 
 async function writeLock(repo: Repository, opts: LockOptions): Promise<Id> {
@@ -83,7 +97,7 @@ async function checkConflicts(repo: Repository, opts: LockOptions, own: Id | und
     if (name === own) continue;
     if (isStale(info, opts)) {
       repo.logger.info({ lock: name, holder: `${info.hostname}:${info.pid}` }, 'removing a stale lock');
-      await repo.storage.delete({ type: 'locks', name });
+      await dropLock(repo, name);
       continue;
     }
     if (opts.exclusive || info.exclusive) {

@@ -33,6 +33,8 @@ export const snapshotSchema = z.strictObject({
   paths: z.array(z.string()).min(1),
   tree: idString,
   parent: idString.optional(),
+  /** Set on copies (`holdfast copy`): the id of the snapshot first taken, in its repository. */
+  original: idString.optional(),
   tags: z.array(z.string()),
   labels: z.record(z.string(), z.string()),
   program: z.string(),
