@@ -4,6 +4,7 @@ import { acquireLock } from '../repo/lock/lock.ts';
 import { applyRetention, parseDuration } from '../repo/maintenance/retention.ts';
 import type { GroupBy, RetentionPolicy } from '../repo/maintenance/retention.ts';
 import { prune } from '../repo/maintenance/prune.ts';
+import { retainedObjects } from '../repo/maintenance/object-lock.ts';
 import { deleteSnapshot, findSnapshot, listSnapshots, resolveSnapshotId } from '../repo/snapshot/snapshot-store.ts';
 import type { Repository } from '../repo/repository.ts';
 import type { CliContext } from './context.ts';
@@ -37,9 +38,7 @@ export function registerForget(program: Command, ctx: CliContext): void {
         if (ids.length > 0) {
           for (const ref of ids) {
             const id = ref === 'latest' ? (await findSnapshot(repo, ref)).id : await resolveSnapshotId(repo, ref);
-            if (!opts.dryRun) await deleteSnapshot(repo, id);
-            say(ctx, `${opts.dryRun ? 'would remove' : 'removed'} snapshot ${id.slice(0, 8)}`);
-            removed++;
+            if (await removeUnlessRetained(ctx, repo, id, opts.dryRun === true, true)) removed++;
           }
         } else {
           removed = await forgetByPolicy(ctx, repo, opts);
@@ -74,11 +73,24 @@ export function registerForget(program: Command, ctx: CliContext): void {
         for (const k of d.keep) say(c, `  keep   ${k.snapshot.id.slice(0, 8)} ${k.snapshot.time} (${k.reasons.join(', ')})`);
         for (const s of d.remove) say(c, `  remove ${s.id.slice(0, 8)} ${s.time}`);
       }
-      for (const s of d.remove) {
-        if (!opts.dryRun) await deleteSnapshot(repo, s.id);
-        removed++;
-      }
+      for (const s of d.remove) if (await removeUnlessRetained(c, repo, s.id, opts.dryRun === true, false)) removed++;
     }
     return removed;
   }
+}
+
+/**
+ * Removes one snapshot unless object lock still retains it; then says until when and
+ * leaves it (a later forget removes it). Returns whether it was (or would be) removed.
+ */
+async function removeUnlessRetained(ctx: CliContext, repo: Repository, id: string, dryRun: boolean, announce: boolean): Promise<boolean> {
+  const until = (await retainedObjects(repo.storage, 'snapshots', [id], ctx.clock.now())).get(id);
+  if (until !== undefined) {
+    if (ctx.globals().json) writeJson(ctx, { message_type: 'retained', snapshot: id, until: until.toISOString() });
+    else say(ctx, `kept snapshot ${id.slice(0, 8)}: object lock retains it until ${until.toISOString()}`);
+    return false;
+  }
+  if (!dryRun) await deleteSnapshot(repo, id);
+  if (announce && !ctx.globals().json) say(ctx, `${dryRun ? 'would remove' : 'removed'} snapshot ${id.slice(0, 8)}`);
+  return true;
 }

@@ -2,7 +2,9 @@ import type { Command } from '@commander-js/extra-typings';
 import { acquireLock } from '../repo/lock/lock.ts';
 import { checkRepository } from '../repo/maintenance/check.ts';
 import { prune } from '../repo/maintenance/prune.ts';
+import { lastRelease } from '../repo/maintenance/object-lock.ts';
 import { repositoryStats } from '../repo/maintenance/stats.ts';
+import { WorkerBlobVerifier } from '../mover/verify/worker-verifier.ts';
 import type { CliContext } from './context.ts';
 import { openRepository, say, writeJson } from './context.ts';
 import { EXIT } from './exit-codes.ts';
@@ -14,11 +16,13 @@ export function registerMaintenance(program: Command, ctx: CliContext, setExit: 
     .command('check')
     .description('check the repository structure; --read-data also reads and authenticates every blob')
     .option('--read-data', 'read every pack and verify every blob')
+    .option('--workers <n>', 'worker threads that decode blobs for --read-data (default: CPU count)')
     .action(async (opts) => {
       const repo = await openRepository(ctx);
       const lock = await acquireLock(repo, { exclusive: false, clock: ctx.clock });
+      const verifier = opts.readData ? new WorkerBlobVerifier(repo, opts.workers ? { workers: Number(opts.workers) } : {}) : undefined;
       try {
-        const report = await checkRepository(repo, { readData: opts.readData === true });
+        const report = await checkRepository(repo, { readData: opts.readData === true, ...(verifier ? { verifier } : {}) });
         const errors = report.issues.filter((i) => i.severity === 'error');
         if (ctx.globals().json) writeJson(ctx, { message_type: 'check', ...report, errors: errors.length });
         else {
@@ -28,6 +32,7 @@ export function registerMaintenance(program: Command, ctx: CliContext, setExit: 
         }
         if (errors.length > 0) setExit(EXIT.damaged);
       } finally {
+        await verifier?.close();
         await lock.release();
       }
     });
@@ -42,10 +47,12 @@ export function registerMaintenance(program: Command, ctx: CliContext, setExit: 
       const r = await prune(repo, { clock: ctx.clock, dryRun: opts.dryRun === true, maxUnused: Number(opts.maxUnused) / 100 });
       const p = r.plan;
       if (ctx.globals().json) {
-        writeJson(ctx, { message_type: 'prune', dryRun: opts.dryRun === true, packsDeleted: p.deletePacks.size, packsRepacked: p.repack.size, unusedBlobs: p.unusedBlobs, unusedBytes: p.unusedBytes, usedBytes: p.usedBytes, packsWritten: r.packsWritten });
+        writeJson(ctx, { message_type: 'prune', dryRun: opts.dryRun === true, packsDeleted: p.deletePacks.size, packsRepacked: p.repack.size, unusedBlobs: p.unusedBlobs, unusedBytes: p.unusedBytes, usedBytes: p.usedBytes, packsWritten: r.packsWritten, packsRetained: p.retained.size, retainedUnusedBytes: p.retainedUnusedBytes, retainedUntil: lastRelease(p.retained.values())?.toISOString() });
         return;
       }
-      say(ctx, `${opts.dryRun ? 'would remove' : 'removed'} ${p.unusedBlobs} unused blob(s), ${formatBytes(p.unusedBytes)}; ${p.repack.size} pack(s) repacked, ${p.deletePacks.size} pack(s) deleted (${p.unreferencedPacks} unreferenced); ${formatBytes(p.usedBytes)} in use`);
+      say(ctx, `${opts.dryRun ? 'would remove' : 'removed'} ${p.unusedBlobs} unused blob(s), ${formatBytes(p.unusedBytes - p.retainedUnusedBytes)}; ${p.repack.size} pack(s) repacked, ${p.deletePacks.size} pack(s) deleted (${p.unreferencedPacks} unreferenced); ${formatBytes(p.usedBytes)} in use`);
+      const until = lastRelease(p.retained.values());
+      if (until) say(ctx, `object lock retains ${p.retained.size} pack(s) with ${formatBytes(p.retainedUnusedBytes)} unused until ${until.toISOString()}; prune after then frees them`);
     });
 
   program

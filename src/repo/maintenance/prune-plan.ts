@@ -16,9 +16,17 @@ export interface PrunePlan {
   unusedBytes: number;
   usedBytes: number;
   readonly unreferencedPacks: number;
+  /** Packs prune would free but object lock retains: kept whole, with their dates. */
+  readonly retained: Map<Id, Date>;
+  /** Unused bytes inside retained packs. */
+  retainedUnusedBytes: number;
 }
 
-export function planPrune(indexFiles: Map<Id, BlobLocation[]>, stored: Map<Id, number>, used: UsedBlobs, maxUnused: number): PrunePlan {
+/**
+ * `retained` packs (object lock) are kept as they are: never deleted nor repacked, their
+ * used blobs indexed where they are.
+ */
+export function planPrune(indexFiles: Map<Id, BlobLocation[]>, stored: Map<Id, number>, used: UsedBlobs, maxUnused: number, retained = new Map<Id, Date>()): PrunePlan {
   const byPack = new Map<Id, BlobLocation[]>();
   for (const locs of indexFiles.values()) {
     for (const loc of locs) {
@@ -28,27 +36,51 @@ export function planPrune(indexFiles: Map<Id, BlobLocation[]>, stored: Map<Id, n
       byPack.set(loc.pack, list);
     }
   }
-  const unreferenced = [...stored.keys()].filter((p) => !byPack.has(p));
-  const plan: PrunePlan = { keepLocations: [], repack: new Map(), deletePacks: new Set(unreferenced), unusedBlobs: 0, unusedBytes: 0, usedBytes: 0, unreferencedPacks: unreferenced.length };
+  const unreferenced = [...stored.keys()].filter((p) => !byPack.has(p) && !retained.has(p));
+  const plan: PrunePlan = {
+    keepLocations: [], repack: new Map(), deletePacks: new Set(unreferenced), unusedBlobs: 0, unusedBytes: 0, usedBytes: 0,
+    unreferencedPacks: unreferenced.length, retained: new Map(), retainedUnusedBytes: 0,
+  };
+  for (const [pack, until] of retained) if (stored.has(pack) && !byPack.has(pack)) keepRetained(plan, pack, until, stored.get(pack) ?? 0);
   const placed = new Set<Id>();
   const ordered = [...byPack].sort((a, b) => usedShare(b[1], used) - usedShare(a[1], used));
-  for (const [pack, locs] of ordered) {
-    const live = locs.filter((l) => isUsed(l, used) && !placed.has(l.id));
-    const liveBytes = live.reduce((s, l) => s + l.length, 0);
-    const storedSize = stored.get(pack);
-    const indexed = locs.reduce((s, l) => s + l.length, 0);
-    const total = storedSize === undefined ? indexed : Math.max(indexed, storedSize - packOverhead(locs.length));
-    plan.usedBytes += liveBytes;
-    plan.unusedBytes += total - liveBytes;
-    plan.unusedBlobs += locs.length - live.length;
-    for (const l of live) placed.add(l.id);
-    if (live.length === 0) plan.deletePacks.add(pack);
-    else if (total - liveBytes > maxUnused * total) {
-      plan.repack.set(pack, live);
-      plan.deletePacks.add(pack);
-    } else plan.keepLocations.push(...locs.filter((l) => isUsed(l, used)));
-  }
+  for (const [pack, locs] of ordered) classifyPack(plan, { pack, locs, stored: stored.get(pack), until: retained.get(pack) }, used, placed, maxUnused);
   return plan;
+}
+
+interface PackFacts {
+  readonly pack: Id;
+  readonly locs: BlobLocation[];
+  readonly stored: number | undefined;
+  readonly until: Date | undefined;
+}
+
+/** Keep, repack or delete one pack; blobs already placed in a fuller pack count as unused here. */
+function classifyPack(plan: PrunePlan, p: PackFacts, used: UsedBlobs, placed: Set<Id>, maxUnused: number): void {
+  const live = p.locs.filter((l) => isUsed(l, used) && !placed.has(l.id));
+  const liveBytes = live.reduce((s, l) => s + l.length, 0);
+  const indexed = p.locs.reduce((s, l) => s + l.length, 0);
+  const total = p.stored === undefined ? indexed : Math.max(indexed, p.stored - packOverhead(p.locs.length));
+  plan.usedBytes += liveBytes;
+  plan.unusedBytes += total - liveBytes;
+  plan.unusedBlobs += p.locs.length - live.length;
+  for (const l of live) placed.add(l.id);
+  const keepUsed = (): void => {
+    plan.keepLocations.push(...p.locs.filter((l) => isUsed(l, used)));
+  };
+  if (p.until !== undefined && live.length < p.locs.length) {
+    keepRetained(plan, p.pack, p.until, total - liveBytes);
+    keepUsed();
+  } else if (live.length === 0) plan.deletePacks.add(p.pack);
+  else if (total - liveBytes > maxUnused * total) {
+    plan.repack.set(p.pack, live);
+    plan.deletePacks.add(p.pack);
+  } else keepUsed();
+}
+
+function keepRetained(plan: PrunePlan, pack: Id, until: Date, unusedBytes: number): void {
+  plan.retained.set(pack, until);
+  plan.retainedUnusedBytes += unusedBytes;
 }
 
 /** Header and trailer bytes of a pack holding `blobs` blobs (see pack-format.ts). */

@@ -17,7 +17,8 @@ import { listSnapshots } from '../snapshot/snapshot-store.ts';
 import { HoldfastError } from '../../core/errors.ts';
 import { planPrune } from './prune-plan.ts';
 import type { PrunePlan } from './prune-plan.ts';
-import { collectUsedBlobs } from './used-blobs.ts';
+import { collectUsedBlobs, type UsedBlobs } from './used-blobs.ts';
+import { retainedObjects } from './object-lock.ts';
 
 export interface PruneOptions {
   readonly clock: Clock;
@@ -55,7 +56,7 @@ async function pruneLocked(repo: Repository, opts: PruneOptions): Promise<PruneR
   }
   const stored = new Map<Id, number>();
   for await (const info of repo.storage.list('data')) stored.set(info.name, info.size);
-  const plan = planPrune(indexFiles, stored, used, opts.maxUnused ?? 0.05);
+  const { plan, lockedIndex } = await planWithRetention(repo, indexFiles, stored, used, opts);
   const missing = [...used.data, ...used.trees].filter((id) => !repo.index.has(id));
   if (missing.length > 0) {
     throw new HoldfastError('REPO_CORRUPT', `prune stopped before changing anything: ${missing.length} blob(s) that snapshots use are not indexed (first ${missing[0]}); run 'holdfast check'`);
@@ -69,11 +70,33 @@ async function pruneLocked(repo: Repository, opts: PruneOptions): Promise<PruneR
   const keep = [...plan.keepLocations, ...sink.written()];
   for (let i = 0; i < keep.length; i += 50_000) await repo.saveObject('index', encodeIndex(keep.slice(i, i + 50_000)));
   await step('indexed');
-  for (const name of indexFiles.keys()) await repo.storage.delete({ type: 'index', name });
+  for (const name of indexFiles.keys()) if (!lockedIndex.has(name)) await repo.storage.delete({ type: 'index', name });
   await step('old-index-deleted');
   for (const pack of plan.deletePacks) await repo.storage.delete({ type: 'data', name: pack });
   await step('done');
   return { plan, packsWritten: sink.stats.packs, bytesWritten: sink.stats.storedBytes };
+}
+
+/**
+ * Plans, then asks storage which of the packs to free and which index files object lock
+ * retains, and plans again keeping those. An index file that must stay pins every pack it
+ * names: deleting such a pack would leave an index entry without its pack.
+ */
+async function planWithRetention(repo: Repository, indexFiles: Map<Id, BlobLocation[]>, stored: Map<Id, number>, used: UsedBlobs, opts: PruneOptions) {
+  const maxUnused = opts.maxUnused ?? 0.05;
+  const first = planPrune(indexFiles, stored, used, maxUnused);
+  const now = opts.clock.now();
+  const lockedIndex = await retainedObjects(repo.storage, 'index', indexFiles.keys(), now);
+  const retained = await retainedObjects(repo.storage, 'data', first.deletePacks, now);
+  for (const [name, until] of lockedIndex) {
+    for (const loc of indexFiles.get(name) ?? []) {
+      if (!first.deletePacks.has(loc.pack)) continue;
+      const had = retained.get(loc.pack);
+      if (had === undefined || had < until) retained.set(loc.pack, until);
+    }
+  }
+  const plan = retained.size === 0 ? first : planPrune(indexFiles, stored, used, maxUnused, retained);
+  return { plan, lockedIndex };
 }
 
 async function repack(repo: Repository, plan: PrunePlan, sink: PackSink): Promise<void> {
