@@ -61,7 +61,7 @@ export function toS3Error(err: unknown, ctx: S3ErrorContext): HoldfastError {
   if (err instanceof HoldfastError) return err;
   const name = errorName(err);
   const where = `S3 bucket '${ctx.bucket}' (${ctx.location})`;
-  const detail = `${name}: ${messageOf(err)}`;
+  const detail = describeFailure(err, name);
   if (isNoSuchBucket(err)) {
     return new HoldfastError('REPO_NOT_FOUND', `${ctx.operation} failed: the bucket '${ctx.bucket}' does not exist (${ctx.location})`, { cause: err });
   }
@@ -72,4 +72,14 @@ export function toS3Error(err: unknown, ctx: S3ErrorContext): HoldfastError {
     return new HoldfastError('STORAGE_TRANSIENT', `${ctx.operation} on ${where} failed: ${detail}`, { cause: err });
   }
   return new HoldfastError('STORAGE_IO', `${ctx.operation} on ${where} failed: ${detail}`, { cause: err });
+}
+
+/** `Code: message`; answers without a body (HEAD) carry only their HTTP status. */
+function describeFailure(err: unknown, name: string): string {
+  const status = statusOf(err);
+  const message = messageOf(err);
+  if ((name === 'Unknown' || name === 'UnknownError' || message === 'UnknownError') && status !== undefined) {
+    return status === 403 ? 'HTTP 403 Forbidden (wrong credentials, or no permission for this)' : `HTTP ${status}`;
+  }
+  return message === name || message === '' ? name : `${name}: ${message}`;
 }

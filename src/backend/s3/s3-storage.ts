@@ -199,7 +199,9 @@ export class S3Storage implements Storage {
       try {
         await this.#client.send(new DeleteObjectCommand({ Bucket: this.#loc.bucket, Key: key, VersionId: versionId }));
       } catch (err) {
-        if (statusOf(err) !== 403) throw toS3Error(err, this.#ctx(op));
+        // AWS answers 403 AccessDenied for a retained version, MinIO 400 InvalidRequest.
+        const status = statusOf(err) ?? 0;
+        if (status !== 403 && status !== 400) throw toS3Error(err, this.#ctx(op));
         throw await this.#lockedError(handle, key, versionId, err);
       }
     }

@@ -1,0 +1,107 @@
+/**
+ * The `holdfast` command on a real S3 server (MinIO): the whole cycle, clear one-line
+ * failures for bad buckets and credentials, and copies between a local repository and S3.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { cliFor, show, stderrLines, type Cli, type CliResult } from '../helpers/cli.ts';
+import { createBucket, startMinio, type Minio } from '../helpers/minio.ts';
+import { backup, checkClean, restore, snapshotIds } from '../helpers/steps.ts';
+import { MiB, compressible, put, writeRandomFiles } from '../helpers/tree-builder.ts';
+import { assertSameTree } from '../helpers/tree-compare.ts';
+
+let minio: Minio;
+let dir: string;
+
+before(async () => {
+  minio = await startMinio();
+  dir = await mkdtemp(join(tmpdir(), 'holdfast-s3-'));
+  await createBucket(minio, 'backups');
+  await writeRandomFiles(join(dir, 'src', 'random'), 12, 700 * 1024);
+  await put(join(dir, 'src', 'text', 'a.log'), compressible(3 * MiB, 1));
+  await put(join(dir, 'src', 'text', 'b.log'), compressible(1 * MiB, 2));
+});
+
+after(async () => {
+  await minio?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+export function s3Cli(m: Minio, location: string, extra: Record<string, string> = {}): Cli {
+  const cli = cliFor(location, 'pw-s3');
+  const env = { AWS_ACCESS_KEY_ID: m.accessKeyId, AWS_SECRET_ACCESS_KEY: m.secretAccessKey, ...extra };
+  return {
+    env: { ...cli.env, ...env },
+    run: (args, opts = {}) => cli.run(args, { ...opts, env: { ...env, ...opts.env } }),
+    start: (args, opts = {}) => cli.start(args, { ...opts, env: { ...env, ...opts.env } }),
+  };
+}
+
+function assertOneLine(r: CliResult, code: number, pattern: RegExp): void {
+  assert.equal(r.code, code, show(r));
+  const lines = stderrLines(r);
+  assert.equal(lines.length, 1, `expected one line on stderr\n${show(r)}`);
+  assert.match(lines[0] ?? '', pattern);
+}
+
+describe('holdfast on S3 (MinIO)', () => {
+  it('initializes, backs up twice, checks every byte and restores', async () => {
+    const cli = s3Cli(minio, `s3:${minio.endpoint}/backups/team-a/repo1`);
+    assert.equal((await cli.run(['init'])).code, 0);
+    const first = await backup(cli, [join(dir, 'src')]);
+    const second = await backup(cli, [join(dir, 'src')]);
+    assert.equal(second.filesChanged, 0);
+    assert.equal(second.blobsNew, 0, 'an unchanged re-backup stores nothing new');
+    await checkClean(cli, { readData: true });
+    await restore(cli, first.id, join(dir, 'out1'));
+    await assertSameTree(join(dir, 'src'), join(dir, 'out1', 'src'));
+  });
+
+  it('creates the bucket on init when it does not exist', async () => {
+    const cli = s3Cli(minio, `s3:${minio.endpoint}/created-by-init/repo`);
+    assert.equal((await cli.run(['init'])).code, 0);
+    await backup(cli, [join(dir, 'src', 'text')]);
+    assert.equal((await snapshotIds(cli)).length, 1);
+  });
+
+  it('says which bucket is missing when opening a repository there', async () => {
+    const cli = s3Cli(minio, `s3:${minio.endpoint}/no-such-bucket/repo`);
+    assertOneLine(await cli.run(['snapshots']), 10, /no repository at s3:http:\/\/127\.0\.0\.1:\d+\/no-such-bucket\/repo/);
+  });
+
+  it('fails at once with one line naming the bucket when the credentials are wrong', async () => {
+    const cli = s3Cli(minio, `s3:${minio.endpoint}/backups/team-a/repo1`, { AWS_SECRET_ACCESS_KEY: 'not-the-secret' });
+    const started = Date.now();
+    const r = await cli.run(['snapshots']);
+    assertOneLine(r, 1, /read config refused by S3 bucket 'backups' .*HTTP 403 Forbidden \(wrong credentials/);
+    assert.ok(Date.now() - started < 5_000, 'a permanent error is not retried');
+  });
+
+  it('names an unreachable endpoint after retrying', async () => {
+    const cli = s3Cli(minio, 's3:http://127.0.0.1:9/backups/x');
+    const r = await cli.run(['snapshots'], { timeoutMs: 120_000 });
+    assertOneLine(r, 1, /S3 bucket 'backups' \(s3:http:\/\/127\.0\.0\.1:9\/backups\/x\) failed: .*ECONNREFUSED/);
+  });
+
+  it('copies local → S3 storing only what is missing, and again S3 → local elsewhere', async () => {
+    const local = cliFor(join(dir, 'local-repo'), 'pw-local');
+    assert.equal((await local.run(['init'])).code, 0);
+    await backup(local, [join(dir, 'src')]);
+    await put(join(dir, 'src', 'text', 'c.log'), compressible(2 * MiB, 3));
+    await backup(local, [join(dir, 'src')]);
+    const remote = s3Cli(minio, `s3:${minio.endpoint}/backups/offsite`, { HOLDFAST_FROM_PASSWORD: 'pw-local' });
+    const init = await remote.run(['init', '--copy-params-from', join(dir, 'local-repo')]);
+    assert.equal(init.code, 0, show(init));
+    const copy = await remote.run(['copy', '--from-repo', join(dir, 'local-repo')]);
+    assert.equal(copy.code, 0, show(copy));
+    assert.match(copy.stdout, /2 of 2 snapshot\(s\) copied/);
+    const again = await remote.run(['copy', '--from-repo', join(dir, 'local-repo')]);
+    assert.match(again.stdout, /0 of 2 snapshot\(s\) copied; 0 new blob\(s\), 0 bytes stored, 0 blob\(s\) read/);
+    await checkClean(remote, { readData: true });
+    await restore(remote, 'latest', join(dir, 'out-copy'));
+    await assertSameTree(join(dir, 'src'), join(dir, 'out-copy', 'src'));
+  });
+});
