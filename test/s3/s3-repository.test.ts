@@ -7,7 +7,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { cliFor, show, stderrLines, type Cli, type CliResult } from '../helpers/cli.ts';
+import { cliFor, show, stderrLines, type CliResult } from '../helpers/cli.ts';
+import { s3Cli } from '../helpers/s3-cli.ts';
 import { createBucket, startMinio, type Minio } from '../helpers/minio.ts';
 import { backup, checkClean, restore, snapshotIds } from '../helpers/steps.ts';
 import { MiB, compressible, put, writeRandomFiles } from '../helpers/tree-builder.ts';
@@ -29,16 +30,6 @@ after(async () => {
   await minio?.stop();
   await rm(dir, { recursive: true, force: true });
 });
-
-export function s3Cli(m: Minio, location: string, extra: Record<string, string> = {}): Cli {
-  const cli = cliFor(location, 'pw-s3');
-  const env = { AWS_ACCESS_KEY_ID: m.accessKeyId, AWS_SECRET_ACCESS_KEY: m.secretAccessKey, ...extra };
-  return {
-    env: { ...cli.env, ...env },
-    run: (args, opts = {}) => cli.run(args, { ...opts, env: { ...env, ...opts.env } }),
-    start: (args, opts = {}) => cli.start(args, { ...opts, env: { ...env, ...opts.env } }),
-  };
-}
 
 function assertOneLine(r: CliResult, code: number, pattern: RegExp): void {
   assert.equal(r.code, code, show(r));
