@@ -21,6 +21,7 @@ check: setup
 	@tsc -p tsconfig.json --noEmit
 	@eslint --max-warnings=0 src test bench scripts
 	@depcruise src --config .dependency-cruiser.cjs --output-type err
+	@node scripts/gen-crds.ts --check
 
 test: setup
 	@scripts/setup.sh $(TEST_DEBS)

@@ -1,0 +1,24 @@
+# The Holdfast image: one program (src/bin/holdfast.ts) that is the operator, the data
+# mover run by Jobs, and the CLI. TypeScript runs directly on Node 24 (type stripping).
+#   docker build -t ghcr.io/holdfast-dev/holdfast:0.1.0 .
+
+FROM node:24-slim AS dependencies
+WORKDIR /app
+# Compilers for the optional native zstd module (zstd-napi); if it cannot build, npm
+# skips it and Holdfast uses node:zlib's zstd instead (same format).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+
+FROM node:24-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=dependencies /app/node_modules ./node_modules
+COPY package.json ./
+COPY src ./src
+# The image's unprivileged user (uid 1000), as the Deployment's securityContext expects.
+USER node
+ENTRYPOINT ["node", "--max-semi-space-size=2", "src/bin/holdfast.ts"]
+CMD ["operator"]
