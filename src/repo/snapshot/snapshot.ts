@@ -29,7 +29,7 @@ export const snapshotSchema = z.strictObject({
   time: z.string(),
   hostname: z.string(),
   username: z.string(),
-  kind: z.enum(['tree', 'stream', 'block']),
+  kind: z.enum(['tree', 'stream', 'block', 'resources']),
   paths: z.array(z.string()).min(1),
   tree: idString,
   parent: idString.optional(),
