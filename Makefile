@@ -5,7 +5,7 @@ HOLDFAST_CACHE ?= $(HOME)/.cache/holdfast-dev
 export HOLDFAST_CACHE
 export PATH := $(HOLDFAST_CACHE)/node24/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 
-TEST_DEBS := postgresql-15 postgresql-client-15 zstd
+TEST_DEBS := postgresql-15 postgresql-client-15 zstd etcd-server openssl
 BENCH_DEBS := restic linux-source-6.1 postgresql-15 postgresql-client-15 time xz-utils
 
 .PHONY: setup demo test test-unit check bench lint typecheck depcheck
@@ -26,6 +26,7 @@ check: setup
 test: setup
 	@scripts/setup.sh $(TEST_DEBS)
 	@scripts/install-minio.sh
+	@scripts/install-kube.sh
 	@$(MAKE) --no-print-directory check
 	@node --test --test-concurrency=2 --test-timeout=600000 'src/**/*.test.ts' 'test/**/*.test.ts' 'bench/**/*.test.ts'
 
