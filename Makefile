@@ -25,8 +25,7 @@ check: setup
 
 test: setup
 	@scripts/setup.sh $(TEST_DEBS)
-	@scripts/install-minio.sh
-	@scripts/install-kube.sh
+	@scripts/install-test-servers.sh
 	@$(MAKE) --no-print-directory check
 	@node --test --test-concurrency=2 --test-timeout=600000 'src/**/*.test.ts' 'test/**/*.test.ts' 'bench/**/*.test.ts'
 
