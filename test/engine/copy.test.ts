@@ -35,11 +35,11 @@ function target(name: string): Cli {
   return { env: { ...cli.env, ...env }, run: (a, o = {}) => cli.run(a, { ...o, env: { ...env, ...o.env } }), start: (a, o = {}) => cli.start(a, { ...o, env: { ...env, ...o.env } }) };
 }
 
-async function copyJson(cli: Cli): Promise<Record<string, number>> {
+async function copyJson(cli: Cli): Promise<{ copied: number; blobsRead: number; blobsStored: number; bytesStored: number }> {
   const r = await cli.run(['--json', 'copy']);
   assert.equal(r.code, 0, show(r));
   const line = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).find((m) => m.message_type === 'summary');
-  return line as Record<string, number>;
+  return line as unknown as { copied: number; blobsRead: number; blobsStored: number; bytesStored: number };
 }
 
 describe('holdfast copy', () => {
