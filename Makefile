@@ -34,4 +34,5 @@ test-unit: setup
 
 bench: setup
 	@scripts/setup.sh $(BENCH_DEBS)
+	@scripts/install-minio.sh
 	@node bench/run.ts $(BENCH_ARGS)

@@ -1,7 +1,8 @@
 /**
  * Everything set up once per bench before the runs: the tools that can run here, the
- * pristine kernel tree (cached across benches) and the PostgreSQL cluster with its
- * base databases (built anew each bench, stopped at the end).
+ * pristine kernel tree (cached across benches), the MinIO server of the S3 datasets and
+ * the PostgreSQL cluster with its base databases (both started anew each bench, stopped
+ * at the end).
  */
 import type { BenchConfig, DatasetName } from './config.ts';
 import { pgbenchDataset, randomDataset, type DumpDataset } from './data/databases.ts';
@@ -10,6 +11,7 @@ import { ensurePristineTree } from './data/tree.ts';
 import type { DatasetDriver } from './drivers/driver.ts';
 import { streamDriver } from './drivers/stream-driver.ts';
 import { treeDriver } from './drivers/tree-driver.ts';
+import { BENCH_BUCKET, minioUnavailable, startMinioStore, type MinioStore } from './storage/minio-store.ts';
 import { holdfast } from './tools/holdfast.ts';
 import { restic } from './tools/restic.ts';
 import type { ToolAdapter } from './tools/tool.ts';
@@ -25,6 +27,8 @@ export interface PreparedData {
   /** Seconds spent on each preparation step. */
   prepSeconds: Record<string, number>;
   versions: Record<string, string>;
+  /** Datasets that cannot run here, with the reason. */
+  skipped: string[];
 }
 
 export type Prepared = SelectedTools & PreparedData;
@@ -58,21 +62,66 @@ async function timedStep<T>(prep: Record<string, number>, label: string, log: Lo
 
 const DUMP_DATASETS: Partial<Record<DatasetName, DumpDataset>> = { pgdump: pgbenchDataset, random: randomDataset };
 
-/** Starts the cluster and builds the selected base databases; `onCluster` registers its stop. */
-export async function prepareDrivers(config: BenchConfig, log: Log, onCluster: (pg: PgCluster) => void): Promise<PreparedData> {
-  const prepSeconds: Record<string, number> = {};
-  const drivers: DatasetDriver[] = [];
-  if (config.datasets.includes('tree')) {
-    const tree = await timedStep(prepSeconds, 'kernel tree (extract once, then cached)', log, () => ensurePristineTree(config.kernelTarball, config.dataDir));
-    drivers.push(treeDriver(tree.dir));
+/** Where a dataset's preparation puts what it found and what must be undone at the end. */
+interface Prep {
+  readonly config: BenchConfig;
+  readonly runDir: string;
+  readonly log: Log;
+  /** Registers a step for the end of the bench (stopping a server). */
+  readonly onCleanup: (step: () => Promise<void>) => void;
+  readonly out: PreparedData;
+}
+
+/** The notes printed under the S3 dataset's tables. */
+export function s3Notes(store: Pick<MinioStore, 'version' | 'endpoint' | 'warning'>, bucket: string): string[] {
+  return [
+    `repositories: s3:${store.endpoint}/${bucket}/<dataset>-<tool> on one ${store.version} (single drive, 127.0.0.1, data dir under the run dir); each tool with its default S3 concurrency.`,
+    "repository size = du -sb of MinIO's directory of the prefix: the objects' data plus one xl.meta per object (metadata; objects up to 128 KiB are stored inline in it) and the directories; MinIO's .minio.sys is not counted.",
+    "MinIO's CPU and memory are in neither tool's CPU-s / RSS columns: the server table lists MinIO's CPU and S3 requests per step.",
+    ...(store.warning ? [`WARNING: ${store.warning}`] : []),
+  ];
+}
+
+async function prepareTrees(p: Prep): Promise<void> {
+  const wanted = p.config.datasets.filter((d) => d === 'tree' || d === 'tree-s3');
+  if (wanted.length === 0) return;
+  const tree = await timedStep(p.out.prepSeconds, 'kernel tree (extract once, then cached)', p.log, () => ensurePristineTree(p.config.kernelTarball, p.config.dataDir));
+  if (wanted.includes('tree')) p.out.drivers.push(treeDriver(tree.dir));
+  if (!wanted.includes('tree-s3')) return;
+  const missing = minioUnavailable();
+  if (missing !== undefined) {
+    p.log(`bench: SKIPPING tree-s3: ${missing}`);
+    p.out.skipped.push(`tree-s3: ${missing}`);
+    return;
   }
-  const dumps = config.datasets.flatMap((d) => DUMP_DATASETS[d] ?? []);
-  if (dumps.length === 0) return { drivers, prepSeconds, versions: {} };
-  const pg = await timedStep(prepSeconds, 'postgres cluster (initdb + start)', log, () => startCluster(config.pgBinDir));
+  const store = await timedStep(p.out.prepSeconds, 'minio (start + bucket)', p.log, () => startMinioStore(p.runDir));
+  p.onCleanup(() => store.stop(p.config.keep));
+  if (store.warning) p.log(`bench: WARNING ${store.warning}`);
+  p.out.versions.minio = store.version;
+  p.out.drivers.push(treeDriver(tree.dir, { name: 'tree-s3', store, notes: s3Notes(store, BENCH_BUCKET) }));
+}
+
+async function prepareDumps(p: Prep, onCluster: (pg: PgCluster) => void): Promise<void> {
+  const dumps = p.config.datasets.flatMap((d) => DUMP_DATASETS[d] ?? []);
+  if (dumps.length === 0) return;
+  const pg = await timedStep(p.out.prepSeconds, 'postgres cluster (initdb + start)', p.log, () => startCluster(p.config.pgBinDir));
   onCluster(pg);
+  p.out.versions.postgres = pg.version;
   for (const dataset of dumps) {
-    await timedStep(prepSeconds, `${dataset.name} base database`, log, () => dataset.createBase(pg));
-    drivers.push(streamDriver(pg, dataset));
+    await timedStep(p.out.prepSeconds, `${dataset.name} base database`, p.log, () => dataset.createBase(pg));
+    p.out.drivers.push(streamDriver(pg, dataset));
   }
-  return { drivers, prepSeconds, versions: { postgres: pg.version } };
+}
+
+/**
+ * Prepares the selected datasets in the order tree, tree-s3, pgdump, random: extracts the
+ * kernel tree, starts MinIO (data under `runDir`), the cluster and its base databases.
+ * `onCleanup` registers the servers' stops.
+ */
+export async function prepareDrivers(config: BenchConfig, runDir: string, log: Log, onCleanup: (step: () => Promise<void>) => void): Promise<PreparedData> {
+  const out: PreparedData = { drivers: [], prepSeconds: {}, versions: {}, skipped: [] };
+  const p: Prep = { config, runDir, log, onCleanup, out };
+  await prepareTrees(p);
+  await prepareDumps(p, (pg) => onCleanup(() => pg.stop()));
+  return out;
 }

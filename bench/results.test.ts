@@ -26,3 +26,22 @@ test('summarize derives added bytes per run before taking medians', () => {
   assert.equal(s?.tools.restic?.rebackupAddedBytes, 2);
   assert.equal(s?.tools.restic?.incrementalAddedBytes, 20);
 });
+
+test('summarize takes medians of the S3 server counters and listed objects, and leaves them out for local runs', () => {
+  const run = (n: number, put: number, objects: number): DatasetRun => ({
+    dataset: 'tree-s3', run: n, bytesBefore: 10, bytesAfter: 11, baselines: {},
+    tools: {
+      holdfast: {
+        samples: {}, sizes: {}, errors: [], notes: [],
+        server: { 'first backup': { cpuS: put / 10, requests: { PutObject: put }, receivedBytes: put * 1000, sentBytes: 0 } },
+        objects: { objects, bytes: objects * 100 },
+      },
+      restic: { samples: {}, sizes: {}, errors: [], notes: [] },
+    },
+  });
+  const s = summarize([run(1, 10, 5), run(2, 30, 7), run(3, 20, 6)]);
+  assert.deepEqual(s?.tools.holdfast?.server, { 'first backup': { cpuS: 2, requests: { PutObject: 20 }, receivedBytes: 20000, sentBytes: 0 } });
+  assert.deepEqual(s?.tools.holdfast?.objects, { objects: 6, bytes: 600 });
+  assert.equal(s?.tools.restic?.server, undefined);
+  assert.equal(s?.tools.restic?.objects, undefined);
+});

@@ -1,9 +1,13 @@
 /**
  * What one run of one dataset produced, and the medians over runs. Samples are kept
- * per tool and operation; repository sizes come from `du -sb` of the repo dir.
+ * per tool and operation; repository sizes come from `du -sb` of the repo dir (for S3:
+ * of MinIO's directory of the repository's prefix); S3 datasets also keep the server's
+ * counters per operation and the repository's objects after the incremental backup.
  */
 import type { DatasetName, ToolName } from './config.ts';
 import type { Sample } from './measure.ts';
+import type { ObjectStats } from './storage/repo-store.ts';
+import { medianCounters, type ServerCounters } from './storage/server-counters.ts';
 
 export const OPERATIONS = ['first backup', 'unchanged re-backup', 'incremental backup', 'restore', 'check --read-data'] as const;
 export type Operation = (typeof OPERATIONS)[number];
@@ -19,6 +23,10 @@ export interface ToolRun {
   sizes: RepoSizes;
   errors: string[];
   notes: string[];
+  /** S3 only: what the server did during each timed operation. */
+  server?: Partial<Record<Operation, ServerCounters>>;
+  /** S3 only: the repository's objects as listed after the incremental backup. */
+  objects?: ObjectStats;
 }
 
 export interface DatasetRun {
@@ -61,6 +69,8 @@ export interface ToolSummary {
   peakRssMB?: number;
   errors: string[];
   notes: string[];
+  server?: Partial<Record<Operation, ServerCounters>>;
+  objects?: ObjectStats;
 }
 
 export interface DatasetSummary {
@@ -86,6 +96,7 @@ function summarizeTool(runs: ToolRun[]): ToolSummary {
     median(runs.map((r) => pick(r.sizes)).filter((n): n is number => n !== undefined));
   const rss = Object.values(ops).map((s) => s.rssMB);
   return {
+    ...serverSummary(runs),
     ops,
     repoBytes: sizes((s) => s.afterFirst),
     rebackupAddedBytes: sizes((s) => diff(s.afterRebackup, s.afterFirst)),
@@ -94,6 +105,21 @@ function summarizeTool(runs: ToolRun[]): ToolSummary {
     errors: [...new Set(runs.flatMap((r) => r.errors))],
     notes: [...new Set(runs.flatMap((r) => r.notes))],
   };
+}
+
+function serverSummary(runs: ToolRun[]): Pick<ToolSummary, 'server' | 'objects'> {
+  const out: Pick<ToolSummary, 'server' | 'objects'> = {};
+  const server: Partial<Record<Operation, ServerCounters>> = {};
+  for (const op of OPERATIONS) {
+    const c = medianCounters(runs.map((r) => r.server?.[op]));
+    if (c) server[op] = c;
+  }
+  if (Object.keys(server).length > 0) out.server = server;
+  const listed = runs.flatMap((r) => (r.objects ? [r.objects] : []));
+  if (listed.length > 0) {
+    out.objects = { objects: median(listed.map((o) => o.objects)) ?? 0, bytes: median(listed.map((o) => o.bytes)) ?? 0 };
+  }
+  return out;
 }
 
 export function summarize(runs: DatasetRun[]): DatasetSummary | undefined {

@@ -1,7 +1,7 @@
 /**
  * `make bench`: holdfast and restic side by side, in one run, on the same real data.
- * Prepares the data (kernel tree cached in $HOLDFAST_CACHE/bench-data, a PostgreSQL
- * cluster per bench), runs every dataset --runs times (alternating the tool order),
+ * Prepares the data (kernel tree cached in $HOLDFAST_CACHE/bench-data, a MinIO server
+ * and a PostgreSQL cluster per bench), runs every dataset --runs times (alternating the tool order),
  * prints one table per dataset with medians and ratios against the STACK.md goals, and
  * writes $HOLDFAST_CACHE/bench-run/results-<timestamp>.json.
  */
@@ -92,8 +92,8 @@ async function bench(config: BenchConfig, cleanups: Cleanups): Promise<void> {
   await checkDisk(runDir);
   const selected = await selectTools(config, log);
   if (selected.tools.length === 0) throw new Error('no tool to benchmark (see the SKIPPING lines above)');
-  const data = await prepareDrivers(config, log, (pg) => cleanups.add(() => pg.stop()));
-  const prepared: Prepared = { ...selected, ...data, versions: { ...selected.versions, ...data.versions } };
+  const data = await prepareDrivers(config, runDir, log, (step) => cleanups.add(step));
+  const prepared: Prepared = { ...selected, ...data, versions: { ...selected.versions, ...data.versions }, skipped: [...selected.skipped, ...data.skipped] };
   const runs = await runAll(config, prepared, runDir);
   printTables(prepared, runs);
   const file = await writeJson(config, prepared, runs, startedAt, stamp);

@@ -3,7 +3,9 @@
  * re-backup → (change the data) → incremental backup → restore → check --read-data.
  * Each step is done for all tools before the next, so both back up the very same
  * data; repository sizes are taken with du -sb after each backup. A failed backup
- * skips that tool's later steps; the other tool goes on.
+ * skips that tool's later steps; the other tool goes on. Repositories go where the
+ * driver's store puts them (local dirs by default, or prefixes on the bench's MinIO,
+ * whose counters are then read around every timed step).
  */
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,6 +13,8 @@ import type { DatasetDriver, RunContext } from './drivers/driver.ts';
 import { diskUsageBytes, syncDisks } from './host.ts';
 import { measure, type Sample } from './measure.ts';
 import { emptyToolRun, type DatasetRun, type Operation, type RepoSizes, type ToolRun } from './results.ts';
+import { localStore, type RepoStore } from './storage/repo-store.ts';
+import { counterDelta, type ServerCounters } from './storage/server-counters.ts';
 import type { RepoHandle, ToolAdapter } from './tools/tool.ts';
 
 interface Lane {
@@ -35,12 +39,11 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-async function newLane(tool: ToolAdapter, dataset: string, ctx: RunContext): Promise<Lane> {
+async function newLane(tool: ToolAdapter, dataset: string, store: RepoStore, ctx: RunContext): Promise<Lane> {
   const name = `${dataset}-${tool.name}`;
-  const repo: RepoHandle = { path: join(ctx.runDir, 'repos', name), cacheDir: join(ctx.runDir, 'cache', name), log: join(ctx.runDir, 'logs', `${name}.log`) };
-  await rm(repo.path, { recursive: true, force: true });
+  const location = await store.newRepo(name, ctx.runDir);
+  const repo: RepoHandle = { ...location, cacheDir: join(ctx.runDir, 'cache', name), log: join(ctx.runDir, 'logs', `${name}.log`) };
   await rm(repo.cacheDir, { recursive: true, force: true });
-  await mkdir(join(ctx.runDir, 'repos'), { recursive: true });
   await mkdir(repo.cacheDir, { recursive: true });
   await mkdir(join(ctx.runDir, 'logs'), { recursive: true });
   return { tool, repo, result: emptyToolRun(), ok: true };
@@ -50,11 +53,13 @@ class Runner {
   readonly driver: DatasetDriver;
   readonly ctx: RunContext;
   readonly opts: ScenarioOptions;
+  readonly store: RepoStore;
 
   constructor(driver: DatasetDriver, ctx: RunContext, opts: ScenarioOptions) {
     this.driver = driver;
     this.ctx = ctx;
     this.opts = opts;
+    this.store = driver.store ?? localStore;
   }
 
   private say(lane: Lane, what: string): void {
@@ -79,7 +84,10 @@ class Runner {
     if (!lane.ok) return;
     await this.driver.warm();
     await this.timed(lane, op, () => measure(this.driver.backup(lane.tool, lane.repo), this.ctx), true);
-    if (lane.ok) lane.result.sizes[size] = await diskUsageBytes(lane.repo.path);
+    if (lane.ok) lane.result.sizes[size] = await diskUsageBytes(lane.repo.sizePath);
+    if (lane.ok && size === 'afterIncremental' && this.store.objectStats) {
+      lane.result.objects = await this.store.objectStats(lane.repo).catch(() => undefined);
+    }
   }
 
   async restore(lane: Lane): Promise<void> {
@@ -96,11 +104,22 @@ class Runner {
     await this.timed(lane, 'check --read-data', () => measure(lane.tool.checkReadData(lane.repo), this.ctx), false);
   }
 
+  /** The server's counters, or undefined for local repositories (or when they cannot be read). */
+  private async counters(): Promise<ServerCounters | undefined> {
+    return this.store.counters?.().catch((err: unknown) => {
+      this.opts.log(`[${this.driver.name}] could not read the server's counters: ${errorText(err)}`);
+      return undefined;
+    });
+  }
+
   private async timed(lane: Lane, op: Operation, step: () => Promise<Sample>, fatal: boolean): Promise<void> {
     try {
       await syncDisks();
+      const before = await this.counters();
       const sample = await step();
+      const after = before && (await this.counters());
       lane.result.samples[op] = sample;
+      if (before && after) (lane.result.server ??= {})[op] = counterDelta(before, after);
       this.say(lane, `${op}: ${describe(sample)}`);
     } catch (err) {
       this.fail(lane, op, err, fatal);
@@ -117,7 +136,7 @@ export async function runScenario(driver: DatasetDriver, tools: ToolAdapter[], c
   const r = new Runner(driver, ctx, opts);
   const bytesBefore = await driver.prepareRun(ctx);
   const lanes: Lane[] = [];
-  for (const tool of tools) lanes.push(await newLane(tool, driver.name, ctx));
+  for (const tool of tools) lanes.push(await newLane(tool, driver.name, r.store, ctx));
   const baselines = await driver.baselines(ctx, 'before');
   await forEachLane(lanes, (l) => r.init(l));
   await forEachLane(lanes, (l) => r.backup(l, 'first backup', 'afterFirst'));
@@ -128,7 +147,7 @@ export async function runScenario(driver: DatasetDriver, tools: ToolAdapter[], c
   await forEachLane(lanes, (l) => r.restore(l));
   await forEachLane(lanes, (l) => r.check(l));
   await driver.finishRun(opts.keep);
-  if (!opts.keep) await Promise.all(lanes.flatMap((l) => [rm(l.repo.path, { recursive: true, force: true }), rm(l.repo.cacheDir, { recursive: true, force: true })]));
+  if (!opts.keep) await Promise.all(lanes.flatMap((l) => [r.store.removeRepo(l.repo), rm(l.repo.cacheDir, { recursive: true, force: true })]));
   const toolRuns = Object.fromEntries(lanes.map((l) => [l.tool.name, l.result]));
   return { dataset: driver.name, run: opts.run, bytesBefore, bytesAfter, baselines, tools: toolRuns };
 }

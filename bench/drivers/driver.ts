@@ -6,6 +6,7 @@
 import type { DatasetName } from '../config.ts';
 import type { Sample } from '../measure.ts';
 import type { Command } from '../proc.ts';
+import type { RepoStore } from '../storage/repo-store.ts';
 import type { RepoHandle, ToolAdapter } from '../tools/tool.ts';
 
 export interface RestoreOutcome {
@@ -28,6 +29,8 @@ export interface DatasetDriver {
   title(): string;
   /** Fixed explanations printed under the dataset's tables. */
   readonly notes: string[];
+  /** Where the repositories go; default: directories under the run dir (../storage/repo-store.ts). */
+  readonly store?: RepoStore;
   /** Lays out this run's data; resolves with its logical bytes. */
   prepareRun(ctx: RunContext): Promise<number>;
   /** Reads the source once so each timed backup starts from a warm page cache. */

@@ -1,12 +1,24 @@
-/** The "tree" dataset: a per-run cp -a of the pristine kernel tree, restored into a fresh tmpfs. */
+/**
+ * The "tree" dataset: a per-run cp -a of the pristine kernel tree, restored into a fresh
+ * tmpfs. "tree-s3" is the same data and steps with the repositories on the bench's MinIO.
+ */
 import { mkdir, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { modifyTree, copyTree, type TreeChange } from '../data/tree.ts';
 import { freshTmpfs, treeStats, warmTree, type TreeStats } from '../host.ts';
 import { measure } from '../measure.ts';
+import type { RepoStore } from '../storage/repo-store.ts';
 import type { DatasetDriver, RestoreOutcome, RunContext } from './driver.ts';
 
-export function treeDriver(pristineDir: string): DatasetDriver {
+export interface TreeVariant {
+  name: 'tree' | 'tree-s3';
+  /** Where the repositories go (default: local directories). */
+  store?: RepoStore;
+  /** Printed after the tree's own notes. */
+  notes?: string[];
+}
+
+export function treeDriver(pristineDir: string, variant: TreeVariant = { name: 'tree' }): DatasetDriver {
   let workDir = '';
   let before: TreeStats | undefined;
   let after: TreeStats | undefined;
@@ -20,18 +32,20 @@ export function treeDriver(pristineDir: string): DatasetDriver {
   };
 
   return {
-    name: 'tree',
+    name: variant.name,
     notes: [
       'MB/s = logical bytes of the tree (regular files) / wall time; every backup starts from a warm page cache.',
       'restore = `restore latest --target` into a new tmpfs per restore (file count and bytes verified).',
+      ...(variant.notes ?? []),
     ],
+    ...(variant.store ? { store: variant.store } : {}),
     title() {
       const size = before ? `${(before.bytes / 1e6).toFixed(1)} MB, ${before.files.toLocaleString('en')} files` : '?';
       const inc = change ? `; incremental: ${change.changedFiles} files appended to, ${change.newFiles} new` : '';
       return `Linux source tree ${basename(pristineDir)} (${size})${inc}`;
     },
     async prepareRun(ctx: RunContext) {
-      const parent = join(ctx.runDir, 'tree');
+      const parent = join(ctx.runDir, variant.name);
       await rm(parent, { recursive: true, force: true });
       await mkdir(parent, { recursive: true });
       workDir = join(parent, basename(pristineDir));

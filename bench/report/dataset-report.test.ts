@@ -30,3 +30,29 @@ test('restic alone prints no ratios', () => {
   assert.match(text.split('\n').find((l) => l.startsWith('restore')) ?? '', /–\s+≥2×\s+–\s+≤1$/);
   assert.match(text, /restic FAILED: check --read-data: boom/);
 });
+
+test('an S3 dataset adds the objects line and the MinIO table per operation and tool', () => {
+  const server = (cpuS: number, puts: number) => ({ 'first backup': { cpuS, requests: { PutObject: puts, ListObjectsV2: 3 }, receivedBytes: 300e6, sentBytes: 1e5 } });
+  const summary: DatasetSummary = {
+    dataset: 'tree-s3', runs: 1, bytesBefore: 1.3e9, bytesAfter: 1.3e9, baselines: {},
+    tools: {
+      holdfast: { ops: { 'first backup': sample(20, 300) }, repoBytes: 301e6, errors: [], notes: [], server: server(12.5, 20), objects: { objects: 31, bytes: 300e6 } },
+      restic: { ops: { 'first backup': sample(30, 200) }, repoBytes: 311e6, errors: [], notes: [], server: server(20, 1200), objects: { objects: 1210, bytes: 305e6 } },
+    },
+  };
+  const text = renderDataset(summary, 'kernel', ['holdfast', 'restic'], ['a note']);
+  assert.match(text, /S3 objects after the incremental backup .*holdfast 31 objects, 300\.0 MB; restic 1,210 objects, 305\.0 MB/);
+  const rows = text.split('\n').filter((l) => l.startsWith('first backup'));
+  assert.equal(rows.length, 3);
+  assert.match(rows[1] ?? '', /^first backup\s+holdfast\s+12\.50\s+23\s+300\.0\s+0\.1\s+PutObject 20, ListObjectsV2 3$/);
+  assert.match(rows[2] ?? '', /^first backup\s+restic\s+20\.00\s+1,203\s+300\.0\s+0\.1\s+PutObject 1,200, ListObjectsV2 3$/);
+  assert.ok(text.indexOf('MinIO per operation') < text.indexOf('  a note'));
+});
+
+test('a local dataset has no MinIO table', () => {
+  const summary: DatasetSummary = {
+    dataset: 'tree', runs: 1, bytesBefore: 1, bytesAfter: 1, baselines: {},
+    tools: { holdfast: { ops: { restore: sample(1, 80) }, errors: [], notes: [] } },
+  };
+  assert.doesNotMatch(renderDataset(summary, 'kernel', ['holdfast'], []), /MinIO|S3 objects/);
+});

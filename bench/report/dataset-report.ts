@@ -1,8 +1,9 @@
-/** The printed report of one dataset: an operations table, a repository-size table, notes. */
+/** The printed report of one dataset: an operations table, a repository-size table, (S3) the server's table, notes. */
 import type { ToolName } from '../config.ts';
 import { atLeast, atMost, ratio, RSS_RATIO_GOAL, SIZE_RATIO_GOAL, SPEEDUP_GOAL, type Verdict } from '../goals.ts';
 import type { Sample } from '../measure.ts';
 import { OPERATIONS, type DatasetSummary, type Operation, type ToolSummary } from '../results.ts';
+import { renderServer } from './server-report.ts';
 import { renderTable, type Column } from './text-table.ts';
 
 const MARK: Record<Verdict, string> = { met: '✓', missed: '✗', 'n/a': '' };
@@ -93,5 +94,8 @@ function baselineLines(summary: DatasetSummary): string[] {
 
 export function renderDataset(summary: DatasetSummary, title: string, tools: ToolName[], notes: string[]): string {
   const head = `== ${summary.dataset}: ${title} — ${summary.runs} run(s), medians ==`;
-  return [head, operationsTable(summary, tools), '', sizeTable(summary, tools), ...baselineLines(summary), ...notes.map((n) => `  ${n}`), ...problemLines(summary.tools)].join('\n');
+  return [
+    head, operationsTable(summary, tools), '', sizeTable(summary, tools), ...renderServer(summary, tools), ...baselineLines(summary),
+    ...notes.map((n) => `  ${n}`), ...problemLines(summary.tools),
+  ].join('\n');
 }

@@ -4,7 +4,8 @@ import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { BenchConfig } from '../config.ts';
 import { ratio, SPEEDUP_GOAL } from '../goals.ts';
-import { OPERATIONS, type DatasetRun, type DatasetSummary } from '../results.ts';
+import { OPERATIONS, type DatasetRun, type DatasetSummary, type Operation, type ToolSummary } from '../results.ts';
+import { totalRequests } from '../storage/server-counters.ts';
 
 export interface BenchReport {
   startedAt: string;
@@ -22,6 +23,17 @@ export function hostInfo(): BenchReport['host'] {
   return { cpus: cpus().length, memoryBytes: totalmem(), kernel: release(), node: process.version };
 }
 
+/** S3 datasets: how many more requests and MinIO CPU holdfast caused than restic. */
+function serverRatios(op: Operation, hfTool: ToolSummary | undefined, rsTool: ToolSummary | undefined): Record<string, number | undefined> {
+  const hf = hfTool?.server?.[op];
+  const rs = rsTool?.server?.[op];
+  if (!hf || !rs) return {};
+  return {
+    [`s3 requests ${op} holdfast/restic`]: ratio(totalRequests(hf), totalRequests(rs)),
+    [`minio cpu ${op} holdfast/restic`]: ratio(hf.cpuS, rs.cpuS),
+  };
+}
+
 function ratios(summary: DatasetSummary): Record<string, number | undefined> {
   const hf = summary.tools.holdfast;
   const rs = summary.tools.restic;
@@ -29,6 +41,7 @@ function ratios(summary: DatasetSummary): Record<string, number | undefined> {
   for (const op of OPERATIONS) {
     out[`speedup ${op} (goal ≥${SPEEDUP_GOAL[op]})`] = ratio(rs?.ops[op]?.wallS, hf?.ops[op]?.wallS);
     out[`rss ${op} holdfast/restic (goal ≤1)`] = ratio(hf?.ops[op]?.rssMB, rs?.ops[op]?.rssMB);
+    Object.assign(out, serverRatios(op, hf, rs));
   }
   out['repo bytes holdfast/restic (goal ≤1)'] = ratio(hf?.repoBytes, rs?.repoBytes);
   out['incremental added bytes holdfast/restic (goal ≤1)'] = ratio(hf?.incrementalAddedBytes, rs?.incrementalAddedBytes);

@@ -3,6 +3,8 @@
  * come from HOLDFAST_REPOSITORY / HOLDFAST_PASSWORD. Stream backups use
  * `--stdin-from-command`, holdfast's own streaming path: the producer is handed over
  * as one string of space-separated words (no quoting needed for the bench's commands).
+ * An S3 repository is its `s3:http://…/bucket/prefix` location, with the keys in
+ * AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (from the repository handle).
  */
 import { access } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -13,7 +15,7 @@ import { BENCH_PASSWORD, logged, type RepoHandle, type ToolAdapter } from './too
 const NODE_FLAGS = ['--max-semi-space-size=2'];
 
 function env(repo: RepoHandle): Record<string, string> {
-  return { HOLDFAST_REPOSITORY: repo.path, HOLDFAST_PASSWORD: BENCH_PASSWORD };
+  return { HOLDFAST_REPOSITORY: repo.location, HOLDFAST_PASSWORD: BENCH_PASSWORD };
 }
 
 export function holdfast(entry: string): ToolAdapter {

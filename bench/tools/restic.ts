@@ -3,7 +3,8 @@
  * auto` on backups. Each repository gets its own `--cache-dir` under the scratch dir,
  * created empty with the repository and removed with it, so no run sees another's
  * cache and ~/.cache/restic is never touched. `check` uses restic's default of a
- * fresh temporary cache.
+ * fresh temporary cache. S3 repositories use the same `s3:http://…/bucket/prefix` form
+ * and AWS_* keys as holdfast (restic's default of 5 connections).
  */
 import { pipeline, run } from '../proc.ts';
 import { BENCH_PASSWORD, logged, type RepoHandle, type ToolAdapter } from './tool.ts';
@@ -11,7 +12,7 @@ import { BENCH_PASSWORD, logged, type RepoHandle, type ToolAdapter } from './too
 const ENV = { RESTIC_PASSWORD: BENCH_PASSWORD };
 
 function base(repo: RepoHandle): string[] {
-  return ['restic', '-r', repo.path, '--cache-dir', repo.cacheDir];
+  return ['restic', '-r', repo.location, '--cache-dir', repo.cacheDir];
 }
 
 export const restic: ToolAdapter = {

@@ -5,12 +5,12 @@
  */
 import type { ToolName } from '../config.ts';
 import type { Command } from '../proc.ts';
+import type { RepoLocation } from '../storage/repo-store.ts';
 
 export const BENCH_PASSWORD = 'holdfast-bench-password';
 
-export interface RepoHandle {
-  /** The repository directory (measured with du -sb). */
-  path: string;
+/** A repository location (a directory or an S3 prefix, see ../storage/) with its local dirs. */
+export interface RepoHandle extends RepoLocation {
   /** A per-repository scratch dir for tool caches. */
   cacheDir: string;
   /** Where the tool's stdout and stderr go. */
@@ -32,6 +32,7 @@ export interface ToolAdapter {
   checkReadData(repo: RepoHandle): Command;
 }
 
+/** A command logging to the repository's log, with the repository's environment (S3 keys) added to `env`. */
 export function logged(repo: RepoHandle, argv: string[], env: Record<string, string>): Command {
-  return { argv, env, stdout: { log: repo.log }, stderr: { log: repo.log } };
+  return { argv, env: { ...repo.env, ...env }, stdout: { log: repo.log }, stderr: { log: repo.log } };
 }
