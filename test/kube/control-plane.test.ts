@@ -17,18 +17,8 @@ import {
 import type { KubeConfig, V1PodTemplateSpec } from '@kubernetes/client-node';
 import { startControlPlane } from '../helpers/control-plane.ts';
 import type { ControlPlane } from '../helpers/control-plane.ts';
+import { eventually } from '../helpers/eventually.ts';
 
-const WAIT_MS = 60_000;
-
-async function eventually<T>(what: string, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + WAIT_MS;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 function statusCode(err: unknown): number | undefined {
   return (err as { code?: number }).code;

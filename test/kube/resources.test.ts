@@ -17,20 +17,10 @@ import { CLONE_LABEL } from '#src/k8s/resources/references.ts';
 import { restoreResources, type ResourceRestoreSpec, type RestoreResourcesResult } from '#src/k8s/resources/restore.ts';
 import { groupOf, type KubeObject } from '#src/k8s/resources/types.ts';
 import { startControlPlane, type ControlPlane } from '../helpers/control-plane.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 const NS = 'shop';
-const WAIT_MS = 60_000;
 const RBAC = 'rbac.authorization.k8s.io/v1';
-
-async function eventually<T>(what: string, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + WAIT_MS;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 const CRD: KubeObject = {
   apiVersion: 'apiextensions.k8s.io/v1',
