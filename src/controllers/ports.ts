@@ -1,0 +1,32 @@
+/**
+ * What controllers need from the repository engine, as small interfaces they own. The
+ * engine lives below the line controllers may not cross (they never import repo or
+ * mover); `bin/` wires implementations in.
+ */
+
+/** Where a repository is and how to open it, resolved from a BackupRepository and its Secrets. */
+export interface RepositoryTarget {
+  /** A path or `s3:…` location. */
+  readonly location: string;
+  readonly password: string;
+  readonly s3?: {
+    readonly region: string;
+    readonly pathStyle: boolean;
+    readonly caBundle: string | undefined;
+    readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken: string | undefined } | undefined;
+    readonly objectLock: { readonly mode: 'GOVERNANCE' | 'COMPLIANCE'; readonly days: number } | undefined;
+  };
+}
+
+export interface RepositoryInfo {
+  readonly id: string;
+  readonly formatVersion: number;
+  readonly snapshots: number;
+  readonly packs: number;
+  readonly storedBytes: number;
+}
+
+export interface RepositoryGateway {
+  /** Opens the repository (creating it first when `initialize` and none exists) and describes it. */
+  probe(target: RepositoryTarget, opts: { readonly initialize: boolean }): Promise<RepositoryInfo>;
+}

@@ -1,0 +1,101 @@
+/**
+ * Holdfast's custom objects and the Secrets they reference, through client-node: read an
+ * object, write its status through the status subresource, read a Secret key, record
+ * an Event. Objects come back as plain JSON for the API schemas to parse.
+ */
+import { CoreV1Api, CustomObjectsApi, EventsV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import { HoldfastError } from '../../core/errors.ts';
+import { GROUP, VERSION } from '../api/group.ts';
+
+export interface ObjectRef {
+  readonly plural: string;
+  readonly namespace?: string;
+  readonly name: string;
+}
+
+export interface KubeObjectJson {
+  readonly apiVersion?: string;
+  readonly kind?: string;
+  readonly metadata?: { name?: string; namespace?: string; uid?: string; generation?: number; resourceVersion?: string };
+  readonly spec?: unknown;
+  readonly status?: unknown;
+}
+
+const statusOf = (err: unknown): number | undefined => (err as { code?: number } | null)?.code;
+
+export class HoldfastObjects {
+  readonly #custom: CustomObjectsApi;
+  readonly #core: CoreV1Api;
+  readonly #events: EventsV1Api;
+  readonly #component: string;
+
+  constructor(kc: KubeConfig, component = 'holdfast-operator') {
+    this.#custom = kc.makeApiClient(CustomObjectsApi);
+    this.#core = kc.makeApiClient(CoreV1Api);
+    this.#events = kc.makeApiClient(EventsV1Api);
+    this.#component = component;
+  }
+
+  /** The object, or undefined when it does not exist (any more). */
+  async get(ref: ObjectRef): Promise<KubeObjectJson | undefined> {
+    try {
+      const base = { group: GROUP, version: VERSION, plural: ref.plural, name: ref.name };
+      return (await (ref.namespace
+        ? this.#custom.getNamespacedCustomObject({ ...base, namespace: ref.namespace })
+        : this.#custom.getClusterCustomObject(base))) as KubeObjectJson;
+    } catch (err) {
+      if (statusOf(err) === 404) return undefined;
+      throw err;
+    }
+  }
+
+  /** Replaces the status (merge patch on the status subresource). */
+  async patchStatus(ref: ObjectRef, status: unknown): Promise<void> {
+    const base = { group: GROUP, version: VERSION, plural: ref.plural, name: ref.name, body: { status } };
+    const options = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+    if (ref.namespace) await this.#custom.patchNamespacedCustomObjectStatus({ ...base, namespace: ref.namespace }, options);
+    else await this.#custom.patchClusterCustomObjectStatus(base, options);
+  }
+
+  /** One key of a Secret as text; SECRET_NOT_FOUND-style errors name the Secret and key. */
+  async secretValue(namespace: string, name: string, key: string): Promise<string> {
+    let secret;
+    try {
+      secret = await this.#core.readNamespacedSecret({ name, namespace });
+    } catch (err) {
+      if (statusOf(err) === 404) throw new HoldfastError('CONFIG_INVALID', `Secret ${namespace}/${name} does not exist`, { cause: err });
+      throw err;
+    }
+    const value = secret.data?.[key];
+    if (value === undefined) throw new HoldfastError('CONFIG_INVALID', `Secret ${namespace}/${name} has no key '${key}'`);
+    return Buffer.from(value, 'base64').toString('utf8');
+  }
+
+  /** Records an Event on the object (best effort: a failed Event never fails a reconcile). */
+  async event(obj: KubeObjectJson, type: 'Normal' | 'Warning', reason: string, note: string): Promise<void> {
+    const namespace = obj.metadata?.namespace ?? 'default';
+    const now = new Date();
+    await this.#events.createNamespacedEvent({
+      namespace,
+      body: {
+        metadata: { generateName: `${obj.metadata?.name ?? 'holdfast'}.` },
+        eventTime: microTime(now),
+        reportingController: `${GROUP}/${this.#component}`,
+        reportingInstance: this.#component,
+        action: reason,
+        reason,
+        type,
+        note: note.slice(0, 1024),
+        regarding: { apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata?.name, namespace: obj.metadata?.namespace, uid: obj.metadata?.uid },
+      },
+    }).catch(() => undefined);
+  }
+}
+
+/** The API server wants MicroTime with six fractional digits. */
+function microTime(d: Date): Date {
+  const t = new Date(d.getTime());
+  t.toISOString = () => d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+  t.toJSON = t.toISOString;
+  return t;
+}
