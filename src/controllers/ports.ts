@@ -30,3 +30,27 @@ export interface RepositoryGateway {
   /** Opens the repository (creating it first when `initialize` and none exists) and describes it. */
   probe(target: RepositoryTarget, opts: { readonly initialize: boolean }): Promise<RepositoryInfo>;
 }
+
+export interface ArchivedFile {
+  readonly path: string;
+  readonly data: Buffer;
+}
+
+export interface ArchiveMeta {
+  /** The snapshot's path, e.g. `/kubernetes/shop`. */
+  readonly root: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly tags: readonly string[];
+  readonly hostname: string;
+}
+
+/** A backup's Kubernetes objects as one repository snapshot of files. */
+export interface ResourceArchive {
+  /** Stores the files as a new snapshot; returns its id and the bytes it added. */
+  save(target: RepositoryTarget, files: readonly ArchivedFile[], meta: ArchiveMeta): Promise<{ readonly snapshotId: string; readonly bytesNew: number; readonly bytesStored: number }>;
+  /** The newest snapshot whose labels include `labels`, if any (finds the work of an interrupted run). */
+  find(target: RepositoryTarget, labels: Readonly<Record<string, string>>): Promise<string | undefined>;
+  read(target: RepositoryTarget, snapshotId: string): Promise<ArchivedFile[]>;
+  /** Removes the snapshot (its data goes at the next prune); absent snapshots are fine. */
+  forget(target: RepositoryTarget, snapshotId: string): Promise<void>;
+}

@@ -17,6 +17,7 @@ import type { HoldfastObjects, KubeObjectJson } from '../../k8s/client/custom-ob
 import { setCondition } from '../../k8s/status/conditions.ts';
 import type { ReconcileResult, Reconciler } from '../runtime/controller.ts';
 import type { RepositoryGateway, RepositoryInfo, RepositoryTarget } from '../ports.ts';
+import { repositoryTarget } from './target.ts';
 
 export const PLURAL = 'backuprepositories';
 const RECHECK_MS = 5 * 60_000;
@@ -57,7 +58,7 @@ export class BackupRepositoryReconciler implements Reconciler {
     }
     let target: RepositoryTarget;
     try {
-      target = await this.#target(spec);
+      target = await repositoryTarget(spec, this.#d.objects);
     } catch (err) {
       return { accepted: false, reason: REASONS.SecretNotFound, message: messageOf(err) };
     }
@@ -67,24 +68,6 @@ export class BackupRepositoryReconciler implements Reconciler {
     } catch (err) {
       return { accepted: true, ready: false, reason: readyReason(err), message: messageOf(err) };
     }
-  }
-
-  async #target(spec: BackupRepositorySpec): Promise<RepositoryTarget> {
-    const ref = spec.encryption.keySecretRef;
-    const password = await this.#d.objects.secretValue(ref.namespace, ref.name, ref.key);
-    const s3 = spec.backend.s3;
-    if (s3 === undefined) return { location: spec.backend.filesystem?.path ?? '', password };
-    const creds = s3.credentialsSecretRef;
-    const secret = (key: string): Promise<string> => this.#d.objects.secretValue(creds?.namespace ?? '', creds?.name ?? '', key);
-    const credentials = creds
-      ? { accessKeyId: await secret(creds.accessKeyIdKey), secretAccessKey: await secret(creds.secretAccessKeyKey), sessionToken: creds.sessionTokenKey ? await secret(creds.sessionTokenKey) : undefined }
-      : undefined;
-    const where = [s3.bucket, s3.prefix].filter((p) => p !== '').join('/');
-    return {
-      location: s3.endpoint ? `s3:${s3.endpoint.replace(/\/$/, '')}/${where}` : `s3:${where}`,
-      password,
-      s3: { region: s3.region, pathStyle: s3.forcePathStyle, caBundle: s3.caBundle, credentials, objectLock: s3.objectLock ? { mode: s3.objectLock.mode, days: s3.objectLock.retentionDays } : undefined },
-    };
   }
 
   async #report(obj: KubeObjectJson, v: Verdict): Promise<void> {

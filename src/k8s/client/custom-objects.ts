@@ -16,7 +16,7 @@ export interface ObjectRef {
 export interface KubeObjectJson {
   readonly apiVersion?: string;
   readonly kind?: string;
-  readonly metadata?: { name?: string; namespace?: string; uid?: string; generation?: number; resourceVersion?: string };
+  readonly metadata?: { name?: string; namespace?: string; uid?: string; generation?: number; resourceVersion?: string; deletionTimestamp?: string | Date; finalizers?: string[]; labels?: Record<string, string> };
   readonly spec?: unknown;
   readonly status?: unknown;
 }
@@ -55,6 +55,14 @@ export class HoldfastObjects {
     const options = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
     if (ref.namespace) await this.#custom.patchNamespacedCustomObjectStatus({ ...base, namespace: ref.namespace }, options);
     else await this.#custom.patchClusterCustomObjectStatus(base, options);
+  }
+
+  /** Sets metadata.finalizers (merge patch of the object itself). */
+  async setFinalizers(ref: ObjectRef, finalizers: readonly string[]): Promise<void> {
+    const base = { group: GROUP, version: VERSION, plural: ref.plural, name: ref.name, body: { metadata: { finalizers } } };
+    const options = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+    if (ref.namespace) await this.#custom.patchNamespacedCustomObject({ ...base, namespace: ref.namespace }, options);
+    else await this.#custom.patchClusterCustomObject(base, options);
   }
 
   /** One key of a Secret as text; SECRET_NOT_FOUND-style errors name the Secret and key. */

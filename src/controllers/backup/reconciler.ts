@@ -1,0 +1,160 @@
+/**
+ * Backup (method `resources`): captures the selected Kubernetes objects into one
+ * repository snapshot. Steps, each idempotent, so an operator restart at any point
+ * resumes: (1) read; a deleted Backup forgets its snapshot, then drops the finalizer;
+ * (2) finished → nothing; (3) parse and admit the spec (repository exists, is Ready and
+ * allows this namespace; only the operator namespace may name other namespaces);
+ * (4) add the finalizer, mark InProgress; (5) reuse the snapshot an interrupted run
+ * already stored (found by the Backup's uid label) or capture and store; (6) Completed.
+ */
+import { hostname } from 'node:os';
+import type { Clock } from '../../core/clock.ts';
+import { messageOf } from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
+import { backupSpecSchema, type BackupSpec, type BackupStatus } from '../../k8s/api/backup.ts';
+import { backupRepositorySpecSchema } from '../../k8s/api/backup-repository.ts';
+import { REASONS } from '../../k8s/api/condition-types.ts';
+import { FINALIZERS, GROUP } from '../../k8s/api/group.ts';
+import { parseWith } from '../../k8s/api/parse.ts';
+import type { HoldfastObjects, KubeObjectJson } from '../../k8s/client/custom-objects.ts';
+import type { CaptureResult } from '../../k8s/resources/capture.ts';
+import { setCondition } from '../../k8s/status/conditions.ts';
+import { repositoryTarget } from '../backup-repository/target.ts';
+import type { RepositoryTarget, ResourceArchive } from '../ports.ts';
+import type { ReconcileResult, Reconciler } from '../runtime/controller.ts';
+import { admit, type Admission } from './admission.ts';
+
+export const BACKUP_PLURAL = 'backups';
+export const UID_LABEL = `${GROUP}/backup-uid`;
+const TERMINAL = new Set(['Completed', 'PartiallyFailed', 'Failed', 'Inconsistent']);
+
+export interface BackupDeps {
+  readonly objects: HoldfastObjects;
+  readonly archive: ResourceArchive;
+  readonly capture: (selection: Parameters<typeof import('../../k8s/resources/capture.ts').captureResources>[1]) => Promise<CaptureResult>;
+  readonly operatorNamespace: string;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+export class BackupReconciler implements Reconciler {
+  readonly #d: BackupDeps;
+
+  constructor(deps: BackupDeps) {
+    this.#d = deps;
+  }
+
+  async reconcile(key: string): Promise<ReconcileResult | undefined> {
+    const [namespace = '', name = ''] = key.split('/');
+    const ref = { plural: BACKUP_PLURAL, namespace, name };
+    const obj = await this.#d.objects.get(ref);
+    if (obj === undefined) return undefined;
+    if (obj.metadata?.deletionTimestamp) return this.#finalize(obj);
+    const status = { ...((obj.status ?? {}) as BackupStatus) };
+    if (status.phase && TERMINAL.has(status.phase)) return undefined;
+    let spec: BackupSpec;
+    try {
+      spec = parseWith(backupSpecSchema, obj.spec, `Backup ${key}`);
+    } catch (err) {
+      return this.#finish(obj, 'Failed', { accepted: false, reason: REASONS.InvalidSpec, message: messageOf(err) });
+    }
+    if (spec.imported) return undefined;
+    const admission = await admit(this.#d.objects, obj, spec, this.#d.operatorNamespace);
+    if (!admission.accepted) return this.#reject(obj, admission);
+    return this.#run(obj, spec, admission.target, admission.namespaces);
+  }
+
+  async #run(obj: KubeObjectJson, spec: BackupSpec, target: RepositoryTarget, namespaces: string[]): Promise<ReconcileResult | undefined> {
+    const ref = refOf(obj);
+    const finalizers = obj.metadata?.finalizers ?? [];
+    if (spec.deletionPolicy === 'delete' && !finalizers.includes(FINALIZERS.backupSnapshots)) {
+      await this.#d.objects.setFinalizers(ref, [...finalizers, FINALIZERS.backupSnapshots]);
+    }
+    await this.#progress(obj, REASONS.CapturingResources, `capturing the objects of ${namespaces.join(', ')}`);
+    const uid = obj.metadata?.uid ?? '';
+    let snapshotId = await this.#d.archive.find(target, { [UID_LABEL]: uid });
+    let capture: CaptureResult | undefined;
+    if (snapshotId === undefined) {
+      capture = await this.#d.capture({ ...(spec.selection ?? {}), namespaces });
+      const files = capture.objects.map((o) => ({ path: o.path, data: Buffer.from(`${JSON.stringify(o.object, null, 2)}\n`) }));
+      const labels = { ...(spec.snapshotLabels ?? {}), [UID_LABEL]: uid, [`${GROUP}/backup`]: `${ref.namespace}/${ref.name}`, namespace: namespaces.join(',') };
+      const saved = await this.#d.archive.save(target, files, { root: `/kubernetes/${ref.namespace}/${ref.name}`, labels, tags: ['resources'], hostname: hostname() });
+      snapshotId = saved.snapshotId;
+    }
+    return this.#finish(obj, capture && capture.errors.length > 0 ? 'PartiallyFailed' : 'Completed', { accepted: true, snapshotId, capture });
+  }
+
+  async #finalize(obj: KubeObjectJson): Promise<ReconcileResult | undefined> {
+    const finalizers = obj.metadata?.finalizers ?? [];
+    if (!finalizers.includes(FINALIZERS.backupSnapshots)) return undefined;
+    const status = (obj.status ?? {}) as BackupStatus;
+    const spec = backupSpecSchema.safeParse(obj.spec);
+    if (status.snapshotId && spec.success && !spec.data.imported && spec.data.deletionPolicy === 'delete') {
+      const repo = await this.#d.objects.get({ plural: 'backuprepositories', name: spec.data.repositoryRef.name });
+      const repoSpec = backupRepositorySpecSchema.safeParse(repo?.spec);
+      if (repoSpec.success) await this.#d.archive.forget(await repositoryTarget(repoSpec.data, this.#d.objects), status.snapshotId);
+    }
+    await this.#d.objects.setFinalizers(refOf(obj), finalizers.filter((f) => f !== FINALIZERS.backupSnapshots));
+    return undefined;
+  }
+
+  async #progress(obj: KubeObjectJson, reason: string, message: string): Promise<void> {
+    const now = this.#d.clock.now();
+    const status = freshStatus(obj);
+    status.phase = 'InProgress';
+    status.startTime ??= now.toISOString();
+    setCondition(status, { type: 'Accepted', status: 'True', reason: REASONS.Valid, message: 'the spec is valid and allowed' }, now);
+    setCondition(status, { type: 'Progressing', status: 'True', reason, message }, now);
+    await this.#d.objects.patchStatus(refOf(obj), status);
+  }
+
+  async #reject(obj: KubeObjectJson, a: Extract<Admission, { accepted: false }>): Promise<ReconcileResult | undefined> {
+    if (a.retryAfterMs !== undefined) {
+      const status = freshStatus(obj);
+      status.phase ??= 'New';
+      setCondition(status, { type: 'Accepted', status: 'False', reason: a.reason, message: a.message }, this.#d.clock.now());
+      await this.#d.objects.patchStatus(refOf(obj), status);
+      return { requeueAfterMs: a.retryAfterMs };
+    }
+    return this.#finish(obj, 'Failed', { accepted: false, reason: a.reason, message: a.message });
+  }
+
+  async #finish(obj: KubeObjectJson, phase: 'Completed' | 'PartiallyFailed' | 'Failed', r: Outcome): Promise<undefined> {
+    const now = this.#d.clock.now();
+    const status = freshStatus(obj);
+    status.phase = phase;
+    status.completionTime = now.toISOString();
+    if (r.accepted) {
+      status.snapshotId = r.snapshotId;
+      status.snapshots = [{ id: r.snapshotId, type: 'resources' }];
+      if (r.capture) applyCapture(status, r.capture);
+    } else {
+      setCondition(status, { type: 'Accepted', status: 'False', reason: r.reason, message: r.message }, now);
+      status.errors = [r.message];
+    }
+    setCondition(status, { type: 'Progressing', status: 'False', reason: REASONS.Done, message: `backup ${phase.toLowerCase()}` }, now);
+    setCondition(status, { type: 'Succeeded', status: phase === 'Failed' ? 'False' : 'True', reason: phase, message: r.accepted ? `snapshot ${r.snapshotId.slice(0, 12)}` : r.message }, now);
+    await this.#d.objects.patchStatus(refOf(obj), status);
+    await this.#d.objects.event(obj, phase === 'Completed' ? 'Normal' : 'Warning', phase, r.accepted ? `stored as snapshot ${r.snapshotId.slice(0, 12)}` : r.message);
+    return undefined;
+  }
+}
+
+type Outcome =
+  | { readonly accepted: true; readonly snapshotId: string; readonly capture: CaptureResult | undefined }
+  | { readonly accepted: false; readonly reason: string; readonly message: string };
+
+function refOf(obj: KubeObjectJson) {
+  return { plural: BACKUP_PLURAL, namespace: obj.metadata?.namespace ?? '', name: obj.metadata?.name ?? '' };
+}
+
+function freshStatus(obj: KubeObjectJson): BackupStatus {
+  const before = (obj.status ?? {}) as BackupStatus;
+  return { ...before, conditions: [...(before.conditions ?? [])], observedGeneration: obj.metadata?.generation ?? 0 };
+}
+
+function applyCapture(status: BackupStatus, c: CaptureResult): void {
+  status.resources = { total: c.objects.length, byKind: c.perKind.map((k) => ({ group: k.group, version: k.version, kind: k.kind, count: k.count })) };
+  if (c.warnings.length > 0) status.warnings = c.warnings.slice(0, 100);
+  if (c.errors.length > 0) status.errors = c.errors.slice(0, 100);
+}
