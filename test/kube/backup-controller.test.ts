@@ -3,7 +3,9 @@
  * BackupRepository controller beside it: a Backup captures its namespace into one
  * repository snapshot and reports Completed with counts; deleting it forgets the
  * snapshot; a Backup that names another namespace, or uses a repository that does not
- * allow its namespace, fails with a clear condition.
+ * allow its namespace, fails with a clear condition. The Restore controller brings deleted
+ * objects back from a Backup, clones a namespace from the operator namespace, and refuses
+ * a namespaced Restore that maps into another namespace.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -15,6 +17,8 @@ import { systemClock } from '#src/core/clock.ts';
 import { silentLogger } from '#src/core/logger.ts';
 import { BackupRepositoryReconciler } from '#src/controllers/backup-repository/reconciler.ts';
 import { BackupReconciler } from '#src/controllers/backup/reconciler.ts';
+import { RestoreReconciler } from '#src/controllers/restore/reconciler.ts';
+import { restoreResources } from '#src/k8s/resources/restore.ts';
 import { Controller } from '#src/controllers/runtime/controller.ts';
 import { EngineRepositoryGateway } from '#src/bin/repository-gateway.ts';
 import { EngineResourceArchive } from '#src/bin/resource-archive.ts';
@@ -46,6 +50,7 @@ before(async () => {
   controllers.push(
     new Controller({ name: 'repo', logger: silentLogger, sources: [source('BackupRepository', 'backuprepositories')], reconciler: new BackupRepositoryReconciler({ objects, gateway: new EngineRepositoryGateway(systemClock, silentLogger), clock: systemClock, logger: silentLogger }) }),
     new Controller({ name: 'backup', logger: silentLogger, sources: [source('Backup', 'backups')], reconciler: new BackupReconciler({ objects, archive, capture: (sel) => captureResources(kc, sel), operatorNamespace: 'holdfast-system', clock: systemClock, logger: silentLogger }) }),
+    new Controller({ name: 'restore', logger: silentLogger, sources: [source('Restore', 'restores')], reconciler: new RestoreReconciler({ objects, archive, restore: (objs, spec, provenance) => restoreResources(kc, objs, spec, { provenance }), operatorNamespace: 'holdfast-system', clock: systemClock, logger: silentLogger }) }),
   );
   for (const c of controllers) await c.start();
   const custom = kc.makeApiClient(CustomObjectsApi);
@@ -111,7 +116,7 @@ describe('Backup controller (resources)', () => {
   });
 
   const refused = [
-    { name: 'other-ns', spec: { repositoryRef: { name: 'main' }, selection: { namespaces: ['other'] } }, reason: 'NamespaceNotPermitted', message: /may capture only shop/ },
+    { name: 'other-ns', spec: { repositoryRef: { name: 'main' }, selection: { namespaces: ['other'] } }, reason: 'NamespaceNotPermitted', message: /may act only in shop/ },
     { name: 'closed-repo', spec: { repositoryRef: { name: 'closed' } }, reason: 'RepositoryNotAllowed', message: /does not allow namespace shop/ },
   ];
   for (const c of refused) {
@@ -124,4 +129,52 @@ describe('Backup controller (resources)', () => {
       assert.match(accepted?.message ?? '', c.message);
     });
   }
+});
+
+async function createRestore(namespace: string, name: string, spec: Record<string, unknown>): Promise<void> {
+  await kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({ ...G, namespace, plural: 'restores', body: { apiVersion: 'holdfast.dev/v1alpha1', kind: 'Restore', metadata: { name }, spec } });
+}
+
+interface RestoreObj { status?: { phase?: string; counts?: Record<string, number>; conditions?: Array<{ type: string; reason: string; message: string }> } }
+
+async function restoreFinished(namespace: string, name: string): Promise<RestoreObj> {
+  return eventually(`Restore ${name} to finish`, async () => {
+    const r = (await kc.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ ...G, namespace, plural: 'restores', name })) as RestoreObj;
+    return ['Completed', 'PartiallyFailed', 'Failed'].includes(r.status?.phase ?? '') ? r : undefined;
+  });
+}
+
+describe('Restore controller (resources)', () => {
+  it('brings deleted objects back from a Backup, with provenance', async () => {
+    const core = kc.makeApiClient(CoreV1Api);
+    await core.deleteNamespacedConfigMap({ namespace: 'shop', name: 'settings' });
+    await core.deleteNamespacedSecret({ namespace: 'shop', name: 'db-password' });
+    await createRestore('shop', 'undo', { source: { backupName: 'nightly' } });
+    const r = await restoreFinished('shop', 'undo');
+    assert.equal(r.status?.phase, 'Completed', JSON.stringify(r.status));
+    const cm = await core.readNamespacedConfigMap({ namespace: 'shop', name: 'settings' });
+    assert.deepEqual(cm.data, { color: 'blue' });
+    assert.equal(cm.metadata?.annotations?.['holdfast.dev/restored-from-backup'], 'shop/nightly');
+    const secret = await core.readNamespacedSecret({ namespace: 'shop', name: 'db-password' });
+    assert.equal(Buffer.from(secret.data?.password ?? '', 'base64').toString(), 'hunter2');
+  });
+
+  it('clones the namespace when the Restore lives in the operator namespace', async () => {
+    const b = await finished('nightly');
+    await createRestore('holdfast-system', 'clone', { source: { repositoryRef: { name: 'main' }, snapshotId: b.status?.snapshotId }, namespaceMapping: { shop: 'shop-copy' } });
+    const r = await restoreFinished('holdfast-system', 'clone');
+    assert.equal(r.status?.phase, 'Completed', JSON.stringify(r.status));
+    const cm = await kc.makeApiClient(CoreV1Api).readNamespacedConfigMap({ namespace: 'shop-copy', name: 'settings' });
+    assert.deepEqual(cm.data, { color: 'blue' });
+  });
+
+  it('refuses a namespaced Restore that maps into another namespace', async () => {
+    await createRestore('shop', 'escape', { source: { backupName: 'nightly' }, namespaceMapping: { shop: 'other' } });
+    const r = await restoreFinished('shop', 'escape');
+    assert.equal(r.status?.phase, 'Failed');
+    const accepted = r.status?.conditions?.find((c) => c.type === 'Accepted');
+    assert.equal(accepted?.reason, 'NamespaceNotPermitted');
+    const left = await kc.makeApiClient(CoreV1Api).listNamespacedConfigMap({ namespace: 'other' });
+    assert.ok(!left.items.some((c) => c.metadata?.name === 'settings'), 'nothing was restored into other');
+  });
 });

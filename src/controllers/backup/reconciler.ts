@@ -22,7 +22,7 @@ import { setCondition } from '../../k8s/status/conditions.ts';
 import { repositoryTarget } from '../backup-repository/target.ts';
 import type { RepositoryTarget, ResourceArchive } from '../ports.ts';
 import type { ReconcileResult, Reconciler } from '../runtime/controller.ts';
-import { admit, type Admission } from './admission.ts';
+import { admit, type Refusal } from '../backup-repository/access.ts';
 
 export const BACKUP_PLURAL = 'backups';
 export const UID_LABEL = `${GROUP}/backup-uid`;
@@ -108,7 +108,7 @@ export class BackupReconciler implements Reconciler {
     await this.#d.objects.patchStatus(refOf(obj), status);
   }
 
-  async #reject(obj: KubeObjectJson, a: Extract<Admission, { accepted: false }>): Promise<ReconcileResult | undefined> {
+  async #reject(obj: KubeObjectJson, a: Refusal): Promise<ReconcileResult | undefined> {
     if (a.retryAfterMs !== undefined) {
       const status = freshStatus(obj);
       status.phase ??= 'New';
