@@ -9,6 +9,7 @@ import { EXIT, exitCodeFor } from './exit-codes.ts';
 import { registerBackup } from './cmd-backup.ts';
 import { registerBrowse } from './cmd-browse.ts';
 import { registerCopy } from './cmd-copy.ts';
+import { registerInstall } from './cmd-install.ts';
 import { registerInit } from './cmd-init.ts';
 import { registerKey } from './cmd-key.ts';
 import { registerMaintenance } from './cmd-maintenance.ts';
@@ -40,6 +41,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
   registerMaintenance(program, ctx, setExit);
   registerKey(program, ctx);
   registerCopy(program, ctx);
+  registerInstall(program, ctx);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
