@@ -1,6 +1,6 @@
 import type { Command } from '@commander-js/extra-typings';
 import { HoldfastError } from '../core/errors.ts';
-import { backupBlock, backupCommand, backupStream, backupTree } from '../mover/backup/backup.ts';
+import { backupBlock, backupCommand, backupStream, backupTree, startTreeScan } from '../mover/backup/backup.ts';
 import type { BackupResult, CommonBackupOptions } from '../mover/backup/backup.ts';
 import type { CliContext } from './context.ts';
 import { openRepository, say, writeJson } from './context.ts';
@@ -28,19 +28,25 @@ export function registerBackup(program: Command, ctx: CliContext, setExit: (code
     .action(async (paths, opts) => {
       const started = Date.now();
       const view = progressView(ctx, started);
-      const repo = await openRepository(ctx);
-      const common: CommonBackupOptions = {
-        clock: ctx.clock, progress: view, tags: opts.tag, labels: parseLabels(opts.label),
-        ...(opts.host ? { hostname: opts.host } : {}),
-        ...(opts.workers ? { workers: Number(opts.workers) } : {}),
-      };
       const modes = [paths.length > 0, !!opts.stdin, !!opts.stdinFromCommand, !!opts.block].filter(Boolean).length;
-      if (modes !== 1) throw new HoldfastError('USAGE', 'give exactly one of: paths, --stdin, --stdin-from-command, --block');
+      // The source tree is listed on a worker thread while the repository opens (KDF, index).
+      const scan = modes === 1 && paths.length > 0 ? startTreeScan(paths, opts.exclude) : undefined;
       let result: BackupResult;
-      if (opts.stdinFromCommand) result = await backupCommand(repo, opts.stdinFromCommand, { ...common, filename: opts.stdinFilename });
-      else if (opts.stdin) result = await backupStream(repo, process.stdin, { ...common, filename: opts.stdinFilename });
-      else if (opts.block) result = await backupBlock(repo, opts.block, common);
-      else result = await backupTree(repo, paths, { ...common, excludes: opts.exclude, ...(opts.force ? { parent: false as const } : {}) });
+      try {
+        const repo = await openRepository(ctx);
+        const common: CommonBackupOptions = {
+          clock: ctx.clock, progress: view, tags: opts.tag, labels: parseLabels(opts.label),
+          ...(opts.host ? { hostname: opts.host } : {}),
+          ...(opts.workers ? { workers: Number(opts.workers) } : {}),
+        };
+        if (modes !== 1) throw new HoldfastError('USAGE', 'give exactly one of: paths, --stdin, --stdin-from-command, --block');
+        if (opts.stdinFromCommand) result = await backupCommand(repo, opts.stdinFromCommand, { ...common, filename: opts.stdinFilename });
+        else if (opts.stdin) result = await backupStream(repo, process.stdin, { ...common, filename: opts.stdinFilename });
+        else if (opts.block) result = await backupBlock(repo, opts.block, common);
+        else result = await backupTree(repo, paths, { ...common, excludes: opts.exclude, ...(opts.force ? { parent: false as const } : {}), ...(scan ? { scan } : {}) });
+      } finally {
+        await scan?.close();
+      }
       view.finish();
       report(ctx, result);
       if (result.errors.length > 0) setExit(EXIT.partial);

@@ -4,6 +4,7 @@ import { checkRepository } from '../repo/maintenance/check.ts';
 import { prune } from '../repo/maintenance/prune.ts';
 import { lastRelease } from '../repo/maintenance/object-lock.ts';
 import { repositoryStats } from '../repo/maintenance/stats.ts';
+import { WorkerBlobVerifier } from '../mover/verify/worker-verifier.ts';
 import type { CliContext } from './context.ts';
 import { openRepository, say, writeJson } from './context.ts';
 import { EXIT } from './exit-codes.ts';
@@ -15,11 +16,13 @@ export function registerMaintenance(program: Command, ctx: CliContext, setExit: 
     .command('check')
     .description('check the repository structure; --read-data also reads and authenticates every blob')
     .option('--read-data', 'read every pack and verify every blob')
+    .option('--workers <n>', 'worker threads that decode blobs for --read-data (default: CPU count)')
     .action(async (opts) => {
       const repo = await openRepository(ctx);
       const lock = await acquireLock(repo, { exclusive: false, clock: ctx.clock });
+      const verifier = opts.readData ? new WorkerBlobVerifier(repo, opts.workers ? { workers: Number(opts.workers) } : {}) : undefined;
       try {
-        const report = await checkRepository(repo, { readData: opts.readData === true });
+        const report = await checkRepository(repo, { readData: opts.readData === true, ...(verifier ? { verifier } : {}) });
         const errors = report.issues.filter((i) => i.severity === 'error');
         if (ctx.globals().json) writeJson(ctx, { message_type: 'check', ...report, errors: errors.length });
         else {
@@ -29,6 +32,7 @@ export function registerMaintenance(program: Command, ctx: CliContext, setExit: 
         }
         if (errors.length > 0) setExit(EXIT.damaged);
       } finally {
+        await verifier?.close();
         await lock.release();
       }
     });

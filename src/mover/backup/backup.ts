@@ -21,6 +21,7 @@ import { BackupSession } from './session.ts';
 import type { SessionOptions, SourceError } from './session.ts';
 import { StreamArchiver } from './stream-archiver.ts';
 import { TreeArchiver } from './tree-archiver.ts';
+import { DirScanner } from './dir-scanner.ts';
 import { FileScheduler } from './file-scheduler.ts';
 import { nodeFromStats } from './node-meta.ts';
 
@@ -53,13 +54,17 @@ function manifestBase(opts: CommonBackupOptions, parent: Snapshot | undefined, s
   };
 }
 
-async function withSession<T>(repo: Repository, opts: SessionOptions, run: (s: BackupSession) => Promise<T>): Promise<T> {
+/**
+ * Runs `run` in a session under a shared lock. The index and the parent snapshot (the
+ * newest of the same host, paths and kind) load side by side once the lock is held.
+ */
+async function withSession<T>(repo: Repository, opts: SessionOptions, parentOf: ParentQuery | undefined, run: (s: BackupSession, parent: Snapshot | undefined) => Promise<T>): Promise<T> {
   const lock = await acquireLock(repo, { exclusive: false, clock: opts.clock });
   try {
-    await repo.loadIndex();
+    const [, parent] = await Promise.all([repo.loadIndex(), parentOf ? findParent(repo, parentOf) : undefined]);
     const session = new BackupSession(repo, opts);
     try {
-      return await run(session);
+      return await run(session, parent);
     } finally {
       await session.close();
     }
@@ -68,9 +73,15 @@ async function withSession<T>(repo: Repository, opts: SessionOptions, run: (s: B
   }
 }
 
+interface ParentQuery {
+  readonly host: string;
+  readonly paths: readonly string[];
+  readonly kind: SnapshotManifest['kind'];
+}
+
 /** The newest snapshot of the same host and paths, used for change detection. */
-async function findParent(repo: Repository, host: string, paths: string[], kind: SnapshotManifest['kind']): Promise<Snapshot | undefined> {
-  const all = await listSnapshots(repo, { hostname: host, paths, kind });
+async function findParent(repo: Repository, q: ParentQuery): Promise<Snapshot | undefined> {
+  const all = await listSnapshots(repo, { hostname: q.host, paths: q.paths, kind: q.kind });
   return all.at(-1);
 }
 
@@ -78,18 +89,34 @@ export interface TreeBackupOptions extends CommonBackupOptions {
   readonly excludes?: readonly string[];
   /** A snapshot id to use as parent instead of the newest matching one; `false` for none. */
   readonly parent?: Id | false;
+  /**
+   * A scan of the same paths and excludes started earlier (`startTreeScan`), e.g. while
+   * the repository was being opened; `backupTree` takes it over and closes it. Without
+   * one, it starts its own.
+   */
+  readonly scan?: DirScanner;
+}
+
+/** Starts listing the source tree on a worker thread, ahead of `backupTree`. */
+export function startTreeScan(paths: readonly string[], excludes: readonly string[] = []): DirScanner {
+  return DirScanner.start(paths.map((p) => resolve(p)), excludes);
 }
 
 export async function backupTree(repo: Repository, paths: readonly string[], opts: TreeBackupOptions): Promise<BackupResult> {
   const abs = paths.map((p) => resolve(p));
-  return withSession(repo, opts, async (session) => {
-    const host = opts.hostname ?? hostname();
-    const parent = opts.parent === false ? undefined : await findParent(repo, host, abs, 'tree');
-    const archiver = new TreeArchiver(session, chunkerParams(repo, opts.chunkProfile ?? 'default'), opts.excludes ?? []);
-    const tree = await archiver.archive(abs, parent?.tree);
-    const { id, summary } = await session.publish({ ...manifestBase(opts, parent, session.started), kind: 'tree', paths: abs, tree });
-    return { id, summary, errors: session.errors, ...(parent ? { parent: parent.id } : {}) };
-  });
+  const parentOf = opts.parent === false ? undefined : { host: opts.hostname ?? hostname(), paths: abs, kind: 'tree' as const };
+  const scan = opts.scan ?? startTreeScan(abs, opts.excludes ?? []);
+  try {
+    return await withSession(repo, opts, parentOf, async (session, parent) => {
+      if (!parent) session.pool.start();
+      const archiver = new TreeArchiver(session, chunkerParams(repo, opts.chunkProfile ?? 'default'), opts.excludes ?? [], scan);
+      const tree = await archiver.archive(abs, parent?.tree);
+      const { id, summary } = await session.publish({ ...manifestBase(opts, parent, session.started), kind: 'tree', paths: abs, tree });
+      return { id, summary, errors: session.errors, ...(parent ? { parent: parent.id } : {}) };
+    });
+  } finally {
+    await scan.close();
+  }
 }
 
 export interface StreamBackupOptions extends CommonBackupOptions {
@@ -100,10 +127,9 @@ export interface StreamBackupOptions extends CommonBackupOptions {
 }
 
 export async function backupStream(repo: Repository, input: Readable, opts: StreamBackupOptions): Promise<BackupResult> {
-  return withSession(repo, opts, async (session) => {
-    const host = opts.hostname ?? hostname();
-    const paths = [`/${opts.filename}`];
-    const parent = await findParent(repo, host, paths, 'stream');
+  const paths = [`/${opts.filename}`];
+  return withSession(repo, opts, { host: opts.hostname ?? hostname(), paths, kind: 'stream' }, async (session, parent) => {
+    session.pool.start();
     const archiver = new StreamArchiver(session, chunkerParams(repo, opts.chunkProfile ?? 'fine'));
     const content = await archiver.archive(input);
     session.counts.files = 1;
@@ -144,9 +170,8 @@ export async function backupCommand(repo: Repository, command: string, opts: Str
 
 export async function backupBlock(repo: Repository, path: string, opts: CommonBackupOptions): Promise<BackupResult> {
   const abs = resolve(path);
-  return withSession(repo, opts, async (session) => {
-    const host = opts.hostname ?? hostname();
-    const parent = await findParent(repo, host, [abs], 'block');
+  return withSession(repo, opts, { host: opts.hostname ?? hostname(), paths: [abs], kind: 'block' }, async (session, parent) => {
+    session.pool.start();
     const st = lstatSync(abs);
     const files = new FileScheduler(session, chunkerParams(repo, opts.chunkProfile ?? 'default'));
     const result = await (await files.submit(abs, st.size)).done;

@@ -6,6 +6,7 @@
 import type { Id } from '../../core/ids.ts';
 import type { Clock } from '../../core/clock.ts';
 import type { Repository } from '../../repo/repository.ts';
+import { BlobIds } from '../../repo/blob-ids.ts';
 import { BlobSealer } from '../../repo/blob-sealer.ts';
 import { KnownIdSet } from '../../repo/index/known-set.ts';
 import { PackSink } from '../../repo/pack/pack-sink.ts';
@@ -38,6 +39,7 @@ export class BackupSession {
   readonly started: Date;
   readonly counts = { files: 0, dirs: 0, filesChanged: 0, filesUnchanged: 0, bytesRead: 0, bytesTotal: 0 };
   readonly #treeSealer: BlobSealer;
+  readonly #treeIds: BlobIds;
 
   constructor(repo: Repository, opts: SessionOptions) {
     this.repo = repo;
@@ -45,10 +47,9 @@ export class BackupSession {
     this.progress = opts.progress;
     this.started = opts.clock.now();
     this.sink = new PackSink(repo);
-    const dataIds = [...repo.index.blobs()].filter((b) => b.type === 'data').map((b) => b.id);
-    const known = KnownIdSet.build(dataIds, dataIds.length);
-    this.pool = new WorkerPool(repo, { known, ...(opts.workers ? { workers: opts.workers } : {}) });
+    this.pool = new WorkerPool(repo, { known: () => knownData(repo), ...(opts.workers ? { workers: opts.workers } : {}) });
     this.#treeSealer = new BlobSealer(repo.key, repo.config.compression);
+    this.#treeIds = new BlobIds(repo.key.idKey);
   }
 
   /** Takes the sealed blobs a worker posted; duplicates are dropped by the sink. */
@@ -59,8 +60,11 @@ export class BackupSession {
     }
   }
 
+  /** Stores a directory's tree blob unless the repository has it (then it is not compressed or sealed). */
   async saveTree(nodes: TreeNode[]): Promise<Id> {
     const plain = encodeTree(nodes);
+    const id = this.#treeIds.idHex(plain, 'tree');
+    if (this.sink.has(id)) return id;
     const r = this.#treeSealer.seal(plain, 'tree');
     if (r.sealed) await this.sink.add({ id: r.id, type: 'tree', rawLength: r.rawLength, compressed: r.compressed, sealed: r.sealed });
     return r.id;
@@ -93,4 +97,10 @@ export class BackupSession {
   async close(): Promise<void> {
     await this.pool.close();
   }
+}
+
+function knownData(repo: Repository): KnownIdSet {
+  const dataIds: Id[] = [];
+  for (const b of repo.index.blobs()) if (b.type === 'data') dataIds.push(b.id);
+  return KnownIdSet.build(dataIds, dataIds.length);
 }

@@ -2,26 +2,45 @@
  * Backs up directory trees. The walk is depth-first and sequential; file contents are
  * read by workers through the FileScheduler, and each directory's tree blob is saved once
  * all its entries are known. Files unchanged since the parent snapshot are not read.
+ *
+ * The walk itself mostly waits on nothing: directory listings (readdir + lstat) come from
+ * a scan worker running ahead (DirScanner), the parent snapshot's trees are read ahead
+ * (TreePrefetcher), and a directory whose entries all equal the parent's keeps the
+ * parent's tree id without being encoded and hashed again.
  */
-import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import { lstatSync, readlinkSync } from 'node:fs';
 import type { Stats } from 'node:fs';
-import { basename, join, matchesGlob, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { HoldfastError, messageOf } from '../../core/errors.ts';
 import type { Id } from '../../core/ids.ts';
-import { decodeTree } from '../../repo/tree/tree.ts';
+import { TreePrefetcher } from '../../repo/maintenance/tree-prefetch.ts';
 import type { TreeNode } from '../../repo/tree/tree.ts';
 import type { ChunkerParams } from '../../repo/chunker/fastcdc.ts';
 import { FileScheduler } from './file-scheduler.ts';
 import type { FileResult } from './file-scheduler.ts';
-import { nodeFromStats, nodeType, unchanged } from './node-meta.ts';
+import { nodeFromStats, nodeType, sameNodes, unchanged } from './node-meta.ts';
+import { isExcluded, readListing } from './dir-listing.ts';
+import type { DirListing, EntryStat } from './dir-listing.ts';
+import type { DirScanner } from './dir-scanner.ts';
 import type { BackupSession } from './session.ts';
 
-type ParentMap = Map<string, TreeNode>;
+/** A directory as the parent snapshot has it. */
+interface ParentDir {
+  readonly tree: Id;
+  readonly nodes: readonly TreeNode[];
+  readonly byName: ReadonlyMap<string, TreeNode>;
+}
 /** A started entry; `done` settles when its node is complete (async functions would flatten it). */
 interface Started<T> {
   readonly done: Promise<T>;
 }
 type StartedNode = Started<TreeNode | undefined>;
+
+function subtreesOf(nodes: readonly TreeNode[]): Id[] {
+  const out: Id[] = [];
+  for (const n of nodes) if (n.type === 'dir' && n.subtree) out.push(n.subtree);
+  return out;
+}
 
 function started<T>(done: Promise<T>): Started<T> {
   done.catch(() => {});
@@ -33,17 +52,22 @@ export class TreeArchiver {
   readonly #files: FileScheduler;
   readonly #excludes: readonly string[];
   readonly #hardlinks = new Map<string, Started<FileResult>>();
+  readonly #parentTrees: TreePrefetcher;
+  readonly #scanner: DirScanner | undefined;
 
-  constructor(session: BackupSession, profile: ChunkerParams, excludes: readonly string[]) {
+  /** With a `scanner`, directories come from its listings (made ahead, on a worker thread). */
+  constructor(session: BackupSession, profile: ChunkerParams, excludes: readonly string[], scanner?: DirScanner) {
     this.#session = session;
+    this.#parentTrees = new TreePrefetcher(session.repo, { expand: subtreesOf });
     this.#files = new FileScheduler(session, profile);
     this.#excludes = excludes;
+    this.#scanner = scanner;
   }
 
   /** Archives the given paths under one root tree; returns the root tree id. */
   async archive(paths: readonly string[], parentRoot: Id | undefined): Promise<Id> {
     const names = new Set<string>();
-    const parents = parentRoot ? await this.#parentMap(parentRoot) : undefined;
+    const parents = await this.#parentDir(parentRoot);
     const pending: Array<Promise<TreeNode | undefined>> = [];
     for (const p of paths) {
       const abs = resolve(p);
@@ -56,21 +80,30 @@ export class TreeArchiver {
       } catch (err) {
         throw new HoldfastError('SOURCE_UNREADABLE', `cannot read backup path ${abs}: ${messageOf(err)}`, { cause: err });
       }
-      pending.push((await this.#entry(abs, name, st, parents?.get(name))).done);
+      pending.push((await this.#entry(abs, name, st, parents?.byName.get(name))).done);
     }
     await this.#files.drain();
     const nodes = await Promise.all(pending);
     return this.#session.saveTree(nodes.filter((n): n is TreeNode => n !== undefined));
   }
 
-  async #parentMap(tree: Id | undefined): Promise<ParentMap | undefined> {
+  /** The parent snapshot's entries of a directory; its subdirectories' trees start loading ahead of the walk. */
+  async #parentDir(tree: Id | undefined): Promise<ParentDir | undefined> {
     if (!tree || !this.#session.repo.index.has(tree, 'tree')) return undefined;
-    const decoded = decodeTree(await this.#session.repo.loadBlob(tree, 'tree'), tree);
-    return new Map(decoded.nodes.map((n) => [n.name, n]));
+    const nodes = await this.#parentTrees.get(tree);
+    this.#parentTrees.prefetch(subtreesOf(nodes));
+    return { tree, nodes, byName: new Map(nodes.map((n) => [n.name, n])) };
+  }
+
+  /** Saves a directory's tree; one identical to the parent snapshot's is not encoded again. */
+  async #saveDir(nodes: ReadonlyArray<TreeNode | undefined>, parent: ParentDir | undefined): Promise<Id> {
+    const kept = nodes.filter((n): n is TreeNode => n !== undefined);
+    if (parent && sameNodes(kept, parent.nodes)) return parent.tree;
+    return this.#session.saveTree(kept);
   }
 
   /** Starts one entry; the returned promise settles when its node is complete. */
-  async #entry(abs: string, name: string, st: Stats, parent: TreeNode | undefined): Promise<StartedNode> {
+  async #entry(abs: string, name: string, st: EntryStat, parent: TreeNode | undefined): Promise<StartedNode> {
     const type = nodeType(st);
     if (!type) return started(Promise.resolve(undefined));
     const node = nodeFromStats(name, type, st);
@@ -82,31 +115,31 @@ export class TreeArchiver {
 
   async #dir(abs: string, node: TreeNode, parentTree: Id | undefined): Promise<StartedNode> {
     this.#session.counts.dirs++;
-    let names: string[];
-    try {
-      names = readdirSync(abs).sort();
-    } catch (err) {
-      this.#session.reportError(abs, `cannot list directory: ${messageOf(err)}`);
+    const listing = await this.#list(abs);
+    if (listing.error !== undefined) {
+      this.#session.reportError(abs, `cannot list directory: ${listing.error}`);
       return started(Promise.resolve(undefined));
     }
-    const parents = await this.#parentMap(parentTree);
+    const parents = await this.#parentDir(parentTree);
     const children: Array<Promise<TreeNode | undefined>> = [];
-    for (const name of names) {
+    for (const [i, name] of listing.names.entries()) {
       const child = join(abs, name);
       if (this.#excluded(child, name)) continue;
-      let st: Stats;
-      try {
-        st = lstatSync(child);
-      } catch (err) {
-        this.#session.reportError(child, `cannot stat: ${messageOf(err)}`);
+      const st = listing.stat(i);
+      if (typeof st === 'string') {
+        this.#session.reportError(child, `cannot stat: ${st}`);
         continue;
       }
-      children.push((await this.#entry(child, name, st, parents?.get(name))).done);
+      children.push((await this.#entry(child, name, st, parents?.byName.get(name))).done);
     }
     return started(Promise.all(children).then(async (nodes) => {
-      node.subtree = await this.#session.saveTree(nodes.filter((n): n is TreeNode => n !== undefined));
+      node.subtree = await this.#saveDir(nodes, parents);
       return node;
     }));
+  }
+
+  async #list(abs: string): Promise<DirListing> {
+    return (await this.#scanner?.take(abs)) ?? readListing(abs);
   }
 
   async #file(abs: string, node: TreeNode, parent: TreeNode | undefined): Promise<StartedNode> {
@@ -142,6 +175,6 @@ export class TreeArchiver {
   }
 
   #excluded(abs: string, name: string): boolean {
-    return this.#excludes.some((pattern) => matchesGlob(abs, pattern) || matchesGlob(name, pattern));
+    return this.#excludes.length > 0 && isExcluded(abs, name, this.#excludes);
   }
 }

@@ -10,7 +10,6 @@ import type { Id } from '../../core/ids.ts';
 import type { Clock } from '../../core/clock.ts';
 import type { Repository } from '../../repo/repository.ts';
 import type { BlobLocation } from '../../repo/blob.ts';
-import { KnownIdSet } from '../../repo/index/known-set.ts';
 import { acquireLock } from '../../repo/lock/lock.ts';
 import type { Snapshot } from '../../repo/snapshot/snapshot.ts';
 import type { TreeNode } from '../../repo/tree/tree.ts';
@@ -45,7 +44,8 @@ export async function restoreSnapshot(repo: Repository, snapshot: Snapshot, opts
   try {
     await repo.loadIndex();
     mkdirSync(opts.target, { recursive: true });
-    const pool = new WorkerPool(repo, { known: KnownIdSet.build([], 0), ...(opts.workers ? { workers: opts.workers } : {}) });
+    const pool = new WorkerPool(repo, opts.workers ? { workers: opts.workers } : {});
+    pool.start();
     try {
       return await new TreeRestorer(repo, pool, opts).run(snapshot.tree);
     } finally {

@@ -1,7 +1,9 @@
 /**
  * Messages between the mover's main thread and its worker threads. The main thread walks
  * sources, dedups, assembles packs and talks to storage; workers do the CPU work: read
- * and chunk files, hash, compress, encrypt, and on restore decrypt, verify and write.
+ * and chunk files, hash, compress, encrypt, on restore decrypt, verify and write, and
+ * for `check --read-data` decode blobs of a pack (`verify`: the pack's bytes are in
+ * shared memory, so several workers can take slices of one pack without copies).
  */
 import type { Id } from '../../core/ids.ts';
 import type { BlobRef } from '../../repo/blob-opener.ts';
@@ -66,7 +68,8 @@ export interface PackRange {
 export type ToWorker =
   | { kind: 'files'; task: number; profile: ChunkerParams; files: FileJob[] }
   | { kind: 'chunks'; task: number; chunks: ChunkJob[] }
-  | { kind: 'restore'; task: number; ranges: PackRange[]; blobs: Array<BlobRef & { offset: number }>; pieces: RestorePiece[]; ownership: boolean };
+  | { kind: 'restore'; task: number; ranges: PackRange[]; blobs: Array<BlobRef & { offset: number }>; pieces: RestorePiece[]; ownership: boolean }
+  | { kind: 'verify'; task: number; data: Uint8Array; blobs: Array<BlobRef & { offset: number }> };
 
 export interface FileDone {
   readonly index: number;
@@ -80,5 +83,6 @@ export type FromWorker =
   | { kind: 'blobs'; task: number; blobs: WireBlob[]; bytes: number; files: FileDone[] }
   | { kind: 'chunks'; task: number; refs: Array<{ seq: number; ref: ContentRef }> }
   | { kind: 'restored'; task: number; bytes: number; errors: Array<{ path: string; message: string }> }
+  | { kind: 'verified'; task: number; damaged: Array<{ blob: Id; message: string }> }
   | { kind: 'done'; task: number }
   | { kind: 'failed'; task: number; message: string; code?: string };

@@ -10,6 +10,8 @@ import type { ContentRef } from '../../repo/tree/tree.ts';
 import { BlobBatcher } from './blob-batcher.ts';
 import { FileReader } from './file-reader.ts';
 import { runRestore } from './restore-writer.ts';
+import { verifyBlobs } from './verify-blobs.ts';
+import { BlobChecker } from './blob-checker.ts';
 import type { FromWorker, ToWorker, WorkerSetup } from './protocol.ts';
 
 const setup = workerData as WorkerSetup;
@@ -19,6 +21,7 @@ const keys = { encKey: Buffer.from(setup.encKey), idKey: Buffer.from(setup.idKey
 const post = (msg: FromWorker): void => port.postMessage(msg);
 const sealer = new BlobSealer(keys, setup.compression, KnownIdSet.from(setup.known));
 const opener = new BlobOpener(keys);
+const checker = new BlobChecker(keys, opener);
 const batcher = new BlobBatcher(post, setup.credit, setup.creditLimit);
 const reader = new FileReader(sealer, batcher);
 const gear = gearTable(setup.chunkerSeed);
@@ -63,6 +66,7 @@ function serve(msg: ToWorker): void {
   batcher.task = msg.task;
   if (msg.kind === 'files') runFiles(msg);
   else if (msg.kind === 'chunks') runChunks(msg);
+  else if (msg.kind === 'verify') post({ kind: 'verified', task: msg.task, damaged: verifyBlobs(checker, msg.data, msg.blobs) });
   else post({ kind: 'restored', task: msg.task, ...runRestore(opener, msg) });
 }
 

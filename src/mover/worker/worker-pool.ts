@@ -2,13 +2,17 @@
  * The main thread's side of the worker threads: posts tasks to the least busy worker,
  * routes each worker's messages, in order, to the task's handler, and returns credit
  * once the handler has taken the blobs (that is the pipeline's backpressure).
+ *
+ * Workers start on the first task (or `start()`): a backup that finds every file
+ * unchanged never pays for loading them, and the known-id set they share is built only
+ * then, from the index as it is at that moment.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { HoldfastError } from '../../core/errors.ts';
 import type { ErrorCode } from '../../core/errors.ts';
 import type { Repository } from '../../repo/repository.ts';
-import type { KnownIdSet } from '../../repo/index/known-set.ts';
+import { KnownIdSet } from '../../repo/index/known-set.ts';
 import type { FromWorker, ToWorker, WorkerSetup } from './protocol.ts';
 
 export type TaskMessage = ToWorker extends infer T ? (T extends { task: number } ? Omit<T, 'task'> : never) : never;
@@ -30,17 +34,37 @@ interface Pending {
 
 const WORKER_URL = new URL('./worker-main.ts', import.meta.url);
 
+export interface WorkerPoolOptions {
+  readonly workers?: number;
+  /** Ids the workers skip sealing; a function is called once, when the workers start. */
+  readonly known?: KnownIdSet | (() => KnownIdSet);
+  readonly maxInFlight?: number;
+  readonly creditLimit?: number;
+}
+
 export class WorkerPool {
   readonly #slots: Slot[] = [];
   readonly #pending = new Map<number, Pending>();
   readonly #waiters: Array<() => void> = [];
   readonly #maxInFlight: number;
+  readonly #count: number;
+  readonly #repo: Repository;
+  readonly #opts: WorkerPoolOptions;
   #nextTask = 1;
 
-  constructor(repo: Repository, opts: { workers?: number; known: KnownIdSet; maxInFlight?: number; creditLimit?: number }) {
+  constructor(repo: Repository, opts: WorkerPoolOptions = {}) {
+    this.#repo = repo;
+    this.#opts = opts;
     this.#maxInFlight = opts.maxInFlight ?? 2;
-    const count = Math.max(1, opts.workers ?? availableParallelism());
-    for (let i = 0; i < count; i++) this.#slots.push(this.#spawn(repo, opts.known, opts.creditLimit ?? 32 << 20));
+    this.#count = Math.max(1, opts.workers ?? availableParallelism());
+  }
+
+  /** Starts the workers now rather than on the first task (they load while the caller works). */
+  start(): void {
+    if (this.#slots.length > 0) return;
+    const k = this.#opts.known ?? KnownIdSet.build([], 0);
+    const known = typeof k === 'function' ? k() : k;
+    for (let i = 0; i < this.#count; i++) this.#slots.push(this.#spawn(this.#repo, known, this.#opts.creditLimit ?? 32 << 20));
   }
 
   #spawn(repo: Repository, known: KnownIdSet, creditLimit: number): Slot {
@@ -59,16 +83,16 @@ export class WorkerPool {
   }
 
   get size(): number {
-    return this.#slots.length;
+    return this.#count;
   }
 
   /** Resolves once some worker can take another task. */
   async whenFree(): Promise<void> {
-    while (!this.#freeSlot()) await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    while (!this.hasFree()) await new Promise<void>((resolve) => this.#waiters.push(resolve));
   }
 
   hasFree(): boolean {
-    return this.#freeSlot() !== undefined;
+    return this.#slots.length === 0 || this.#freeSlot() !== undefined;
   }
 
   idle(): boolean {
@@ -77,6 +101,7 @@ export class WorkerPool {
 
   /** Runs a task; `sticky` pins it to one worker (tasks on one worker run in order). */
   run(msg: TaskMessage, handler: TaskHandler, sticky?: number, transfer: ArrayBuffer[] = []): { worker: number; done: Promise<void> } {
+    this.start();
     const slot = sticky !== undefined ? this.#slots[sticky % this.#slots.length] : this.#leastBusy();
     if (!slot) throw new HoldfastError('INTERNAL', 'worker pool has no workers');
     const task = this.#nextTask++;

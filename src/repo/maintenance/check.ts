@@ -4,6 +4,11 @@
  * its name must be the hash of its bytes, its header must match the index, and every
  * blob must decrypt and hash to its id. Damage is reported with the pack, the blob and
  * the snapshots and files it affects.
+ *
+ * With `readData` the packs are read while the snapshots are walked (the blob decoding
+ * runs on the `verifier`, by default this thread); which files a damaged blob affects is
+ * looked up once both are done. Issues come out in a fixed order: index files, packs,
+ * snapshots, the walk, then each pack in index order.
  */
 import { messageOf } from '../../core/errors.ts';
 import type { Id } from '../../core/ids.ts';
@@ -11,15 +16,22 @@ import type { BlobLocation } from '../blob.ts';
 import type { Repository } from '../repository.ts';
 import { loadSnapshot } from '../snapshot/snapshot-store.ts';
 import type { Snapshot } from '../snapshot/snapshot.ts';
-import { collectUsedBlobs } from './used-blobs.ts';
+import { inlineVerifier } from './blob-verifier.ts';
+import type { BlobVerifier } from './blob-verifier.ts';
+import { findUsers, walkSnapshots } from './check-walk.ts';
+import type { BlobUser } from './check-walk.ts';
 import { readPack } from './pack-reader.ts';
+import type { PackCheck } from './pack-reader.ts';
 import type { CheckReport } from './check-report.ts';
 
 export type { CheckIssue, CheckReport } from './check-report.ts';
+export type { BlobVerifier, DamagedBlob } from './blob-verifier.ts';
 
 export interface CheckOptions {
   readonly readData: boolean;
   readonly onPack?: (done: number, total: number) => void;
+  /** Decodes the blobs of each pack read; default: on this thread. */
+  readonly verifier?: BlobVerifier;
 }
 
 export async function checkRepository(repo: Repository, opts: CheckOptions): Promise<CheckReport> {
@@ -34,22 +46,13 @@ export async function checkRepository(repo: Repository, opts: CheckOptions): Pro
     if (!byPack.has(pack)) report.issues.push({ severity: 'warning', pack, message: `pack ${pack} is not in any index (left by an interrupted backup or prune; 'prune' removes it)` });
   }
   report.packs = stored.size;
+  const reading = opts.readData ? readAllPacks(repo, { byPack, stored, report, opts }) : Promise.resolve([]);
+  reading.catch(() => {});
   const snapshots = await readSnapshots(repo, report);
   report.snapshots = snapshots.length;
-  const users = new Map<Id, Array<{ snapshot: Id; path: string }>>();
-  const used = await collectUsedBlobs(repo, snapshots, {
-    file: (snap, path, node) => {
-      for (const ref of node.content ?? []) {
-        if (typeof ref !== 'string') continue;
-        if (!repo.index.has(ref, 'data')) report.issues.push({ severity: 'error', snapshot: snap.id, path, blob: ref, message: `snapshot ${snap.id.slice(0, 8)} file ${path}: data blob ${ref} is not in any index` });
-        let list = users.get(ref);
-        if (!list) users.set(ref, (list = []));
-        if (list.length < 5) list.push({ snapshot: snap.id, path });
-      }
-    },
-  });
-  for (const p of used.problems) report.issues.push({ severity: 'error', snapshot: p.snapshot, path: p.path, message: `snapshot ${p.snapshot.slice(0, 8)} ${p.path}: ${p.message}` });
-  if (opts.readData) await readAllPacks(repo, { byPack, stored, users, report, opts });
+  const walk = await walkSnapshots(repo, snapshots);
+  report.issues.push(...walk.missing, ...walk.problems);
+  await reportDamage(repo, snapshots, await reading, report);
   return report;
 }
 
@@ -66,8 +69,9 @@ async function readSnapshots(repo: Repository, report: CheckReport): Promise<Sna
   return snapshots;
 }
 
+/** Each pack's blobs (the first location of each id in it), from every readable index file. */
 async function loadIndexes(repo: Repository, report: CheckReport): Promise<Map<Id, BlobLocation[]>> {
-  const byPack = new Map<Id, BlobLocation[]>();
+  const byPack = new Map<Id, Map<Id, BlobLocation>>();
   for await (const info of repo.storage.list('index')) {
     let locs: BlobLocation[];
     try {
@@ -78,39 +82,53 @@ async function loadIndexes(repo: Repository, report: CheckReport): Promise<Map<I
     }
     repo.index.addAll(locs);
     for (const loc of locs) {
-      let list = byPack.get(loc.pack);
-      if (!list) byPack.set(loc.pack, (list = []));
-      if (!list.some((l) => l.id === loc.id)) list.push(loc);
+      let blobs = byPack.get(loc.pack);
+      if (!blobs) byPack.set(loc.pack, (blobs = new Map()));
+      if (!blobs.has(loc.id)) blobs.set(loc.id, loc);
     }
   }
   report.blobs = repo.index.size;
-  return byPack;
+  return new Map([...byPack].map(([pack, blobs]) => [pack, [...blobs.values()]]));
 }
 
 interface ReadDataContext {
   readonly byPack: Map<Id, BlobLocation[]>;
   readonly stored: Map<Id, number>;
-  readonly users: Map<Id, Array<{ snapshot: Id; path: string }>>;
   readonly report: CheckReport;
   readonly opts: CheckOptions;
 }
 
-async function readAllPacks(repo: Repository, ctx: ReadDataContext): Promise<void> {
-  const { byPack, stored, users, report, opts } = ctx;
+/** Reads every indexed, stored pack, `verifier.parallelism` at a time; results in index order. */
+async function readAllPacks(repo: Repository, ctx: ReadDataContext): Promise<PackCheck[]> {
+  const { byPack, stored, report, opts } = ctx;
+  const verifier = opts.verifier ?? inlineVerifier(repo);
   const packs = [...byPack.keys()].filter((p) => stored.has(p));
+  const results: PackCheck[] = [];
   let next = 0;
-  const worker = async (): Promise<void> => {
+  const lane = async (): Promise<void> => {
     while (next < packs.length) {
-      const pack = packs[next++] as Id;
-      const damaged = await readPack(repo, pack, byPack.get(pack) ?? [], report);
-      for (const d of damaged) {
-        const who = users.get(d.blob) ?? [];
-        const affected = who.length > 0 ? `; affects ${who.map((u) => `snapshot ${u.snapshot.slice(0, 8)} file ${u.path}`).join(', ')}` : '; no snapshot uses it';
-        report.issues.push({ severity: 'error', pack, blob: d.blob, message: `pack ${pack} blob ${d.blob}: ${d.message}${affected}`, ...(who[0] ? { snapshot: who[0].snapshot, path: who[0].path } : {}) });
-      }
+      const at = next++;
+      const pack = packs[at] as Id;
+      const result = await readPack(repo, pack, byPack.get(pack) ?? [], verifier);
+      results[at] = result;
+      report.bytesRead += result.bytesRead;
       report.packsRead++;
       opts.onPack?.(report.packsRead, packs.length);
     }
   };
-  await Promise.all([worker(), worker(), worker()]);
+  await Promise.all(Array.from({ length: Math.max(1, verifier.parallelism) }, lane));
+  return results;
+}
+
+async function reportDamage(repo: Repository, snapshots: readonly Snapshot[], packs: readonly PackCheck[], report: CheckReport): Promise<void> {
+  const damagedIds = new Set(packs.flatMap((p) => p.damaged.map((d) => d.blob)));
+  const users = damagedIds.size > 0 ? await findUsers(repo, snapshots, damagedIds) : new Map<Id, BlobUser[]>();
+  for (const { pack, issues, damaged } of packs) {
+    report.issues.push(...issues);
+    for (const d of damaged) {
+      const who = users.get(d.blob) ?? [];
+      const affected = who.length > 0 ? `; affects ${who.map((u) => `snapshot ${u.snapshot.slice(0, 8)} file ${u.path}`).join(', ')}` : '; no snapshot uses it';
+      report.issues.push({ severity: 'error', pack, blob: d.blob, message: `pack ${pack} blob ${d.blob}: ${d.message}${affected}`, ...(who[0] ? { snapshot: who[0].snapshot, path: who[0].path } : {}) });
+    }
+  }
 }

@@ -1,7 +1,8 @@
 /**
  * Reads one whole pack and verifies it against its name, its own header and the index:
- * the check --read-data unit of work. Returns the damaged blobs; pack-level problems
- * (wrong hash, unreadable header) are added to the report directly.
+ * the check --read-data unit of work. Pack-level problems (unreadable, wrong hash,
+ * unreadable header) come back as issues; blobs the header disagrees about, or that do
+ * not decode, come back as damaged blobs, in index order.
  */
 import { messageOf } from '../../core/errors.ts';
 import type { Id } from '../../core/ids.ts';
@@ -10,42 +11,54 @@ import { contentHash } from '../crypto/keyed-hash.ts';
 import { open } from '../crypto/aead.ts';
 import { PACK_HEADER_AAD, PACK_TRAILER_SIZE, decodePackHeader, locateEntries, readTrailer } from '../pack/pack-format.ts';
 import type { Repository } from '../repository.ts';
-import type { CheckReport } from './check-report.ts';
+import type { BlobVerifier, DamagedBlob } from './blob-verifier.ts';
+import type { CheckIssue } from './check-report.ts';
 
-export interface DamagedBlob {
-  readonly blob: Id;
-  readonly message: string;
+export type { DamagedBlob } from './blob-verifier.ts';
+
+export interface PackCheck {
+  readonly pack: Id;
+  readonly bytesRead: number;
+  readonly issues: CheckIssue[];
+  readonly damaged: DamagedBlob[];
 }
 
-export async function readPack(repo: Repository, pack: Id, indexed: readonly BlobLocation[], report: CheckReport): Promise<DamagedBlob[]> {
+export async function readPack(repo: Repository, pack: Id, indexed: readonly BlobLocation[], verifier: BlobVerifier): Promise<PackCheck> {
+  const issues: CheckIssue[] = [];
   let data: Buffer;
   try {
     data = await repo.storage.get({ type: 'data', name: pack });
   } catch (err) {
-    report.issues.push({ severity: 'error', pack, message: `pack ${pack}: cannot read: ${messageOf(err)}` });
-    return indexed.map((l) => ({ blob: l.id, message: 'pack unreadable' }));
+    issues.push({ severity: 'error', pack, message: `pack ${pack}: cannot read: ${messageOf(err)}` });
+    return { pack, bytesRead: 0, issues, damaged: indexed.map((l) => ({ blob: l.id, message: 'pack unreadable' })) };
   }
-  report.bytesRead += data.byteLength;
+  const bytesRead = data.byteLength;
   if (contentHash(data).toString('hex') !== pack) {
-    report.issues.push({ severity: 'error', pack, message: `pack ${pack}: content does not match its name (damaged in storage)` });
+    issues.push({ severity: 'error', pack, message: `pack ${pack}: content does not match its name (damaged in storage)` });
   }
   const header = headerLocations(repo, pack, data);
-  if (typeof header === 'string') report.issues.push({ severity: 'error', pack, message: `pack ${pack}: ${header}` });
-  const inHeader = typeof header === 'string' ? undefined : new Map(header.map((l) => [l.id, l]));
+  if (typeof header === 'string') issues.push({ severity: 'error', pack, message: `pack ${pack}: ${header}` });
+  const disagree = typeof header === 'string' ? new Set<Id>() : headerMismatches(indexed, header);
+  const toDecode = disagree.size === 0 ? indexed : indexed.filter((l) => !disagree.has(l.id));
+  const verified = toDecode.length > 0 ? await verifier.verify(pack, data, toDecode) : [];
+  const failed = new Map(verified.map((d) => [d.blob, d.message]));
   const damaged: DamagedBlob[] = [];
   for (const loc of indexed) {
-    const h = inHeader?.get(loc.id);
-    if (inHeader && (!h || h.offset !== loc.offset || h.length !== loc.length)) {
-      damaged.push({ blob: loc.id, message: 'index and pack header disagree about this blob' });
-      continue;
-    }
-    try {
-      repo.decodeBlob(loc, data.subarray(loc.offset, loc.offset + loc.length));
-    } catch (err) {
-      damaged.push({ blob: loc.id, message: messageOf(err) });
-    }
+    if (disagree.has(loc.id)) damaged.push({ blob: loc.id, message: 'index and pack header disagree about this blob' });
+    else if (failed.has(loc.id)) damaged.push({ blob: loc.id, message: failed.get(loc.id) as string });
   }
-  return damaged;
+  return { pack, bytesRead, issues, damaged };
+}
+
+/** Indexed blobs the pack's header does not list at the same offset and length. */
+function headerMismatches(indexed: readonly BlobLocation[], header: readonly BlobLocation[]): Set<Id> {
+  const inHeader = new Map(header.map((l) => [l.id, l]));
+  const out = new Set<Id>();
+  for (const loc of indexed) {
+    const h = inHeader.get(loc.id);
+    if (!h || h.offset !== loc.offset || h.length !== loc.length) out.add(loc.id);
+  }
+  return out;
 }
 
 function headerLocations(repo: Repository, pack: Id, data: Buffer): BlobLocation[] | string {

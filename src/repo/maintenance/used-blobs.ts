@@ -1,13 +1,14 @@
 /**
  * Which blobs the snapshots use: every tree reachable from a snapshot and every data blob
- * those trees name. Shared by check, prune and stats. A tree that cannot be read is
- * reported, not fatal, so one damaged tree does not hide the rest.
+ * those trees name. Shared by prune and stats. A tree that cannot be read is reported,
+ * not fatal, so one damaged tree does not hide the rest. Trees are read ahead of the walk
+ * (TreePrefetcher); a subtree already counted is not walked again.
  */
 import { messageOf } from '../../core/errors.ts';
 import type { Id } from '../../core/ids.ts';
 import type { Repository } from '../repository.ts';
-import { decodeTree } from '../tree/tree.ts';
 import type { TreeNode } from '../tree/tree.ts';
+import { TreePrefetcher } from './tree-prefetch.ts';
 import type { Snapshot } from '../snapshot/snapshot.ts';
 
 export interface UsedBlobs {
@@ -25,14 +26,22 @@ export interface WalkVisitor {
 export async function collectUsedBlobs(repo: Repository, snapshots: readonly Snapshot[], visitor: WalkVisitor = {}): Promise<UsedBlobs> {
   const used: UsedBlobs = { trees: new Set(), data: new Set(), problems: [], logicalBytes: 0 };
   const sizes = new Map<Id, number>();
+  const skip = (id: Id): boolean => !visitor.file && sizes.has(id);
+  const trees = new TreePrefetcher(repo, { expand: (nodes) => subtrees(nodes, skip) });
   for (const snap of snapshots) {
-    used.logicalBytes += await walk({ repo, snap, used, sizes, visitor }, snap.tree, '');
+    used.logicalBytes += await walk({ trees, snap, used, sizes, visitor }, snap.tree, '');
   }
   return used;
 }
 
+function subtrees(nodes: readonly TreeNode[], skip: (id: Id) => boolean): Id[] {
+  const out: Id[] = [];
+  for (const n of nodes) if (n.type === 'dir' && n.subtree && !skip(n.subtree)) out.push(n.subtree);
+  return out;
+}
+
 interface WalkContext {
-  readonly repo: Repository;
+  readonly trees: TreePrefetcher;
   readonly snap: Snapshot;
   readonly used: UsedBlobs;
   readonly sizes: Map<Id, number>;
@@ -40,17 +49,18 @@ interface WalkContext {
 }
 
 async function walk(ctx: WalkContext, tree: Id, path: string): Promise<number> {
-  const { repo, snap, used, sizes, visitor } = ctx;
+  const { trees, snap, used, sizes, visitor } = ctx;
   const known = sizes.get(tree);
   if (known !== undefined && !visitor.file) return known;
   used.trees.add(tree);
   let nodes: TreeNode[];
   try {
-    nodes = decodeTree(await repo.loadBlob(tree, 'tree'), tree).nodes;
+    nodes = await trees.get(tree);
   } catch (err) {
     used.problems.push({ snapshot: snap.id, path: path || '/', message: `tree ${tree}: ${messageOf(err)}` });
     return 0;
   }
+  trees.prefetch(subtrees(nodes, (id) => !visitor.file && sizes.has(id)));
   let total = 0;
   for (const node of nodes) {
     const child = `${path}/${node.name}`;
