@@ -9,7 +9,8 @@ import { HoldfastError } from '../core/errors.ts';
 import { FsStorage } from './fs/fs-storage.ts';
 import { withRetry, type RetryEvent } from './retry.ts';
 import { isS3Location, parseS3Location } from './s3/s3-location.ts';
-import { S3Storage, type S3Options } from './s3/s3-storage.ts';
+import { lazyS3Storage } from './s3/lazy-s3.ts';
+import type { S3Options } from './s3/s3-storage.ts';
 import type { Storage } from './storage.ts';
 
 export interface OpenStorageOptions {
@@ -27,7 +28,7 @@ export function openStorage(location: string, options: OpenStorageOptions = {}):
 }
 
 function openBackend(location: string, options: OpenStorageOptions): Storage {
-  if (isS3Location(location)) return new S3Storage(parseS3Location(location), options.s3);
+  if (isS3Location(location)) return lazyS3Storage(parseS3Location(location), options.s3);
   const scheme = /^([a-z][a-z0-9+.-]*):(?!\/\/?[^/]*\\)/.exec(location)?.[1];
   if (scheme === undefined || location.startsWith('/') || location.startsWith('.')) return new FsStorage(resolve(location));
   if (scheme === 'local') return new FsStorage(resolve(location.slice('local:'.length)));

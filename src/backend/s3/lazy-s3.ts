@@ -1,0 +1,29 @@
+/**
+ * Opens S3 storage without loading the AWS SDK until the first call: the SDK costs
+ * ~0.1 s and ~30 MB at start-up, which local-disk commands should not pay.
+ */
+import type { ByteRange, ObjectHandle, ObjectInfo, ObjectType, Storage } from '../storage.ts';
+import { describeS3Location, type S3Location } from './s3-location.ts';
+import type { S3Options } from './s3-storage.ts';
+
+export function lazyS3Storage(loc: S3Location, options: S3Options = {}): Storage {
+  let inner: Promise<Storage> | undefined;
+  const open = (): Promise<Storage> => (inner ??= import('./s3-storage.ts').then((m) => new m.S3Storage(loc, options)));
+  return {
+    location: describeS3Location(loc),
+    create: async () => (await open()).create(),
+    exists: async () => (await open()).exists(),
+    get: async (h: ObjectHandle, range?: ByteRange) => (await open()).get(h, range),
+    stat: async (h: ObjectHandle) => (await open()).stat(h),
+    put: async (h: ObjectHandle, data: Uint8Array) => (await open()).put(h, data),
+    delete: async (h: ObjectHandle) => (await open()).delete(h),
+    list: (type: ObjectType): AsyncIterable<ObjectInfo> => ({
+      async *[Symbol.asyncIterator]() {
+        yield* (await open()).list(type);
+      },
+    }),
+    close: async () => {
+      if (inner) await (await inner).close();
+    },
+  };
+}
