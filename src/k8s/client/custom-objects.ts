@@ -16,7 +16,7 @@ export interface ObjectRef {
 export interface KubeObjectJson {
   readonly apiVersion?: string;
   readonly kind?: string;
-  readonly metadata?: { name?: string; namespace?: string; uid?: string; generation?: number; resourceVersion?: string; deletionTimestamp?: string | Date; finalizers?: string[]; labels?: Record<string, string> };
+  readonly metadata?: { name?: string; namespace?: string; uid?: string; generation?: number; resourceVersion?: string; deletionTimestamp?: string | Date; creationTimestamp?: string | Date; finalizers?: string[]; labels?: Record<string, string> };
   readonly spec?: unknown;
   readonly status?: unknown;
 }
@@ -46,6 +46,32 @@ export class HoldfastObjects {
     } catch (err) {
       if (statusOf(err) === 404) return undefined;
       throw err;
+    }
+  }
+
+  /** Objects of a namespaced kind in one namespace, optionally by label selector. */
+  async list(plural: string, namespace: string, labelSelector?: string): Promise<KubeObjectJson[]> {
+    const res = (await this.#custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, plural, namespace, ...(labelSelector ? { labelSelector } : {}) })) as { items?: KubeObjectJson[] };
+    return res.items ?? [];
+  }
+
+  /** Creates an object; false when one of that name exists already (creation is then idempotent). */
+  async create(plural: string, namespace: string, body: KubeObjectJson): Promise<boolean> {
+    try {
+      await this.#custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, plural, namespace, body });
+      return true;
+    } catch (err) {
+      if (statusOf(err) === 409) return false;
+      throw err;
+    }
+  }
+
+  /** Deletes an object; absent is fine. */
+  async delete(ref: ObjectRef): Promise<void> {
+    try {
+      await this.#custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, plural: ref.plural, namespace: ref.namespace ?? '', name: ref.name });
+    } catch (err) {
+      if (statusOf(err) !== 404) throw err;
     }
   }
 
