@@ -11,6 +11,7 @@ import type { OperatorSettings } from '../config/operator-env.ts';
 import { BackupRepositoryReconciler } from '../controllers/backup-repository/reconciler.ts';
 import { BackupReconciler } from '../controllers/backup/reconciler.ts';
 import { RestoreReconciler } from '../controllers/restore/reconciler.ts';
+import { BackupPolicyReconciler } from '../controllers/policy/reconciler.ts';
 import { Controller, type Reconciler } from '../controllers/runtime/controller.ts';
 import { LeaderElector } from '../controllers/runtime/leader-election.ts';
 import { GROUP, VERSION } from '../k8s/api/group.ts';
@@ -50,6 +51,7 @@ function controllers(kc: KubeConfig, settings: OperatorSettings, logger: Logger,
     make('BackupRepository', 'backuprepositories', new BackupRepositoryReconciler({ ...common, gateway: new EngineRepositoryGateway(systemClock, logger) })),
     make('Backup', 'backups', new BackupReconciler({ ...common, archive, capture: (sel) => captureResources(kc, sel) })),
     make('Restore', 'restores', new RestoreReconciler({ ...common, archive, restore: (objs, spec, provenance) => restoreResources(kc, objs, spec, { provenance }) })),
+    make('BackupPolicy', 'backuppolicies', new BackupPolicyReconciler({ ...common, observeRpo: (policy, seconds) => metrics.rpoSeconds.set({ policy }, seconds ?? -1) })),
   ];
 }
 
