@@ -6,6 +6,7 @@
 import { CoreV1Api, CustomObjectsApi, EventsV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import { HoldfastError } from '../../core/errors.ts';
 import { GROUP, VERSION } from '../api/group.ts';
+import { apiStatus, microTime } from './api-values.ts';
 
 export interface ObjectRef {
   readonly plural: string;
@@ -20,8 +21,6 @@ export interface KubeObjectJson {
   readonly spec?: unknown;
   readonly status?: unknown;
 }
-
-const statusOf = (err: unknown): number | undefined => (err as { code?: number } | null)?.code;
 
 export class HoldfastObjects {
   readonly #custom: CustomObjectsApi;
@@ -44,7 +43,7 @@ export class HoldfastObjects {
         ? this.#custom.getNamespacedCustomObject({ ...base, namespace: ref.namespace })
         : this.#custom.getClusterCustomObject(base))) as KubeObjectJson;
     } catch (err) {
-      if (statusOf(err) === 404) return undefined;
+      if (apiStatus(err) === 404) return undefined;
       throw err;
     }
   }
@@ -61,7 +60,7 @@ export class HoldfastObjects {
       await this.#custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, plural, namespace, body });
       return true;
     } catch (err) {
-      if (statusOf(err) === 409) return false;
+      if (apiStatus(err) === 409) return false;
       throw err;
     }
   }
@@ -71,33 +70,39 @@ export class HoldfastObjects {
     try {
       await this.#custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, plural: ref.plural, namespace: ref.namespace ?? '', name: ref.name });
     } catch (err) {
-      if (statusOf(err) !== 404) throw err;
+      if (apiStatus(err) !== 404) throw err;
     }
   }
 
   /** Replaces the status (merge patch on the status subresource). */
   async patchStatus(ref: ObjectRef, status: unknown): Promise<void> {
-    const base = { group: GROUP, version: VERSION, plural: ref.plural, name: ref.name, body: { status } };
-    const options = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-    if (ref.namespace) await this.#custom.patchNamespacedCustomObjectStatus({ ...base, namespace: ref.namespace }, options);
-    else await this.#custom.patchClusterCustomObjectStatus(base, options);
+    await this.#mergePatch(ref, { status }, 'status');
   }
 
   /** Sets metadata.finalizers (merge patch of the object itself). */
   async setFinalizers(ref: ObjectRef, finalizers: readonly string[]): Promise<void> {
-    const base = { group: GROUP, version: VERSION, plural: ref.plural, name: ref.name, body: { metadata: { finalizers } } };
-    const options = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-    if (ref.namespace) await this.#custom.patchNamespacedCustomObject({ ...base, namespace: ref.namespace }, options);
-    else await this.#custom.patchClusterCustomObject(base, options);
+    await this.#mergePatch(ref, { metadata: { finalizers } }, 'object');
   }
 
-  /** One key of a Secret as text; SECRET_NOT_FOUND-style errors name the Secret and key. */
+  async #mergePatch(ref: ObjectRef, body: object, target: 'object' | 'status'): Promise<void> {
+    const base = { group: GROUP, version: VERSION, plural: ref.plural, name: ref.name, body };
+    const options = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+    const api = this.#custom;
+    if (ref.namespace) {
+      const params = { ...base, namespace: ref.namespace };
+      await (target === 'status' ? api.patchNamespacedCustomObjectStatus(params, options) : api.patchNamespacedCustomObject(params, options));
+    } else {
+      await (target === 'status' ? api.patchClusterCustomObjectStatus(base, options) : api.patchClusterCustomObject(base, options));
+    }
+  }
+
+  /** One key of a Secret as text; CONFIG_INVALID errors name the Secret and the key. */
   async secretValue(namespace: string, name: string, key: string): Promise<string> {
     let secret;
     try {
       secret = await this.#core.readNamespacedSecret({ name, namespace });
     } catch (err) {
-      if (statusOf(err) === 404) throw new HoldfastError('CONFIG_INVALID', `Secret ${namespace}/${name} does not exist`, { cause: err });
+      if (apiStatus(err) === 404) throw new HoldfastError('CONFIG_INVALID', `Secret ${namespace}/${name} does not exist`, { cause: err });
       throw err;
     }
     const value = secret.data?.[key];
@@ -124,12 +129,4 @@ export class HoldfastObjects {
       },
     }).catch(() => undefined);
   }
-}
-
-/** The API server wants MicroTime with six fractional digits. */
-function microTime(d: Date): Date {
-  const t = new Date(d.getTime());
-  t.toISOString = () => d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
-  t.toJSON = t.toISOString;
-  return t;
 }

@@ -4,6 +4,7 @@
  * read; that refusal is a lost race, not an error.
  */
 import { CoordinationV1Api, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import { apiStatus, microTime } from './api-values.ts';
 
 export interface LeaseFields {
   readonly holder: string | undefined;
@@ -12,24 +13,6 @@ export interface LeaseFields {
   readonly renewTime: Date | undefined;
   readonly transitions: number;
 }
-
-/**
- * Lease times are MicroTime, which the API server parses with exactly six fractional
- * digits; client-node serialises Dates with three. This Date prints six.
- */
-class MicroTime extends Date {
-  override toISOString(): string {
-    return super.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
-  }
-
-  override toJSON(): string {
-    return this.toISOString();
-  }
-}
-
-const micro = (d: Date): Date => new MicroTime(d.getTime());
-
-const statusOf = (err: unknown): number | undefined => (err as { code?: number } | null)?.code;
 
 export class KubeLeaseStore {
   readonly #api: CoordinationV1Api;
@@ -55,7 +38,7 @@ export class KubeLeaseStore {
         resourceVersion: lease.metadata?.resourceVersion ?? '',
       };
     } catch (err) {
-      if (statusOf(err) === 404) return undefined;
+      if (apiStatus(err) === 404) return undefined;
       throw err;
     }
   }
@@ -74,7 +57,7 @@ export class KubeLeaseStore {
       await write();
       return true;
     } catch (err) {
-      if (statusOf(err) === 409) return false;
+      if (apiStatus(err) === 409) return false;
       throw err;
     }
   }
@@ -87,8 +70,8 @@ export class KubeLeaseStore {
       spec: {
         ...(r.holder ? { holderIdentity: r.holder } : {}),
         leaseDurationSeconds: r.leaseDurationSeconds,
-        ...(r.acquireTime ? { acquireTime: micro(r.acquireTime) } : {}),
-        ...(r.renewTime ? { renewTime: micro(r.renewTime) } : {}),
+        ...(r.acquireTime ? { acquireTime: microTime(r.acquireTime) } : {}),
+        ...(r.renewTime ? { renewTime: microTime(r.renewTime) } : {}),
         leaseTransitions: r.transitions,
       },
     };
