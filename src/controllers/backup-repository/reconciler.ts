@@ -16,6 +16,7 @@ import { backupRepositorySpecSchema, type BackupRepositorySpec, type BackupRepos
 import type { HoldfastObjects, KubeObjectJson } from '../../k8s/client/custom-objects.ts';
 import { setCondition } from '../../k8s/status/conditions.ts';
 import type { ReconcileResult, Reconciler } from '../runtime/controller.ts';
+import { freshStatus, refOf } from '../object-status.ts';
 import type { RepositoryGateway, RepositoryInfo, RepositoryTarget } from '../ports.ts';
 import { repositoryTarget } from './target.ts';
 
@@ -75,16 +76,15 @@ export class BackupRepositoryReconciler implements Reconciler {
     const problem = v.accepted && v.ready ? undefined : v;
     if (problem) this.#d.logger.warn({ repository: obj.metadata?.name, reason: problem.reason }, 'repository not ready');
     if (JSON.stringify(status) === JSON.stringify(obj.status ?? {})) return;
-    await this.#d.objects.patchStatus({ plural: PLURAL, name: obj.metadata?.name ?? '' }, status);
+    await this.#d.objects.patchStatus(refOf(obj, PLURAL), status);
     if (problem) await this.#d.objects.event(obj, 'Warning', problem.reason, problem.message);
   }
 }
 
 /** The status a verdict gives: conditions Accepted and Ready, and what the repository holds. */
 export function statusFor(obj: KubeObjectJson, v: Verdict, now: Date): BackupRepositoryStatus {
-  const before = (obj.status ?? {}) as BackupRepositoryStatus;
-  const generation = obj.metadata?.generation ?? 0;
-  const status: BackupRepositoryStatus = { ...before, conditions: [...(before.conditions ?? [])], observedGeneration: generation };
+  const status = freshStatus<BackupRepositoryStatus>(obj);
+  const generation = status.observedGeneration;
   const accepted = v.accepted
     ? { status: 'True' as const, reason: REASONS.Valid, message: 'the spec is valid' }
     : { status: 'False' as const, reason: v.reason, message: v.message };

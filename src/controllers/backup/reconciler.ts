@@ -17,11 +17,12 @@ import { REASONS } from '../../k8s/api/condition-types.ts';
 import { FINALIZERS, GROUP } from '../../k8s/api/group.ts';
 import { parseWith } from '../../k8s/api/parse.ts';
 import type { HoldfastObjects, KubeObjectJson } from '../../k8s/client/custom-objects.ts';
-import type { CaptureResult } from '../../k8s/resources/capture.ts';
+import type { CaptureResult, CaptureSelection } from '../../k8s/resources/capture.ts';
 import { setCondition } from '../../k8s/status/conditions.ts';
 import { repositoryTarget } from '../backup-repository/target.ts';
 import type { RepositoryTarget, ResourceArchive } from '../ports.ts';
 import type { ReconcileResult, Reconciler } from '../runtime/controller.ts';
+import { freshStatus, refOf } from '../object-status.ts';
 import { admit, type Refusal } from '../backup-repository/access.ts';
 
 export const BACKUP_PLURAL = 'backups';
@@ -31,7 +32,7 @@ const TERMINAL = new Set(['Completed', 'PartiallyFailed', 'Failed', 'Inconsisten
 export interface BackupDeps {
   readonly objects: HoldfastObjects;
   readonly archive: ResourceArchive;
-  readonly capture: (selection: Parameters<typeof import('../../k8s/resources/capture.ts').captureResources>[1]) => Promise<CaptureResult>;
+  readonly capture: (selection: CaptureSelection) => Promise<CaptureResult>;
   readonly operatorNamespace: string;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -65,7 +66,7 @@ export class BackupReconciler implements Reconciler {
   }
 
   async #run(obj: KubeObjectJson, spec: BackupSpec, target: RepositoryTarget, namespaces: string[]): Promise<ReconcileResult | undefined> {
-    const ref = refOf(obj);
+    const ref = refOf(obj, BACKUP_PLURAL);
     const finalizers = obj.metadata?.finalizers ?? [];
     if (spec.deletionPolicy === 'delete' && !finalizers.includes(FINALIZERS.backupSnapshots)) {
       await this.#d.objects.setFinalizers(ref, [...finalizers, FINALIZERS.backupSnapshots]);
@@ -94,26 +95,26 @@ export class BackupReconciler implements Reconciler {
       const repoSpec = backupRepositorySpecSchema.safeParse(repo?.spec);
       if (repoSpec.success) await this.#d.archive.forget(await repositoryTarget(repoSpec.data, this.#d.objects), status.snapshotId);
     }
-    await this.#d.objects.setFinalizers(refOf(obj), finalizers.filter((f) => f !== FINALIZERS.backupSnapshots));
+    await this.#d.objects.setFinalizers(refOf(obj, BACKUP_PLURAL), finalizers.filter((f) => f !== FINALIZERS.backupSnapshots));
     return undefined;
   }
 
   async #progress(obj: KubeObjectJson, reason: string, message: string): Promise<void> {
     const now = this.#d.clock.now();
-    const status = freshStatus(obj);
+    const status = freshStatus<BackupStatus>(obj);
     status.phase = 'InProgress';
     status.startTime ??= now.toISOString();
     setCondition(status, { type: 'Accepted', status: 'True', reason: REASONS.Valid, message: 'the spec is valid and allowed' }, now);
     setCondition(status, { type: 'Progressing', status: 'True', reason, message }, now);
-    await this.#d.objects.patchStatus(refOf(obj), status);
+    await this.#d.objects.patchStatus(refOf(obj, BACKUP_PLURAL), status);
   }
 
   async #reject(obj: KubeObjectJson, a: Refusal): Promise<ReconcileResult | undefined> {
     if (a.retryAfterMs !== undefined) {
-      const status = freshStatus(obj);
+      const status = freshStatus<BackupStatus>(obj);
       status.phase ??= 'New';
       setCondition(status, { type: 'Accepted', status: 'False', reason: a.reason, message: a.message }, this.#d.clock.now());
-      await this.#d.objects.patchStatus(refOf(obj), status);
+      await this.#d.objects.patchStatus(refOf(obj, BACKUP_PLURAL), status);
       return { requeueAfterMs: a.retryAfterMs };
     }
     return this.#finish(obj, 'Failed', { accepted: false, reason: a.reason, message: a.message });
@@ -121,7 +122,7 @@ export class BackupReconciler implements Reconciler {
 
   async #finish(obj: KubeObjectJson, phase: 'Completed' | 'PartiallyFailed' | 'Failed', r: Outcome): Promise<undefined> {
     const now = this.#d.clock.now();
-    const status = freshStatus(obj);
+    const status = freshStatus<BackupStatus>(obj);
     status.phase = phase;
     status.completionTime = now.toISOString();
     if (r.accepted) {
@@ -134,7 +135,7 @@ export class BackupReconciler implements Reconciler {
     }
     setCondition(status, { type: 'Progressing', status: 'False', reason: REASONS.Done, message: `backup ${phase.toLowerCase()}` }, now);
     setCondition(status, { type: 'Succeeded', status: phase === 'Failed' ? 'False' : 'True', reason: phase, message: r.accepted ? `snapshot ${r.snapshotId.slice(0, 12)}` : r.message }, now);
-    await this.#d.objects.patchStatus(refOf(obj), status);
+    await this.#d.objects.patchStatus(refOf(obj, BACKUP_PLURAL), status);
     await this.#d.objects.event(obj, phase === 'Completed' ? 'Normal' : 'Warning', phase, r.accepted ? `stored as snapshot ${r.snapshotId.slice(0, 12)}` : r.message);
     return undefined;
   }
@@ -144,14 +145,6 @@ type Outcome =
   | { readonly accepted: true; readonly snapshotId: string; readonly capture: CaptureResult | undefined }
   | { readonly accepted: false; readonly reason: string; readonly message: string };
 
-function refOf(obj: KubeObjectJson) {
-  return { plural: BACKUP_PLURAL, namespace: obj.metadata?.namespace ?? '', name: obj.metadata?.name ?? '' };
-}
-
-function freshStatus(obj: KubeObjectJson): BackupStatus {
-  const before = (obj.status ?? {}) as BackupStatus;
-  return { ...before, conditions: [...(before.conditions ?? [])], observedGeneration: obj.metadata?.generation ?? 0 };
-}
 
 function applyCapture(status: BackupStatus, c: CaptureResult): void {
   status.resources = { total: c.objects.length, byKind: c.perKind.map((k) => ({ group: k.group, version: k.version, kind: k.kind, count: k.count })) };

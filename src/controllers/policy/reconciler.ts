@@ -21,6 +21,7 @@ import { parseWith } from '../../k8s/api/parse.ts';
 import type { HoldfastObjects, KubeObjectJson } from '../../k8s/client/custom-objects.ts';
 import { setCondition } from '../../k8s/status/conditions.ts';
 import type { ReconcileResult, Reconciler } from '../runtime/controller.ts';
+import { freshStatus, refOf } from '../object-status.ts';
 import { retentionPlan, type PolicyBackup } from './retention-plan.ts';
 import { dueRun, nextRun, parseSchedule, runName } from './schedule.ts';
 
@@ -48,7 +49,7 @@ export class BackupPolicyReconciler implements Reconciler {
     const obj = await this.#d.objects.get({ plural: POLICY_PLURAL, namespace, name });
     if (obj === undefined || obj.metadata?.deletionTimestamp) return undefined;
     const now = this.#d.clock.now();
-    const status = freshStatus(obj);
+    const status = freshStatus<BackupPolicyStatus>(obj);
     let spec: BackupPolicySpec;
     let cron;
     try {
@@ -56,7 +57,7 @@ export class BackupPolicyReconciler implements Reconciler {
       cron = parseSchedule(spec.schedule.cron, spec.schedule.timeZone);
     } catch (err) {
       setCondition(status, { type: 'Accepted', status: 'False', reason: REASONS.InvalidSpec, message: messageOf(err) }, now);
-      await this.#d.objects.patchStatus(refOf(obj), status);
+      await this.#d.objects.patchStatus(refOf(obj, POLICY_PLURAL), status);
       return undefined;
     }
     setCondition(status, { type: 'Accepted', status: 'True', reason: REASONS.Valid, message: 'the spec is valid' }, now);
@@ -66,7 +67,7 @@ export class BackupPolicyReconciler implements Reconciler {
     this.#rpo(key, spec, status, backups);
     const next = spec.schedule.suspend ? undefined : nextRun(cron, now);
     if (next) status.nextScheduleTime = next.toISOString();
-    await this.#d.objects.patchStatus(refOf(obj), status);
+    await this.#d.objects.patchStatus(refOf(obj, POLICY_PLURAL), status);
     const untilNext = next ? next.getTime() - now.getTime() : RECHECK_MS;
     return { requeueAfterMs: Math.max(1000, Math.min(untilNext, RECHECK_MS)) };
   }
@@ -85,7 +86,8 @@ export class BackupPolicyReconciler implements Reconciler {
     const due = dueRun(cron, since, now);
     if (due === undefined) return backups;
     status.lastScheduleTime = due.toISOString();
-    const { namespace, name } = refOf(obj);
+    const namespace = obj.metadata?.namespace ?? '';
+    const name = obj.metadata?.name ?? '';
     const running = backups.filter((b) => RUNNING.has(b.phase));
     const skip = skipReason(spec, due, now, running);
     if (skip) {
@@ -139,13 +141,4 @@ function skipReason(spec: BackupPolicySpec, due: Date, now: Date, running: reado
   if (deadline !== undefined && now.getTime() - due.getTime() > deadline * 1000) return `run missed its starting deadline of ${deadline} s; skipped`;
   if (running.length > 0 && spec.schedule.concurrencyPolicy === 'Forbid') return `Backup ${running.map((b) => b.name).join(', ')} still runs; run skipped (Forbid)`;
   return undefined;
-}
-
-function refOf(obj: KubeObjectJson) {
-  return { plural: POLICY_PLURAL, namespace: obj.metadata?.namespace ?? '', name: obj.metadata?.name ?? '' };
-}
-
-function freshStatus(obj: KubeObjectJson): BackupPolicyStatus {
-  const before = (obj.status ?? {}) as BackupPolicyStatus;
-  return { ...before, conditions: [...(before.conditions ?? [])], observedGeneration: obj.metadata?.generation ?? 0 };
 }

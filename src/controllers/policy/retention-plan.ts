@@ -4,6 +4,7 @@
  * Backups are never touched.
  */
 import { decideRetention, parseDuration, type RetentionPolicy } from '../../core/retention.ts';
+import type { Keep } from '../../k8s/api/retention.ts';
 
 export interface PolicyBackup {
   readonly name: string;
@@ -12,19 +13,9 @@ export interface PolicyBackup {
   readonly time: string;
 }
 
-export interface KeepRules {
-  readonly last?: number | undefined;
-  readonly hourly?: number | undefined;
-  readonly daily?: number | undefined;
-  readonly weekly?: number | undefined;
-  readonly monthly?: number | undefined;
-  readonly yearly?: number | undefined;
-  readonly within?: string | undefined;
-}
-
 const SUCCESS = new Set(['Completed', 'PartiallyFailed']);
 
-export function retentionPlan(backups: readonly PolicyBackup[], keep: KeepRules | undefined, failedLimit: number): { keep: string[]; remove: string[] } {
+export function retentionPlan(backups: readonly PolicyBackup[], keep: Keep | undefined, failedLimit: number): { keep: string[]; remove: string[] } {
   const successful = backups.filter((b) => SUCCESS.has(b.phase ?? '')).sort((a, b) => b.time.localeCompare(a.time));
   const failed = backups.filter((b) => b.phase === 'Failed').sort((a, b) => b.time.localeCompare(a.time));
   const remove = new Set(failed.slice(failedLimit).map((b) => b.name));
@@ -36,14 +27,6 @@ export function retentionPlan(backups: readonly PolicyBackup[], keep: KeepRules 
   return { keep: backups.filter((b) => !remove.has(b.name)).map((b) => b.name), remove: [...remove] };
 }
 
-function toPolicy(k: KeepRules): RetentionPolicy {
-  return {
-    ...(k.last !== undefined ? { last: k.last } : {}),
-    ...(k.hourly !== undefined ? { hourly: k.hourly } : {}),
-    ...(k.daily !== undefined ? { daily: k.daily } : {}),
-    ...(k.weekly !== undefined ? { weekly: k.weekly } : {}),
-    ...(k.monthly !== undefined ? { monthly: k.monthly } : {}),
-    ...(k.yearly !== undefined ? { yearly: k.yearly } : {}),
-    ...(k.within !== undefined ? { withinMs: parseDuration(k.within) } : {}),
-  };
+function toPolicy({ within, ...counts }: Keep): RetentionPolicy {
+  return { ...counts, withinMs: within === undefined ? undefined : parseDuration(within) };
 }

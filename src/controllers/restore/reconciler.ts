@@ -22,6 +22,7 @@ import { setCondition } from '../../k8s/status/conditions.ts';
 import { checkNamespaces, repositoryFor, type Refusal } from '../backup-repository/access.ts';
 import type { RepositoryTarget, ResourceArchive } from '../ports.ts';
 import type { ReconcileResult, Reconciler } from '../runtime/controller.ts';
+import { freshStatus, refOf } from '../object-status.ts';
 import { statusResources } from '../../k8s/resources/outcomes.ts';
 
 export const RESTORE_PLURAL = 'restores';
@@ -97,39 +98,39 @@ export class RestoreReconciler implements Reconciler {
 
   async #progress(obj: KubeObjectJson, source: Source): Promise<void> {
     const now = this.#d.clock.now();
-    const status = freshStatus(obj);
+    const status = freshStatus<RestoreStatus>(obj);
     status.phase = 'InProgress';
     status.startTime ??= now.toISOString();
     status.snapshotId = source.snapshotId;
     setCondition(status, { type: 'Accepted', status: 'True', reason: REASONS.Valid, message: 'the spec is valid and allowed' }, now);
     setCondition(status, { type: 'Progressing', status: 'True', reason: REASONS.RestoringResources, message: `restoring snapshot ${source.snapshotId.slice(0, 12)}` }, now);
-    await this.#d.objects.patchStatus(refOf(obj), status);
+    await this.#d.objects.patchStatus(refOf(obj, RESTORE_PLURAL), status);
   }
 
   async #wait(obj: KubeObjectJson, r: Refusal): Promise<ReconcileResult> {
-    const status = freshStatus(obj);
+    const status = freshStatus<RestoreStatus>(obj);
     status.phase ??= 'New';
     setCondition(status, { type: 'Accepted', status: 'False', reason: r.reason, message: r.message }, this.#d.clock.now());
-    await this.#d.objects.patchStatus(refOf(obj), status);
+    await this.#d.objects.patchStatus(refOf(obj, RESTORE_PLURAL), status);
     return { requeueAfterMs: r.retryAfterMs ?? 30_000 };
   }
 
   async #fail(obj: KubeObjectJson, r: Refusal): Promise<undefined> {
     const now = this.#d.clock.now();
-    const status = freshStatus(obj);
+    const status = freshStatus<RestoreStatus>(obj);
     status.phase = 'Failed';
     status.completionTime = now.toISOString();
     status.errors = [r.message];
     setCondition(status, { type: 'Accepted', status: 'False', reason: r.reason, message: r.message }, now);
     setCondition(status, { type: 'Succeeded', status: 'False', reason: 'Failed', message: r.message }, now);
-    await this.#d.objects.patchStatus(refOf(obj), status);
+    await this.#d.objects.patchStatus(refOf(obj, RESTORE_PLURAL), status);
     await this.#d.objects.event(obj, 'Warning', r.reason, r.message);
     return undefined;
   }
 
   async #finish(obj: KubeObjectJson, source: Source, result: RestoreResourcesResult): Promise<undefined> {
     const now = this.#d.clock.now();
-    const status = freshStatus(obj);
+    const status = freshStatus<RestoreStatus>(obj);
     const { counts, resources, resourcesTruncated } = statusResources(result.resources);
     const failed = result.resources.filter((r) => r.outcome === 'Failed').length;
     status.phase = failed > 0 ? 'PartiallyFailed' : 'Completed';
@@ -138,7 +139,7 @@ export class RestoreReconciler implements Reconciler {
     if (result.warnings.length > 0) status.warnings = result.warnings.slice(0, 100);
     setCondition(status, { type: 'Progressing', status: 'False', reason: REASONS.Done, message: 'restore finished' }, now);
     setCondition(status, { type: 'Succeeded', status: 'True', reason: status.phase, message: `${result.resources.length} object(s), ${failed} failed` }, now);
-    await this.#d.objects.patchStatus(refOf(obj), status);
+    await this.#d.objects.patchStatus(refOf(obj, RESTORE_PLURAL), status);
     await this.#d.objects.event(obj, failed > 0 ? 'Warning' : 'Normal', status.phase, `${result.resources.length} object(s) restored from snapshot ${source.snapshotId.slice(0, 12)}, ${failed} failed`);
     return undefined;
   }
@@ -159,13 +160,4 @@ function targetNamespaces(objects: readonly KubeObject[], spec: RestoreSpec): st
     if (ns !== undefined) out.add(spec.namespaceMapping?.[ns] ?? ns);
   }
   return [...out];
-}
-
-function refOf(obj: KubeObjectJson) {
-  return { plural: RESTORE_PLURAL, namespace: obj.metadata?.namespace ?? '', name: obj.metadata?.name ?? '' };
-}
-
-function freshStatus(obj: KubeObjectJson): RestoreStatus {
-  const before = (obj.status ?? {}) as RestoreStatus;
-  return { ...before, conditions: [...(before.conditions ?? [])], observedGeneration: obj.metadata?.generation ?? 0 };
 }

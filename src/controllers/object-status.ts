@@ -1,0 +1,14 @@
+/** What every reconciler does with the object it works on: address it, and start a new status from the old. */
+import type { Condition } from '../k8s/api/condition.ts';
+import type { KubeObjectJson, ObjectRef } from '../k8s/client/custom-objects.ts';
+
+export function refOf(obj: KubeObjectJson, plural: string): ObjectRef {
+  const namespace = obj.metadata?.namespace;
+  return { plural, name: obj.metadata?.name ?? '', ...(namespace ? { namespace } : {}) };
+}
+
+/** A copy of the object's status to edit (conditions copied too), stamped with its generation. */
+export function freshStatus<S extends { conditions?: Condition[] | undefined; observedGeneration?: number | undefined }>(obj: KubeObjectJson): S {
+  const before = (obj.status ?? {}) as S;
+  return { ...before, conditions: [...(before.conditions ?? [])], observedGeneration: obj.metadata?.generation ?? 0 };
+}
