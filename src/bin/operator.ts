@@ -8,22 +8,12 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { systemClock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
 import type { OperatorSettings } from '../config/operator-env.ts';
-import { BackupRepositoryReconciler } from '../controllers/backup-repository/reconciler.ts';
-import { BackupReconciler } from '../controllers/backup/reconciler.ts';
-import { RestoreReconciler } from '../controllers/restore/reconciler.ts';
-import { BackupPolicyReconciler } from '../controllers/policy/reconciler.ts';
-import { Controller, type Reconciler } from '../controllers/runtime/controller.ts';
+import type { Controller } from '../controllers/runtime/controller.ts';
+import { controllerFor, operatorReconcilers } from './reconcilers.ts';
 import { LeaderElector } from '../controllers/runtime/leader-election.ts';
-import { GROUP, VERSION } from '../k8s/api/group.ts';
-import { HoldfastObjects } from '../k8s/client/custom-objects.ts';
-import { InformerSource } from '../k8s/client/informer-source.ts';
 import { KubeLeaseStore } from '../k8s/client/lease-store.ts';
-import { captureResources } from '../k8s/resources/capture.ts';
-import { restoreResources } from '../k8s/resources/restore.ts';
 import { createOperatorMetrics, type OperatorMetrics } from '../observability/metrics.ts';
 import { startHealthServer } from '../server/health-server.ts';
-import { EngineRepositoryGateway } from './repository-gateway.ts';
-import { EngineResourceArchive } from './resource-archive.ts';
 
 function kubeConfig(settings: OperatorSettings): KubeConfig {
   const kc = new KubeConfig();
@@ -33,26 +23,12 @@ function kubeConfig(settings: OperatorSettings): KubeConfig {
 }
 
 function controllers(kc: KubeConfig, settings: OperatorSettings, logger: Logger, metrics: OperatorMetrics): Controller[] {
-  const objects = new HoldfastObjects(kc);
-  const archive = new EngineResourceArchive(systemClock, logger);
-  const common = { objects, clock: systemClock, logger, operatorNamespace: settings.namespace };
-  const make = (kind: string, plural: string, reconciler: Reconciler): Controller =>
-    new Controller({
-      name: kind,
-      logger,
-      reconciler,
-      sources: [new InformerSource({ kc, logger, resource: { group: GROUP, version: VERSION, kind, plural } })],
-      observe: ({ controller, ms, error }) => {
-        metrics.reconciles.inc({ controller, result: error === undefined ? 'success' : 'error' });
-        metrics.reconcileSeconds.observe({ controller }, ms / 1000);
-      },
-    });
-  return [
-    make('BackupRepository', 'backuprepositories', new BackupRepositoryReconciler({ ...common, gateway: new EngineRepositoryGateway(systemClock, logger) })),
-    make('Backup', 'backups', new BackupReconciler({ ...common, archive, capture: (sel) => captureResources(kc, sel) })),
-    make('Restore', 'restores', new RestoreReconciler({ ...common, archive, restore: (objs, spec, provenance) => restoreResources(kc, objs, spec, { provenance }) })),
-    make('BackupPolicy', 'backuppolicies', new BackupPolicyReconciler({ ...common, observeRpo: (policy, seconds) => metrics.rpoSeconds.set({ policy }, seconds ?? -1) })),
-  ];
+  const observeRpo = (policy: string, seconds: number | undefined): void => void metrics.rpoSeconds.set({ policy }, seconds ?? -1);
+  const entries = operatorReconcilers(kc, { clock: systemClock, logger, operatorNamespace: settings.namespace, observeRpo });
+  return entries.map((entry) => controllerFor(kc, entry, logger, ({ controller, ms, error }) => {
+    metrics.reconciles.inc({ controller, result: error === undefined ? 'success' : 'error' });
+    metrics.reconcileSeconds.observe({ controller }, ms / 1000);
+  }));
 }
 
 export async function runOperator(settings: OperatorSettings, logger: Logger, stop: AbortSignal): Promise<number> {
@@ -77,13 +53,16 @@ export async function runOperator(settings: OperatorSettings, logger: Logger, st
     const elector = new LeaderElector({ identity: settings.podName, store: new KubeLeaseStore(kc, settings.namespace, 'holdfast-operator-leader'), clock: systemClock, logger });
     const lostLeadership = new AbortController();
     const both = AbortSignal.any([stop, lostLeadership.signal]);
+    let starting = Promise.resolve();
     await elector.run({
       onStartedLeading: () => {
         metrics.isLeader.set(1);
-        void startControllers().catch((err: unknown) => logger.error({ error: String(err) }, 'controllers failed to start'));
+        starting = startControllers().catch((err: unknown) => logger.error({ error: String(err) }, 'controllers failed to start'));
       },
-      onStoppedLeading: () => {
+      onStoppedLeading: async () => {
         metrics.isLeader.set(0);
+        await starting;
+        await stopControllers();
         if (!stop.aborted) {
           exitCode = 1;
           lostLeadership.abort();

@@ -15,16 +15,9 @@ import { after, before, describe, it } from 'node:test';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { systemClock } from '#src/core/clock.ts';
 import { silentLogger } from '#src/core/logger.ts';
-import { BackupRepositoryReconciler } from '#src/controllers/backup-repository/reconciler.ts';
-import { BackupReconciler } from '#src/controllers/backup/reconciler.ts';
-import { RestoreReconciler } from '#src/controllers/restore/reconciler.ts';
-import { restoreResources } from '#src/k8s/resources/restore.ts';
-import { Controller } from '#src/controllers/runtime/controller.ts';
-import { EngineRepositoryGateway } from '#src/bin/repository-gateway.ts';
-import { EngineResourceArchive } from '#src/bin/resource-archive.ts';
-import { HoldfastObjects } from '#src/k8s/client/custom-objects.ts';
-import { InformerSource } from '#src/k8s/client/informer-source.ts';
-import { captureResources } from '#src/k8s/resources/capture.ts';
+import { EngineRepositories } from '#src/bin/engine-repositories.ts';
+import type { Controller } from '#src/controllers/runtime/controller.ts';
+import { startControllers, stopControllers } from '../helpers/operator-controllers.ts';
 import { startControlPlane, type ControlPlane } from '../helpers/control-plane.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { installHoldfastCrds } from '../helpers/holdfast-crds.ts';
@@ -34,7 +27,7 @@ let cp: ControlPlane;
 let kc: KubeConfig;
 let dir: string;
 const controllers: Controller[] = [];
-const archive = new EngineResourceArchive(systemClock, silentLogger);
+const archive = new EngineRepositories(systemClock, silentLogger);
 
 before(async () => {
   [cp, dir] = await Promise.all([startControlPlane({ name: 'backup-ctl' }), mkdtemp(join(tmpdir(), 'holdfast-backup-ctl-'))]);
@@ -45,14 +38,7 @@ before(async () => {
   await core.createNamespacedSecret({ namespace: 'holdfast-system', body: { metadata: { name: 'repo-key' }, stringData: { password: 'pw' } } });
   await core.createNamespacedConfigMap({ namespace: 'shop', body: { metadata: { name: 'settings' }, data: { color: 'blue' } } });
   await core.createNamespacedSecret({ namespace: 'shop', body: { metadata: { name: 'db-password' }, stringData: { password: 'hunter2' } } });
-  const objects = new HoldfastObjects(kc);
-  const source = (kind: string, plural: string) => new InformerSource({ kc, logger: silentLogger, resource: { ...G, kind, plural } });
-  controllers.push(
-    new Controller({ name: 'repo', logger: silentLogger, sources: [source('BackupRepository', 'backuprepositories')], reconciler: new BackupRepositoryReconciler({ objects, gateway: new EngineRepositoryGateway(systemClock, silentLogger), clock: systemClock, logger: silentLogger }) }),
-    new Controller({ name: 'backup', logger: silentLogger, sources: [source('Backup', 'backups')], reconciler: new BackupReconciler({ objects, archive, capture: (sel) => captureResources(kc, sel), operatorNamespace: 'holdfast-system', clock: systemClock, logger: silentLogger }) }),
-    new Controller({ name: 'restore', logger: silentLogger, sources: [source('Restore', 'restores')], reconciler: new RestoreReconciler({ objects, archive, restore: (objs, spec, provenance) => restoreResources(kc, objs, spec, { provenance }), operatorNamespace: 'holdfast-system', clock: systemClock, logger: silentLogger }) }),
-  );
-  for (const c of controllers) await c.start();
+  controllers.push(...(await startControllers(kc, ['BackupRepository', 'Backup', 'Restore'])));
   const custom = kc.makeApiClient(CustomObjectsApi);
   for (const [name, from] of [['main', 'all'], ['closed', 'none']] as const) {
     await custom.createClusterCustomObject({ ...G, plural: 'backuprepositories', body: { apiVersion: 'holdfast.dev/v1alpha1', kind: 'BackupRepository', metadata: { name }, spec: { backend: { filesystem: { path: join(dir, name) } }, encryption: { keySecretRef: { name: 'repo-key', namespace: 'holdfast-system' } }, allowedNamespaces: { from } } } });
@@ -60,7 +46,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const c of controllers) await c.stop();
+  await stopControllers(controllers);
   await cp?.stop();
   await rm(dir, { recursive: true, force: true });
 });

@@ -10,19 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { systemClock } from '#src/core/clock.ts';
-import { silentLogger } from '#src/core/logger.ts';
-import { BackupRepositoryReconciler, PLURAL } from '#src/controllers/backup-repository/reconciler.ts';
-import { Controller } from '#src/controllers/runtime/controller.ts';
-import { EngineRepositoryGateway } from '#src/bin/repository-gateway.ts';
-import { HoldfastObjects } from '#src/k8s/client/custom-objects.ts';
-import { InformerSource } from '#src/k8s/client/informer-source.ts';
+import { PLURAL } from '#src/controllers/backup-repository/reconciler.ts';
+import type { Controller } from '#src/controllers/runtime/controller.ts';
+import { startControllers, stopControllers } from '../helpers/operator-controllers.ts';
 import { startControlPlane, type ControlPlane } from '../helpers/control-plane.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { installHoldfastCrds } from '../helpers/holdfast-crds.ts';
 
 let cp: ControlPlane;
-let controller: Controller;
+let controllers: Controller[] = [];
 let dir: string;
 
 before(async () => {
@@ -34,17 +30,11 @@ before(async () => {
   for (const [name, password] of [['repo-key', 'right'], ['wrong-key', 'wrong']] as const) {
     await core.createNamespacedSecret({ namespace: 'holdfast-system', body: { metadata: { name }, stringData: { password } } });
   }
-  controller = new Controller({
-    name: 'backuprepository',
-    logger: silentLogger,
-    sources: [new InformerSource({ kc, logger: silentLogger, resource: { group: 'holdfast.dev', version: 'v1alpha1', kind: 'BackupRepository', plural: PLURAL } })],
-    reconciler: new BackupRepositoryReconciler({ objects: new HoldfastObjects(kc), gateway: new EngineRepositoryGateway(systemClock, silentLogger), clock: systemClock, logger: silentLogger }),
-  });
-  await controller.start();
+  controllers = await startControllers(kc, ['BackupRepository']);
 });
 
 after(async () => {
-  await controller?.stop();
+  await stopControllers(controllers);
   await cp?.stop();
   await rm(dir, { recursive: true, force: true });
 });

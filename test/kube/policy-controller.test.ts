@@ -10,17 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
-import { fixedClock, systemClock } from '#src/core/clock.ts';
+import { fixedClock } from '#src/core/clock.ts';
 import { silentLogger } from '#src/core/logger.ts';
-import { BackupRepositoryReconciler } from '#src/controllers/backup-repository/reconciler.ts';
-import { BackupReconciler } from '#src/controllers/backup/reconciler.ts';
 import { BackupPolicyReconciler } from '#src/controllers/policy/reconciler.ts';
-import { Controller } from '#src/controllers/runtime/controller.ts';
-import { EngineRepositoryGateway } from '#src/bin/repository-gateway.ts';
-import { EngineResourceArchive } from '#src/bin/resource-archive.ts';
 import { HoldfastObjects } from '#src/k8s/client/custom-objects.ts';
-import { InformerSource } from '#src/k8s/client/informer-source.ts';
-import { captureResources } from '#src/k8s/resources/capture.ts';
+import type { Controller } from '#src/controllers/runtime/controller.ts';
+import { startControllers, stopControllers } from '../helpers/operator-controllers.ts';
 import { startControlPlane, type ControlPlane } from '../helpers/control-plane.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { installHoldfastCrds } from '../helpers/holdfast-crds.ts';
@@ -35,16 +30,6 @@ const controllers: Controller[] = [];
 const nextHour = Math.ceil(Date.now() / HOUR) * HOUR;
 const clock = fixedClock(new Date(nextHour - 30_000));
 
-function source(kind: string, plural: string) {
-  return new InformerSource({ kc, logger: silentLogger, resource: { ...G, kind, plural } });
-}
-
-async function startBackupController(): Promise<void> {
-  const c = new Controller({ name: 'backup', logger: silentLogger, sources: [source('Backup', 'backups')], reconciler: new BackupReconciler({ objects, archive: new EngineResourceArchive(systemClock, silentLogger), capture: (sel) => captureResources(kc, sel), operatorNamespace: 'holdfast-system', clock: systemClock, logger: silentLogger }) });
-  controllers.push(c);
-  await c.start();
-}
-
 before(async () => {
   [cp, dir] = await Promise.all([startControlPlane({ name: 'policy' }), mkdtemp(join(tmpdir(), 'holdfast-policy-'))]);
   kc = cp.kubeConfig();
@@ -54,14 +39,12 @@ before(async () => {
   const core = kc.makeApiClient(CoreV1Api);
   await core.createNamespacedSecret({ namespace: 'holdfast-system', body: { metadata: { name: 'repo-key' }, stringData: { password: 'pw' } } });
   await core.createNamespacedConfigMap({ namespace: 'shop', body: { metadata: { name: 'settings' }, data: { a: '1' } } });
-  const repo = new Controller({ name: 'repo', logger: silentLogger, sources: [source('BackupRepository', 'backuprepositories')], reconciler: new BackupRepositoryReconciler({ objects, gateway: new EngineRepositoryGateway(systemClock, silentLogger), clock: systemClock, logger: silentLogger }) });
-  controllers.push(repo);
-  await repo.start();
+  controllers.push(...(await startControllers(kc, ['BackupRepository'])));
   await kc.makeApiClient(CustomObjectsApi).createClusterCustomObject({ ...G, plural: 'backuprepositories', body: { apiVersion: 'holdfast.dev/v1alpha1', kind: 'BackupRepository', metadata: { name: 'main' }, spec: { backend: { filesystem: { path: join(dir, 'repo') } }, encryption: { keySecretRef: { name: 'repo-key', namespace: 'holdfast-system' } }, allowedNamespaces: { from: 'all' } } } });
 });
 
 after(async () => {
-  for (const c of controllers) await c.stop();
+  await stopControllers(controllers);
   await cp?.stop();
   await rm(dir, { recursive: true, force: true });
 });
@@ -101,7 +84,7 @@ describe('BackupPolicy controller (injected clock)', () => {
   });
 
   it('keeps the last two Backups and reports RPOMet', async () => {
-    await startBackupController();
+    controllers.push(...(await startControllers(kc, ['Backup'])));
     await eventually('the first run to complete', () => allCompleted('hourly'));
     for (let i = 0; i < 2; i++) {
       clock.advance(HOUR);

@@ -41,7 +41,8 @@ export interface ElectionOptions {
 export interface LeadershipCallbacks {
   /** Called once leadership is won; `lost` aborts when it ends. */
   onStartedLeading(lost: AbortSignal): void;
-  onStoppedLeading(): void;
+  /** Awaited before the Lease is released, so work stops before another replica may start it. */
+  onStoppedLeading(): void | Promise<void>;
 }
 
 const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
@@ -95,7 +96,7 @@ export class LeaderElector {
       }
     }
     lost.abort();
-    callbacks.onStoppedLeading();
+    await callbacks.onStoppedLeading();
   }
 
   async #tryAcquireOrRenew(): Promise<boolean> {

@@ -1,0 +1,77 @@
+/**
+ * The operator's view of the engine: the RepositoryGateway and ResourceArchive ports,
+ * each call opening the repository a BackupRepository names for just that call.
+ */
+import { openStorage } from '../backend/open-storage.ts';
+import type { Clock } from '../core/clock.ts';
+import type { Logger } from '../core/logger.ts';
+import type { ArchivedFile, ArchiveMeta, RepositoryGateway, RepositoryInfo, RepositoryTarget, ResourceArchive } from '../controllers/ports.ts';
+import { archiveEntries, readEntries } from '../mover/archive/entry-archive.ts';
+import { acquireLock } from '../repo/lock/lock.ts';
+import { REPO_VERSION } from '../repo/repo-config.ts';
+import { Repository } from '../repo/repository.ts';
+import { deleteSnapshot, listSnapshots } from '../repo/snapshot/snapshot-store.ts';
+
+export class EngineRepositories implements RepositoryGateway, ResourceArchive {
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+
+  constructor(clock: Clock, logger: Logger) {
+    this.#clock = clock;
+    this.#logger = logger;
+  }
+
+  /** Opens (or creates) the repository and describes it cheaply: listings only, no tree walk. */
+  probe(target: RepositoryTarget, opts: { readonly initialize: boolean }): Promise<RepositoryInfo> {
+    return this.#with(target, async (repo) => {
+      let snapshots = 0;
+      for await (const _ of repo.storage.list('snapshots')) snapshots++;
+      let packs = 0;
+      let storedBytes = 0;
+      for await (const info of repo.storage.list('data')) {
+        packs++;
+        storedBytes += info.size;
+      }
+      return { id: repo.config.id, formatVersion: REPO_VERSION, snapshots, packs, storedBytes };
+    }, opts.initialize);
+  }
+
+  save(target: RepositoryTarget, files: readonly ArchivedFile[], meta: ArchiveMeta) {
+    return this.#with(target, async (repo) => {
+      const { id, manifest } = await archiveEntries(repo, files, { clock: this.#clock, ...meta });
+      return { snapshotId: id, bytesNew: manifest.summary.bytesNew, bytesStored: manifest.summary.bytesStored };
+    });
+  }
+
+  find(target: RepositoryTarget, labels: Readonly<Record<string, string>>): Promise<string | undefined> {
+    return this.#with(target, async (repo) => (await listSnapshots(repo, { labels })).at(-1)?.id);
+  }
+
+  read(target: RepositoryTarget, snapshotId: string): Promise<ArchivedFile[]> {
+    return this.#with(target, (repo) => readEntries(repo, snapshotId));
+  }
+
+  forget(target: RepositoryTarget, snapshotId: string): Promise<void> {
+    return this.#with(target, async (repo) => {
+      const lock = await acquireLock(repo, { exclusive: true, clock: this.#clock });
+      try {
+        await deleteSnapshot(repo, snapshotId);
+      } finally {
+        await lock.release();
+      }
+    });
+  }
+
+  async #with<T>(target: RepositoryTarget, run: (repo: Repository) => Promise<T>, initialize = false): Promise<T> {
+    const storage = openStorage(target.location, target.s3 ? { s3: { ...target.s3 } } : {});
+    try {
+      const options = { password: target.password, logger: this.#logger };
+      const repo = initialize && !(await storage.exists())
+        ? await Repository.init(storage, { ...options, now: this.#clock.now() })
+        : await Repository.open(storage, options);
+      return await run(repo);
+    } finally {
+      await storage.close();
+    }
+  }
+}
