@@ -18,6 +18,7 @@ import { safeUsername } from '../../repo/repository.ts';
 import { loadSnapshot, saveSnapshot } from '../../repo/snapshot/snapshot-store.ts';
 import type { SnapshotManifest } from '../../repo/snapshot/snapshot.ts';
 import { contentIds, decodeTree, encodeTree, type TreeNode } from '../../repo/tree/tree.ts';
+import { fetchBlobs } from '../blob-fetcher.ts';
 
 export interface ArchiveEntry {
   /** Relative, `/`-separated, e.g. `resources/deployments.apps/namespaces/shop/web.json`. */
@@ -77,16 +78,25 @@ export async function archiveEntries(repo: Repository, entries: readonly Archive
 export async function readEntries(repo: Repository, snapshotId: Id): Promise<ArchiveEntry[]> {
   if (repo.index.size === 0) await repo.loadIndex();
   const snapshot = await loadSnapshot(repo, snapshotId);
-  const out: ArchiveEntry[] = [];
+  const files: Array<{ path: string; ids: Id[] }> = [];
   const walk = async (treeId: Id, prefix: string): Promise<void> => {
     for (const node of decodeTree(await repo.loadBlob(treeId, 'tree'), treeId).nodes) {
       const path = prefix === '' ? node.name : `${prefix}/${node.name}`;
       if (node.type === 'dir' && node.subtree) await walk(node.subtree, path);
-      else if (node.type === 'file') out.push({ path, data: Buffer.concat(await Promise.all(contentIds(node).map((id) => repo.loadBlob(id, 'data')))) });
+      else if (node.type === 'file') files.push({ path, ids: contentIds(node) });
     }
   };
   await walk(snapshot.tree, '');
-  return out;
+  const wanted = new Set(files.flatMap((f) => f.ids));
+  const plain = new Map<Id, Buffer>();
+  for await (const b of fetchBlobs(repo, [...wanted].map((id) => locate(repo, id)))) plain.set(b.loc.id, b.plain);
+  return files.map((f) => ({ path: f.path, data: Buffer.concat(f.ids.map((id) => plain.get(id) ?? Buffer.alloc(0))) }));
+}
+
+function locate(repo: Repository, id: Id) {
+  const loc = repo.index.get(id);
+  if (!loc || loc.type !== 'data') throw new HoldfastError('REPO_CORRUPT', `data blob ${id} is not in any index of ${repo.storage.location}`);
+  return loc;
 }
 
 function toFolders(entries: readonly ArchiveEntry[]): Folder {

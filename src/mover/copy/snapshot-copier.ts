@@ -23,7 +23,7 @@ import type { Repository } from '../../repo/repository.ts';
 import { listSnapshots, saveSnapshot } from '../../repo/snapshot/snapshot-store.ts';
 import type { Snapshot, SnapshotManifest } from '../../repo/snapshot/snapshot.ts';
 import { contentIds, decodeTree, encodeTree, type TreeNode } from '../../repo/tree/tree.ts';
-import { fetchBlobs } from './blob-fetcher.ts';
+import { fetchBlobs } from '../blob-fetcher.ts';
 
 export interface CopyOutcome {
   readonly source: Id;
@@ -137,7 +137,8 @@ export class SnapshotCopier {
       if (n.content !== undefined) out.content = n.content.map((c) => (typeof c === 'string' ? this.#mapped(c) : c));
       rewritten.push(out);
     }
-    const target = await this.#store(encodeTree(rewritten), 'tree', id);
+    // With shared ids an unchanged tree has the same id; one the target holds is not sealed again.
+    const target = this.#sameIds && this.#dst.index.has(id, 'tree') ? id : await this.#store(encodeTree(rewritten), 'tree', id);
     this.#map.set(id, target);
     return target;
   }

@@ -4,8 +4,8 @@
  * thrown away), and a few ranges are in flight at once. Every blob is decoded — so
  * decrypted, decompressed and authenticated — before it is handed on.
  */
-import type { BlobLocation } from '../../repo/blob.ts';
-import type { Repository } from '../../repo/repository.ts';
+import type { BlobLocation } from '../repo/blob.ts';
+import type { Repository } from '../repo/repository.ts';
 
 const MAX_GAP = 256 * 1024;
 const MAX_RANGE = 32 * 1024 * 1024;
