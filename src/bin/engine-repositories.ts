@@ -5,7 +5,7 @@
 import { openStorage } from '../backend/open-storage.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
-import type { ArchivedFile, ArchiveMeta, RepositoryGateway, RepositoryInfo, RepositoryTarget, ResourceArchive } from '../controllers/ports.ts';
+import type { ArchivedFile, ArchivedSnapshot, ArchiveMeta, RepositoryGateway, RepositoryInfo, RepositoryTarget, ResourceArchive } from '../controllers/ports.ts';
 import { archiveEntries, readEntries } from '../mover/archive/entry-archive.ts';
 import { acquireLock } from '../repo/lock/lock.ts';
 import { REPO_VERSION } from '../repo/repo-config.ts';
@@ -45,6 +45,13 @@ export class EngineRepositories implements RepositoryGateway, ResourceArchive {
 
   find(target: RepositoryTarget, labels: Readonly<Record<string, string>>): Promise<string | undefined> {
     return this.#with(target, async (repo) => (await listSnapshots(repo, { labels })).at(-1)?.id);
+  }
+
+  list(target: RepositoryTarget): Promise<ArchivedSnapshot[]> {
+    return this.#with(target, async (repo) => {
+      const snapshots = await listSnapshots(repo, { kind: 'resources' });
+      return snapshots.map((s) => ({ id: s.id, time: s.time, hostname: s.hostname, labels: s.labels, files: s.summary.files, bytes: s.summary.bytesTotal }));
+    });
   }
 
   read(target: RepositoryTarget, snapshotId: string): Promise<ArchivedFile[]> {

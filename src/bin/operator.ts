@@ -9,7 +9,7 @@ import { systemClock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
 import type { OperatorSettings } from '../config/operator-env.ts';
 import type { Controller } from '../controllers/runtime/controller.ts';
-import { controllerFor, operatorReconcilers } from './reconcilers.ts';
+import { clusterIdentity, controllerFor, operatorReconcilers } from './reconcilers.ts';
 import { LeaderElector } from '../controllers/runtime/leader-election.ts';
 import { KubeLeaseStore } from '../k8s/client/lease-store.ts';
 import { createOperatorMetrics, type OperatorMetrics } from '../observability/metrics.ts';
@@ -22,9 +22,10 @@ function kubeConfig(settings: OperatorSettings): KubeConfig {
   return kc;
 }
 
-function controllers(kc: KubeConfig, settings: OperatorSettings, logger: Logger, metrics: OperatorMetrics): Controller[] {
+async function controllers(kc: KubeConfig, settings: OperatorSettings, logger: Logger, metrics: OperatorMetrics): Promise<Controller[]> {
   const observeRpo = (policy: string, seconds: number | undefined): void => void metrics.rpoSeconds.set({ policy }, seconds ?? -1);
-  const entries = operatorReconcilers(kc, { clock: systemClock, logger, operatorNamespace: settings.namespace, observeRpo });
+  const clusterId = await clusterIdentity(kc, settings.clusterId);
+  const entries = operatorReconcilers(kc, { clock: systemClock, logger, operatorNamespace: settings.namespace, clusterId, observeRpo });
   return entries.map((entry) => controllerFor(kc, entry, logger, ({ controller, ms, error }) => {
     metrics.reconciles.inc({ controller, result: error === undefined ? 'success' : 'error' });
     metrics.reconcileSeconds.observe({ controller }, ms / 1000);
@@ -36,7 +37,7 @@ export async function runOperator(settings: OperatorSettings, logger: Logger, st
   const metrics = createOperatorMetrics();
   let running: Controller[] = [];
   const startControllers = async (): Promise<void> => {
-    running = controllers(kc, settings, logger, metrics);
+    running = await controllers(kc, settings, logger, metrics);
     for (const c of running) await c.start();
     logger.info({ controllers: running.map((c) => c.name) }, 'controllers started');
   };

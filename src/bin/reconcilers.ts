@@ -8,6 +8,8 @@ import type { Logger } from '../core/logger.ts';
 import { BackupRepositoryReconciler } from '../controllers/backup-repository/reconciler.ts';
 import { BackupReconciler } from '../controllers/backup/reconciler.ts';
 import { BackupPolicyReconciler } from '../controllers/policy/reconciler.ts';
+import { clusterPolicy } from '../controllers/policy/policy-kinds.ts';
+import { HoldfastError } from '../core/errors.ts';
 import { RestoreReconciler } from '../controllers/restore/reconciler.ts';
 import { Controller, type ControllerOptions, type Reconciler } from '../controllers/runtime/controller.ts';
 import { GROUP, VERSION } from '../k8s/api/group.ts';
@@ -27,18 +29,34 @@ export interface ReconcilerOptions {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly operatorNamespace: string;
+  /** This cluster's id, recorded on every snapshot (see clusterIdentity). */
+  readonly clusterId: string;
   readonly observeRpo?: (policy: string, seconds: number | undefined) => void;
 }
 
 export function operatorReconcilers(kc: KubeConfig, o: ReconcilerOptions): ReconcilerEntry[] {
   const engine = new EngineRepositories(o.clock, o.logger);
-  const common = { objects: new HoldfastObjects(kc), clock: o.clock, logger: o.logger, operatorNamespace: o.operatorNamespace };
+  const common = { objects: new HoldfastObjects(kc), clock: o.clock, logger: o.logger, operatorNamespace: o.operatorNamespace, clusterId: o.clusterId };
+  const rpo = o.observeRpo ? { observeRpo: o.observeRpo } : {};
   return [
-    { kind: 'BackupRepository', plural: 'backuprepositories', reconciler: new BackupRepositoryReconciler({ ...common, gateway: engine }) },
+    { kind: 'BackupRepository', plural: 'backuprepositories', reconciler: new BackupRepositoryReconciler({ ...common, gateway: engine, archive: engine }) },
     { kind: 'Backup', plural: 'backups', reconciler: new BackupReconciler({ ...common, archive: engine, capture: (sel) => captureResources(kc, sel) }) },
     { kind: 'Restore', plural: 'restores', reconciler: new RestoreReconciler({ ...common, archive: engine, restore: (objs, spec, provenance) => restoreResources(kc, objs, spec, { provenance }) }) },
-    { kind: 'BackupPolicy', plural: 'backuppolicies', reconciler: new BackupPolicyReconciler({ ...common, ...(o.observeRpo ? { observeRpo: o.observeRpo } : {}) }) },
+    { kind: 'BackupPolicy', plural: 'backuppolicies', reconciler: new BackupPolicyReconciler({ ...common, ...rpo }) },
+    { kind: 'ClusterBackupPolicy', plural: 'clusterbackuppolicies', reconciler: new BackupPolicyReconciler({ ...common, ...rpo }, clusterPolicy) },
   ];
+}
+
+/**
+ * This cluster's id: the configured one, else the uid of its kube-system namespace
+ * (stable for the life of the cluster, different in every cluster; a rebuilt cluster is
+ * a new one, so its catalog imports the old cluster's backups).
+ */
+export async function clusterIdentity(kc: KubeConfig, configured?: string): Promise<string> {
+  if (configured) return configured;
+  const ns = await new HoldfastObjects(kc).namespace('kube-system');
+  if (ns === undefined || ns.uid === '') throw new HoldfastError('CONFIG_INVALID', 'cannot tell the cluster id: namespace kube-system not found; set HOLDFAST_CLUSTER_ID');
+  return ns.uid;
 }
 
 /** A controller running `entry`'s reconciler on the events of its resource. */

@@ -7,6 +7,8 @@ export interface OperatorSettings {
   readonly leaderElection: boolean;
   readonly healthPort: number;
   readonly kubeconfig: string | undefined;
+  /** This cluster's id on its snapshots; default: the uid of namespace kube-system. */
+  readonly clusterId: string | undefined;
 }
 
 export function readOperatorSettings(env: NodeJS.ProcessEnv): OperatorSettings {
@@ -16,6 +18,7 @@ export function readOperatorSettings(env: NodeJS.ProcessEnv): OperatorSettings {
     leaderElection: env.HOLDFAST_LEADER_ELECTION !== 'false',
     healthPort: port('HOLDFAST_HEALTH_PORT', env.HOLDFAST_HEALTH_PORT, 8081),
     kubeconfig: env.KUBECONFIG || undefined,
+    clusterId: env.HOLDFAST_CLUSTER_ID || undefined,
   };
 }
 

@@ -44,6 +44,18 @@ export interface ArchiveMeta {
   readonly hostname: string;
 }
 
+/** A resources snapshot as the catalog sees it: no file contents, just who made it and when. */
+export interface ArchivedSnapshot {
+  readonly id: string;
+  /** RFC 3339 time the snapshot was taken. */
+  readonly time: string;
+  readonly hostname: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** Files (objects) in the snapshot. */
+  readonly files: number;
+  readonly bytes: number;
+}
+
 /** A backup's Kubernetes objects as one repository snapshot of files. */
 export interface ResourceArchive {
   /** Stores the files as a new snapshot; returns its id and the bytes it added. */
@@ -51,6 +63,8 @@ export interface ResourceArchive {
   /** The newest snapshot whose labels include `labels`, if any (finds the work of an interrupted run). */
   find(target: RepositoryTarget, labels: Readonly<Record<string, string>>): Promise<string | undefined>;
   read(target: RepositoryTarget, snapshotId: string): Promise<ArchivedFile[]>;
+  /** Every resources snapshot in the repository, oldest first. */
+  list(target: RepositoryTarget): Promise<ArchivedSnapshot[]>;
   /** Removes the snapshot (its data goes at the next prune); absent snapshots are fine. */
   forget(target: RepositoryTarget, snapshotId: string): Promise<void>;
 }

@@ -14,7 +14,7 @@ import type { Logger } from '../../core/logger.ts';
 import { backupSpecSchema, type BackupSpec, type BackupStatus } from '../../k8s/api/backup.ts';
 import { backupRepositorySpecSchema } from '../../k8s/api/backup-repository.ts';
 import { REASONS } from '../../k8s/api/condition-types.ts';
-import { FINALIZERS, GROUP } from '../../k8s/api/group.ts';
+import { FINALIZERS, SNAPSHOT_LABELS } from '../../k8s/api/group.ts';
 import { parseWith } from '../../k8s/api/parse.ts';
 import type { HoldfastObjects, KubeObjectJson } from '../../k8s/client/custom-objects.ts';
 import type { CaptureResult, CaptureSelection } from '../../k8s/resources/capture.ts';
@@ -26,7 +26,6 @@ import { freshStatus, refOf } from '../object-status.ts';
 import { admit, type Refusal } from '../backup-repository/access.ts';
 
 export const BACKUP_PLURAL = 'backups';
-export const UID_LABEL = `${GROUP}/backup-uid`;
 const TERMINAL = new Set(['Completed', 'PartiallyFailed', 'Failed', 'Inconsistent']);
 
 export interface BackupDeps {
@@ -34,6 +33,8 @@ export interface BackupDeps {
   readonly archive: ResourceArchive;
   readonly capture: (selection: CaptureSelection) => Promise<CaptureResult>;
   readonly operatorNamespace: string;
+  /** Recorded on every snapshot, so the catalog of another cluster knows the backup is not its own. */
+  readonly clusterId: string;
   readonly clock: Clock;
   readonly logger: Logger;
 }
@@ -73,12 +74,12 @@ export class BackupReconciler implements Reconciler {
     }
     await this.#progress(obj, REASONS.CapturingResources, `capturing the objects of ${namespaces.join(', ')}`);
     const uid = obj.metadata?.uid ?? '';
-    let snapshotId = await this.#d.archive.find(target, { [UID_LABEL]: uid });
+    let snapshotId = await this.#d.archive.find(target, { [SNAPSHOT_LABELS.backupUid]: uid });
     let capture: CaptureResult | undefined;
     if (snapshotId === undefined) {
       capture = await this.#d.capture({ ...(spec.selection ?? {}), namespaces });
       const files = capture.objects.map((o) => ({ path: o.path, data: Buffer.from(`${JSON.stringify(o.object, null, 2)}\n`) }));
-      const labels = { ...(spec.snapshotLabels ?? {}), [UID_LABEL]: uid, [`${GROUP}/backup`]: `${ref.namespace}/${ref.name}`, namespace: namespaces.join(',') };
+      const labels = { ...(spec.snapshotLabels ?? {}), [SNAPSHOT_LABELS.backupUid]: uid, [SNAPSHOT_LABELS.backup]: `${ref.namespace}/${ref.name}`, [SNAPSHOT_LABELS.cluster]: this.#d.clusterId, [SNAPSHOT_LABELS.namespaces]: namespaces.join(',') };
       const saved = await this.#d.archive.save(target, files, { root: `/kubernetes/${ref.namespace}/${ref.name}`, labels, tags: ['resources'], hostname: hostname() });
       snapshotId = saved.snapshotId;
     }
@@ -125,6 +126,7 @@ export class BackupReconciler implements Reconciler {
     const status = freshStatus<BackupStatus>(obj);
     status.phase = phase;
     status.completionTime = now.toISOString();
+    status.clusterId = this.#d.clusterId;
     if (r.accepted) {
       status.snapshotId = r.snapshotId;
       status.snapshots = [{ id: r.snapshotId, type: 'resources' }];

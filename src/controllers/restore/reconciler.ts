@@ -19,7 +19,7 @@ import type { HoldfastObjects, KubeObjectJson } from '../../k8s/client/custom-ob
 import type { RestoreResourcesResult } from '../../k8s/resources/restore.ts';
 import type { KubeObject } from '../../k8s/resources/types.ts';
 import { setCondition } from '../../k8s/status/conditions.ts';
-import { checkNamespaces, repositoryFor, type Refusal } from '../backup-repository/access.ts';
+import { checkNamespaces, grantedByClusterPolicy, repositoryFor, type AccessOptions, type Refusal } from '../backup-repository/access.ts';
 import type { RepositoryTarget, ResourceArchive } from '../ports.ts';
 import type { ReconcileResult, Reconciler } from '../runtime/controller.ts';
 import { freshStatus, refOf } from '../object-status.ts';
@@ -84,7 +84,7 @@ export class RestoreReconciler implements Reconciler {
     return this.#fromBackup(namespace, spec.source.backupName, write);
   }
 
-  async #fromBackup(namespace: string, backupName: string, access: { operatorNamespace: string; write: boolean }): Promise<Source | Refusal> {
+  async #fromBackup(namespace: string, backupName: string, access: AccessOptions): Promise<Source | Refusal> {
     const backup = await this.#d.objects.get({ plural: 'backups', namespace, name: backupName });
     if (backup === undefined) return { accepted: false, reason: REASONS.BackupNotFound, message: `Backup ${namespace}/${backupName} does not exist`, retryAfterMs: 30_000 };
     const bspec = backupSpecSchema.safeParse(backup.spec);
@@ -92,7 +92,8 @@ export class RestoreReconciler implements Reconciler {
     if (!bspec.success || snapshotId === undefined) {
       return { accepted: false, reason: REASONS.BackupNotCompleted, message: `Backup ${namespace}/${backupName} has not completed`, retryAfterMs: 10_000 };
     }
-    const repo = await repositoryFor(this.#d.objects, bspec.data.repositoryRef.name, namespace, access);
+    const granted = (repository: string): Promise<boolean> => grantedByClusterPolicy(this.#d.objects, backup, repository);
+    const repo = await repositoryFor(this.#d.objects, bspec.data.repositoryRef.name, namespace, { ...access, granted });
     return 'target' in repo ? { target: repo.target, snapshotId, backup: `${namespace}/${backupName}` } : repo;
   }
 

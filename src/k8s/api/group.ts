@@ -19,12 +19,29 @@ export const LABELS = {
   imported: `${GROUP}/imported`,
   /** On imported Backups: the id of the cluster that made the backup. */
   sourceCluster: `${GROUP}/source-cluster`,
+  /** On imported Backups: the BackupRepository the catalog found them in. */
+  repository: `${GROUP}/repository`,
   /** On mover Jobs, temporary PVCs and VolumeSnapshots: the Backup they serve. */
   backup: `${GROUP}/backup`,
   /** On mover Jobs and temporary objects: the Restore they serve. */
   restore: `${GROUP}/restore`,
   /** On objects the operator created and will clean up. */
   managedBy: 'app.kubernetes.io/managed-by',
+} as const;
+
+/**
+ * Labels on the repository snapshots the operator stores: the contract between the
+ * cluster that writes a backup and the catalog sync of any cluster that reads it.
+ */
+export const SNAPSHOT_LABELS = {
+  /** The uid of the Backup object the snapshot belongs to (an interrupted run finds its work by it). */
+  backupUid: `${GROUP}/backup-uid`,
+  /** `<namespace>/<name>` of that Backup. */
+  backup: `${GROUP}/backup`,
+  /** Id of the cluster whose operator stored it (the uid of its kube-system namespace, unless configured). */
+  cluster: `${GROUP}/cluster`,
+  /** The namespaces captured, comma-separated. */
+  namespaces: 'namespace',
 } as const;
 
 export const MANAGED_BY_VALUE = 'holdfast';

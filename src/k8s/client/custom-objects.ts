@@ -22,6 +22,13 @@ export interface KubeObjectJson {
   readonly status?: unknown;
 }
 
+export interface NamespaceInfo {
+  readonly name: string;
+  readonly uid: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly terminating: boolean;
+}
+
 export class HoldfastObjects {
   readonly #custom: CustomObjectsApi;
   readonly #core: CoreV1Api;
@@ -52,6 +59,29 @@ export class HoldfastObjects {
   async list(plural: string, namespace: string, labelSelector?: string): Promise<KubeObjectJson[]> {
     const res = (await this.#custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, plural, namespace, ...(labelSelector ? { labelSelector } : {}) })) as { items?: KubeObjectJson[] };
     return res.items ?? [];
+  }
+
+  /** Objects of a kind in every namespace (or of a cluster-scoped kind), optionally by label selector. */
+  async listAll(plural: string, labelSelector?: string): Promise<KubeObjectJson[]> {
+    const res = (await this.#custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural, ...(labelSelector ? { labelSelector } : {}) })) as { items?: KubeObjectJson[] };
+    return res.items ?? [];
+  }
+
+  /** The cluster's namespaces with their labels (for namespace label selectors). */
+  async namespaces(labelSelector?: string): Promise<NamespaceInfo[]> {
+    const res = await this.#core.listNamespace(labelSelector ? { labelSelector } : {});
+    return res.items.map((n) => ({ name: n.metadata?.name ?? '', labels: n.metadata?.labels ?? {}, uid: n.metadata?.uid ?? '', terminating: n.status?.phase === 'Terminating' }));
+  }
+
+  /** One namespace, or undefined when it does not exist. */
+  async namespace(name: string): Promise<NamespaceInfo | undefined> {
+    try {
+      const n = await this.#core.readNamespace({ name });
+      return { name, labels: n.metadata?.labels ?? {}, uid: n.metadata?.uid ?? '', terminating: n.status?.phase === 'Terminating' };
+    } catch (err) {
+      if (apiStatus(err) === 404) return undefined;
+      throw err;
+    }
   }
 
   /** Creates an object; false when one of that name exists already (creation is then idempotent). */
