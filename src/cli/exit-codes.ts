@@ -10,6 +10,8 @@ export const EXIT = {
   locked: 11,
   wrongPassword: 12,
   damaged: 13,
+  database: 14,
+  inconsistent: 15,
 } as const;
 
 export function exitCodeFor(code: ErrorCode): number {
@@ -19,6 +21,8 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'REPO_LOCKED': return EXIT.locked;
     case 'WRONG_PASSWORD': return EXIT.wrongPassword;
     case 'REPO_CORRUPT': case 'AUTH_FAILED': return EXIT.damaged;
+    case 'DATABASE_UNREACHABLE': case 'DATABASE_AUTH': return EXIT.database;
+    case 'GROUP_INCONSISTENT': return EXIT.inconsistent;
     default: return EXIT.failure;
   }
 }

@@ -7,6 +7,8 @@ import { isHoldfastError, messageOf } from '../core/errors.ts';
 import type { CliContext, GlobalOptions } from './context.ts';
 import { EXIT, exitCodeFor } from './exit-codes.ts';
 import { registerBackup } from './cmd-backup.ts';
+import { registerBackupCluster } from './cmd-backup-cluster.ts';
+import { registerRestoreCluster } from './cmd-restore-cluster.ts';
 import { registerBrowse } from './cmd-browse.ts';
 import { registerCopy } from './cmd-copy.ts';
 import { registerInstall } from './cmd-install.ts';
@@ -42,6 +44,9 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
   registerKey(program, ctx);
   registerCopy(program, ctx);
   registerInstall(program, ctx);
+  const sub = (name: string): Command => program.commands.find((c) => c.name() === name) as Command;
+  registerBackupCluster(sub('backup'), ctx, setExit);
+  registerRestoreCluster(sub('restore'), ctx, setExit);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {

@@ -17,6 +17,10 @@ export interface CliEnvironment {
   readonly kdfCost: 'default' | 'test';
   readonly isTty: boolean;
   readonly s3: S3Settings;
+  /** $KUBECONFIG, for the commands that talk to a cluster. */
+  readonly kubeconfig: string | undefined;
+  /** $HOME, where ~/.kube/config is looked for. */
+  readonly home: string | undefined;
 }
 
 export function readCliEnvironment(env: NodeJS.ProcessEnv, isTty: boolean): CliEnvironment {
@@ -34,6 +38,8 @@ export function readCliEnvironment(env: NodeJS.ProcessEnv, isTty: boolean): CliE
     kdfCost: cost,
     isTty,
     s3: readS3Settings(env),
+    kubeconfig: env.KUBECONFIG || undefined,
+    home: env.HOME || undefined,
   };
 }
 

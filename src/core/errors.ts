@@ -26,7 +26,18 @@ export type ErrorCode =
   | 'COMMAND_FAILED'
   | 'RESTORE_TARGET'
   | 'INTERRUPTED'
-  | 'INTERNAL';
+  | 'INTERNAL'
+  | 'TIMEOUT'
+  // consistency layer: hooks, freezes, databases, consistency groups
+  | 'ACTION_FAILED'
+  | 'ACTION_TIMEOUT'
+  | 'FREEZE_FAILED'
+  | 'FREEZE_EXPIRED'
+  | 'DATABASE_UNREACHABLE'
+  | 'DATABASE_AUTH'
+  | 'DUMP_FAILED'
+  | 'LOAD_FAILED'
+  | 'GROUP_INCONSISTENT';
 
 export class HoldfastError extends Error {
   readonly code: ErrorCode;

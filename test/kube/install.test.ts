@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AppsV1Api, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
+import { kubeHttp } from '#src/k8s/resources/kube-http.ts';
 import { cliFor, show } from '../helpers/cli.ts';
 import { startControlPlane, type ControlPlane } from '../helpers/control-plane.ts';
 import { eventually } from '../helpers/eventually.ts';
@@ -27,7 +28,14 @@ describe('holdfast install', () => {
     const kinds = docs.map((d) => d.kind);
     for (const k of ['Namespace', 'CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding', 'ServiceAccount', 'Deployment']) assert.ok(kinds.includes(k), `has a ${k}`);
     const api = KubernetesObjectApi.makeApiClient(cp.kubeConfig());
-    for (const doc of docs) await api.create(doc);
+    const http = kubeHttp(cp.kubeConfig());
+    // CRDs as raw JSON (as kubectl sends them): the typed client would drop their x-kubernetes-* keys.
+    for (const doc of docs) await (doc.kind === 'CustomResourceDefinition' ? http.post('/apis/apiextensions.k8s.io/v1/customresourcedefinitions', doc) : api.create(doc));
+    const invalid = { apiVersion: 'holdfast.dev/v1alpha1', kind: 'Backup', metadata: { name: 'x' }, spec: { repositoryRef: { name: 'main' }, method: 'dump' } };
+    await eventually('the Backup CRD to serve and enforce its CEL rules', async () => {
+      const err = await http.post('/apis/holdfast.dev/v1alpha1/namespaces/default/backups', invalid).then(() => undefined, (e: unknown) => e);
+      return err instanceof Error && /method dump needs a recipe/.test(err.message) ? true : undefined;
+    });
     const apps = cp.kubeConfig().makeApiClient(AppsV1Api);
     const deployment = docs.find((d) => d.kind === 'Deployment');
     await eventually('the operator ReplicaSet', async () => {

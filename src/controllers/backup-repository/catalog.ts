@@ -5,7 +5,9 @@
  *
  * Every Backup the operator stores carries its cluster's id and its uid in the
  * snapshot's labels. A sync lists the repository's resources snapshots; each one made by
- * another cluster gets an imported Backup (spec.imported, phase Completed, named
+ * another cluster — or by this one, when its Backup object is gone but the snapshot was
+ * kept (deletionPolicy retain, or the Backup went with its namespace) — gets an
+ * imported Backup (spec.imported, phase Completed, named
  * `<original name>-<snapshot id prefix>` so two clusters' same-named backups never
  * collide), in catalog.namespace, else the original namespace when it exists here, else
  * the operator namespace. Imported Backups whose snapshot is gone (forgotten by the
@@ -36,9 +38,11 @@ export interface CatalogResult {
 }
 
 export async function syncCatalog(d: CatalogDeps, repository: string, spec: BackupRepositorySpec, target: RepositoryTarget): Promise<CatalogResult> {
+  const live = new Set((await d.objects.listAll('backups')).map((b) => b.metadata?.uid ?? ''));
   const foreign = (await d.archive.list(target)).filter((s) => {
     const cluster = s.labels[SNAPSHOT_LABELS.cluster];
-    return s.labels[SNAPSHOT_LABELS.backupUid] !== undefined && cluster !== undefined && cluster !== d.clusterId;
+    const uid = s.labels[SNAPSHOT_LABELS.backupUid];
+    return uid !== undefined && cluster !== undefined && (cluster !== d.clusterId || !live.has(uid));
   });
   const existing = await d.objects.listAll('backups', `${LABELS.imported}=true,${LABELS.repository}=${repository}`);
   const have = new Set(existing.map(importedSnapshot));

@@ -1,7 +1,9 @@
 /**
  * Backup (method `resources`): captures the selected Kubernetes objects into one
  * repository snapshot. Steps, each idempotent, so an operator restart at any point
- * resumes: (1) read; a deleted Backup forgets its snapshot, then drops the finalizer;
+ * resumes: (1) read; a deleted Backup forgets its snapshot (unless its namespace is being
+ * deleted: a namespace deletion must not destroy its backups, so the snapshot stays and
+ * the catalog lists it as an imported Backup), then drops the finalizer;
  * (2) finished → nothing; (3) parse and admit the spec (repository exists, is Ready and
  * allows this namespace; only the operator namespace may name other namespaces);
  * (4) add the finalizer, mark InProgress; (5) reuse the snapshot an interrupted run
@@ -89,15 +91,24 @@ export class BackupReconciler implements Reconciler {
   async #finalize(obj: KubeObjectJson): Promise<ReconcileResult | undefined> {
     const finalizers = obj.metadata?.finalizers ?? [];
     if (!finalizers.includes(FINALIZERS.backupSnapshots)) return undefined;
-    const status = (obj.status ?? {}) as BackupStatus;
+    const snapshotId = ((obj.status ?? {}) as BackupStatus).snapshotId;
     const spec = backupSpecSchema.safeParse(obj.spec);
-    if (status.snapshotId && spec.success && !spec.data.imported && spec.data.deletionPolicy === 'delete') {
-      const repo = await this.#d.objects.get({ plural: 'backuprepositories', name: spec.data.repositoryRef.name });
-      const repoSpec = backupRepositorySpecSchema.safeParse(repo?.spec);
-      if (repoSpec.success) await this.#d.archive.forget(await repositoryTarget(repoSpec.data, this.#d.objects), status.snapshotId);
+    if (snapshotId !== undefined && spec.success && !spec.data.imported && spec.data.deletionPolicy === 'delete') {
+      if (await this.#namespaceGoing(obj)) this.#d.logger.info({ backup: `${obj.metadata?.namespace ?? ''}/${obj.metadata?.name ?? ''}`, snapshot: snapshotId }, 'the namespace is being deleted: snapshot kept, the catalog lists it as an imported Backup');
+      else await this.#forget(spec.data.repositoryRef.name, snapshotId);
     }
     await this.#d.objects.setFinalizers(refOf(obj, BACKUP_PLURAL), finalizers.filter((f) => f !== FINALIZERS.backupSnapshots));
     return undefined;
+  }
+
+  async #forget(repository: string, snapshotId: string): Promise<void> {
+    const repo = await this.#d.objects.get({ plural: 'backuprepositories', name: repository });
+    const repoSpec = backupRepositorySpecSchema.safeParse(repo?.spec);
+    if (repoSpec.success) await this.#d.archive.forget(await repositoryTarget(repoSpec.data, this.#d.objects), snapshotId);
+  }
+
+  async #namespaceGoing(obj: KubeObjectJson): Promise<boolean> {
+    return (await this.#d.objects.namespace(obj.metadata?.namespace ?? ''))?.terminating ?? true;
   }
 
   async #progress(obj: KubeObjectJson, reason: string, message: string): Promise<void> {
@@ -128,6 +139,7 @@ export class BackupReconciler implements Reconciler {
     status.completionTime = now.toISOString();
     status.clusterId = this.#d.clusterId;
     if (r.accepted) {
+      setCondition(status, { type: 'Accepted', status: 'True', reason: REASONS.Valid, message: 'the spec is valid and allowed' }, now);
       status.snapshotId = r.snapshotId;
       status.snapshots = [{ id: r.snapshotId, type: 'resources' }];
       if (r.capture) applyCapture(status, r.capture);

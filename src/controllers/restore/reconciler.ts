@@ -138,6 +138,7 @@ export class RestoreReconciler implements Reconciler {
     status.completionTime = now.toISOString();
     Object.assign(status, { counts, resources, resourcesTruncated, ...(source.backup ? { backupName: source.backup.split('/')[1] } : {}) });
     if (result.warnings.length > 0) status.warnings = result.warnings.slice(0, 100);
+    setCondition(status, { type: 'Accepted', status: 'True', reason: REASONS.Valid, message: 'the spec is valid and allowed' }, now);
     setCondition(status, { type: 'Progressing', status: 'False', reason: REASONS.Done, message: 'restore finished' }, now);
     setCondition(status, { type: 'Succeeded', status: 'True', reason: status.phase, message: `${result.resources.length} object(s), ${failed} failed` }, now);
     await this.#d.objects.patchStatus(refOf(obj, RESTORE_PLURAL), status);

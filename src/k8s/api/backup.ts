@@ -88,7 +88,15 @@ export const backupSpecSchema = withRules(
         .describe('Set by the catalog sync: this Backup stands for a backup another cluster made. It is never run, and deleting it keeps the data.'),
     })
     .describe('What to back up, how, and where.'),
-  backupTemplateRules,
+  [
+    ...backupTemplateRules,
+    {
+      // A transition rule: the apiserver checks it on update; there is no old object to parse.
+      cel: 'has(self.imported) == has(oldSelf.imported) && (!has(oldSelf.imported) || self == oldSelf)',
+      holds: () => true,
+      message: 'spec.imported cannot be added or removed, and an imported Backup is read-only',
+    },
+  ],
 );
 
 export const BACKUP_PHASES = ['New', 'InProgress', 'Completed', 'PartiallyFailed', 'Failed', 'Inconsistent', 'Deleting'] as const;

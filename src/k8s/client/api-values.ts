@@ -5,6 +5,20 @@ export function apiStatus(err: unknown): number | undefined {
   return (err as { code?: number } | null)?.code;
 }
 
+/** The API server's own message of a failed client-node call (the Status body), else the error's. */
+export function apiMessage(err: unknown): string {
+  const body = (err as { body?: unknown } | null)?.body;
+  if (typeof body === 'string') {
+    try {
+      const status = JSON.parse(body) as { message?: string };
+      if (status.message) return status.message;
+    } catch {
+      // not a Status object: fall through
+    }
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
 /**
  * MicroTime fields (Lease times, Event times) must carry exactly six fractional digits;
  * client-node serialises Dates with three. This Date prints six.

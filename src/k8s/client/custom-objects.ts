@@ -6,7 +6,7 @@
 import { CoreV1Api, CustomObjectsApi, EventsV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import { HoldfastError } from '../../core/errors.ts';
 import { GROUP, VERSION } from '../api/group.ts';
-import { apiStatus, microTime } from './api-values.ts';
+import { apiMessage, apiStatus, microTime } from './api-values.ts';
 
 export interface ObjectRef {
   readonly plural: string;
@@ -95,6 +95,24 @@ export class HoldfastObjects {
     }
   }
 
+  /** Creates an object, or fails with the API server's reason (exists already, invalid …) in one line. */
+  async createOrFail(plural: string, namespace: string, body: KubeObjectJson): Promise<void> {
+    try {
+      await this.#custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, plural, namespace, body });
+    } catch (err) {
+      const status = apiStatus(err);
+      const code = status === 409 ? 'OBJECT_EXISTS' : status === 422 || status === 400 ? 'CONFIG_INVALID' : 'STORAGE_IO';
+      throw new HoldfastError(code, `cannot create ${body.kind ?? plural} ${namespace}/${body.metadata?.name ?? ''}: ${apiMessage(err)}`, { cause: err });
+    }
+  }
+
+  /** The object, or an OBJECT_NOT_FOUND error naming it. */
+  async getOrFail(ref: ObjectRef, kind: string): Promise<KubeObjectJson> {
+    const obj = await this.get(ref);
+    if (obj === undefined) throw new HoldfastError('OBJECT_NOT_FOUND', `${kind} ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name} does not exist`);
+    return obj;
+  }
+
   /** Deletes an object; absent is fine. */
   async delete(ref: ObjectRef): Promise<void> {
     try {
@@ -147,7 +165,7 @@ export class HoldfastObjects {
     await this.#events.createNamespacedEvent({
       namespace,
       body: {
-        metadata: { generateName: `${obj.metadata?.name ?? 'holdfast'}.` },
+        metadata: { generateName: `${(obj.metadata?.name ?? 'holdfast').slice(0, 200)}-` },
         eventTime: microTime(now),
         reportingController: `${GROUP}/${this.#component}`,
         reportingInstance: this.#component,

@@ -1,0 +1,36 @@
+/** Option values shared by the cluster commands: lists, key=value pairs, selections, default names. */
+import type { Command, OptionValues } from '@commander-js/extra-typings';
+import { HoldfastError } from '../../core/errors.ts';
+
+export interface SelectionOptions {
+  selector?: string;
+  includeKinds?: string;
+  excludeKinds?: string;
+}
+
+/** Adds -l/--selector, --include-kinds and --exclude-kinds. */
+export function selectionOptions<Args extends unknown[], Opts extends OptionValues>(cmd: Command<Args, Opts>) {
+  return cmd
+    .option('-l, --selector <labels>', 'only objects with these labels (key=value,…)')
+    .option('--include-kinds <list>', 'only these kinds, comma-separated (Kind or Kind.group)')
+    .option('--exclude-kinds <list>', 'leave out these kinds, comma-separated');
+}
+
+export function commaList(value: string): string[] {
+  return value.split(',').map((v) => v.trim()).filter((v) => v !== '');
+}
+
+export function keyValues(pairs: readonly string[], option: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new HoldfastError('USAGE', `${option} wants key=value, not '${pair}'`);
+    out[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return out;
+}
+
+/** `<prefix>-<yyyymmddhhmmss>`, a valid object name. */
+export function runName(prefix: string, at: Date): string {
+  return `${prefix.slice(0, 48)}-${at.toISOString().replace(/[-:T]/g, '').slice(0, 14)}`;
+}
