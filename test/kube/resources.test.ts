@@ -13,7 +13,7 @@ import type { ResourceResult } from '#src/k8s/api/restore.ts';
 import { captureResources, type CaptureResult } from '#src/k8s/resources/capture.ts';
 import { discoverResources, resourcePath } from '#src/k8s/resources/discovery.ts';
 import { isNotFound, kubeHttp, type KubeHttp } from '#src/k8s/resources/kube-http.ts';
-import { CLONE_LABEL } from '#src/k8s/resources/references.ts';
+import { LABELS } from '#src/k8s/api/group.ts';
 import { restoreResources, type ResourceRestoreSpec, type RestoreResourcesResult } from '#src/k8s/resources/restore.ts';
 import { groupOf, type KubeObject } from '#src/k8s/resources/types.ts';
 import { startControlPlane, type ControlPlane } from '../helpers/control-plane.ts';
@@ -189,7 +189,7 @@ async function assertClonedWorkloads(kc: KubeConfig): Promise<void> {
   assert.deepEqual(must(pod.volumes, 'volumes').map((v) => v.configMap?.name ?? v.persistentVolumeClaim?.claimName), ['copy-settings', 'copy-files']);
   assert.equal(main.env?.[0]?.valueFrom?.secretKeyRef?.name, 'copy-creds');
   assert.equal(main.image, 'mirror.invalid/web:1.0');
-  assert.deepEqual(spec.selector.matchLabels, { app: 'web', [CLONE_LABEL]: 'clone-1' });
+  assert.deepEqual(spec.selector.matchLabels, { app: 'web', [LABELS.clone]: 'clone-1' });
   const annotations = must(meta.annotations, 'annotations');
   assert.deepEqual(annotations, {
     [ANNOTATIONS.restoredFromBackup]: `${NS}/nightly`,
@@ -203,7 +203,7 @@ async function assertClonedWorkloads(kc: KubeConfig): Promise<void> {
   assert.equal(db.serviceName, 'copy-db');
   assert.equal(must(db.volumeClaimTemplates?.[0]?.spec, 'claim template').storageClassName, 'fast');
   const service = await kc.makeApiClient(CoreV1Api).readNamespacedService({ namespace: 'shop-copy', name: 'copy-web' });
-  assert.deepEqual(must(service.spec, 'service spec').selector, { app: 'web', [CLONE_LABEL]: 'clone-1' });
+  assert.deepEqual(must(service.spec, 'service spec').selector, { app: 'web', [LABELS.clone]: 'clone-1' });
 }
 
 async function assertClonedStorageAndRbac(kc: KubeConfig, http: KubeHttp): Promise<void> {

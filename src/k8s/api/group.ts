@@ -25,6 +25,8 @@ export const LABELS = {
   backup: `${GROUP}/backup`,
   /** On mover Jobs and temporary objects: the Restore they serve. */
   restore: `${GROUP}/restore`,
+  /** On cloned workloads, their selectors and pod templates: the Restore that made the clone, so it never selects the original's pods. */
+  clone: `${GROUP}/clone`,
   /** On objects the operator created and will clean up. */
   managedBy: 'app.kubernetes.io/managed-by',
 } as const;

@@ -10,14 +10,11 @@
  * PodDisruptionBudgets and NetworkPolicies require it, so neither side selects the
  * other's pods.
  */
-import { GROUP } from '../api/group.ts';
+import { LABELS } from '../api/group.ts';
 import { RBAC_GROUP } from './dependencies.ts';
 import type { NameMap } from './naming.ts';
 import { containersOf, jsonAt, podSpecs, podTemplates, volumesOf } from './pod-specs.ts';
 import { groupOf, isRecord, type KubeObject } from './types.ts';
-
-/** On pod templates and in selectors of a clone restored beside its original. */
-export const CLONE_LABEL = `${GROUP}/clone`;
 
 type Json = Record<string, unknown>;
 
@@ -135,7 +132,7 @@ export function rewriteReferences(obj: KubeObject, names: NameMap): void {
 
 function requireLabel(selector: Json | undefined, value: string): void {
   if (selector === undefined) return;
-  selector.matchLabels = { ...(isRecord(selector.matchLabels) ? selector.matchLabels : {}), [CLONE_LABEL]: value };
+  selector.matchLabels = { ...(isRecord(selector.matchLabels) ? selector.matchLabels : {}), [LABELS.clone]: value };
 }
 
 /** Makes a clone select only its own pods: the label on pod templates, and required by selectors. */
@@ -143,12 +140,12 @@ export function applyCloneLabel(obj: KubeObject, value: string): void {
   const templates = podTemplates(obj);
   for (const template of templates) {
     const meta = isRecord(template.metadata) ? template.metadata : (template.metadata = {});
-    meta.labels = { ...(isRecord(meta.labels) ? meta.labels : {}), [CLONE_LABEL]: value };
+    meta.labels = { ...(isRecord(meta.labels) ? meta.labels : {}), [LABELS.clone]: value };
   }
   const key = `${groupOf(obj.apiVersion)}|${obj.kind}`;
   const spec = jsonAt(obj, 'spec');
   if (spec === undefined) return;
-  if (key === '|Service' && isRecord(spec.selector) && Object.keys(spec.selector).length > 0) spec.selector = { ...spec.selector, [CLONE_LABEL]: value };
+  if (key === '|Service' && isRecord(spec.selector) && Object.keys(spec.selector).length > 0) spec.selector = { ...spec.selector, [LABELS.clone]: value };
   else if (key === 'policy|PodDisruptionBudget') requireLabel(jsonAt(spec, 'selector'), value);
   else if (key === 'networking.k8s.io|NetworkPolicy') requireLabel(jsonAt(spec, 'podSelector'), value);
   else if (templates.length > 0 && obj.kind !== 'Pod' && obj.kind !== 'CronJob') requireLabel(jsonAt(spec, 'selector'), value);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ANNOTATIONS } from '../api/group.ts';
 import { NameMap, type Naming } from './naming.ts';
-import { CLONE_LABEL } from './references.ts';
+import { LABELS } from '../api/group.ts';
 import { prepareForRestore } from './restore-prepare.ts';
 import type { KubeObject } from './types.ts';
 
@@ -113,9 +113,9 @@ test('a clone maps the namespace, renames, and references follow', () => {
 test('a renamed clone selects only its own pods', () => {
   const out = prepared({ rename: { suffix: '-2' } });
   const deploy = get(out, 'Deployment/web').spec as { selector: { matchLabels: Record<string, string> }; template: { metadata: { labels: Record<string, string> } } };
-  assert.deepEqual(deploy.selector.matchLabels, { app: 'web', [CLONE_LABEL]: 'r1' });
-  assert.deepEqual(deploy.template.metadata.labels, { app: 'web', [CLONE_LABEL]: 'r1' });
-  assert.deepEqual((get(out, 'Service/web').spec as { selector: unknown }).selector, { app: 'web', [CLONE_LABEL]: 'r1' });
+  assert.deepEqual(deploy.selector.matchLabels, { app: 'web', [LABELS.clone]: 'r1' });
+  assert.deepEqual(deploy.template.metadata.labels, { app: 'web', [LABELS.clone]: 'r1' });
+  assert.deepEqual((get(out, 'Service/web').spec as { selector: unknown }).selector, { app: 'web', [LABELS.clone]: 'r1' });
   const mapped = prepared({ namespaceMapping: { shop: 'other' } });
   assert.deepEqual((get(mapped, 'Deployment/web').spec as { selector: unknown }).selector, { matchLabels: { app: 'web' } }, 'another namespace needs no clone label');
 });
