@@ -18,34 +18,12 @@ import { restoreResources, type ResourceRestoreSpec, type RestoreResourcesResult
 import { groupOf, type KubeObject } from '#src/k8s/resources/types.ts';
 import { startControlPlane, type ControlPlane } from '../helpers/control-plane.ts';
 import { eventually } from '../helpers/eventually.ts';
+import { WIDGET_CRD } from '../helpers/kube/app-objects.ts';
 
 const NS = 'shop';
 const RBAC = 'rbac.authorization.k8s.io/v1';
 
-const CRD: KubeObject = {
-  apiVersion: 'apiextensions.k8s.io/v1',
-  kind: 'CustomResourceDefinition',
-  metadata: { name: 'widgets.test.holdfast.dev' },
-  spec: {
-    group: 'test.holdfast.dev',
-    scope: 'Namespaced',
-    names: { plural: 'widgets', singular: 'widget', kind: 'Widget', listKind: 'WidgetList' },
-    versions: [
-      {
-        name: 'v1',
-        served: true,
-        storage: true,
-        subresources: { status: {} },
-        schema: {
-          openAPIV3Schema: {
-            type: 'object',
-            properties: { spec: { type: 'object', properties: { size: { type: 'integer' } } }, status: { type: 'object', properties: { ready: { type: 'boolean' } } } },
-          },
-        },
-      },
-    ],
-  },
-};
+const CRD = WIDGET_CRD as KubeObject;
 
 const CLUSTER_OBJECTS: KubeObject[] = [
   { apiVersion: RBAC, kind: 'ClusterRole', metadata: { name: 'widget-reader' }, rules: [{ apiGroups: ['test.holdfast.dev'], resources: ['widgets'], verbs: ['get', 'list'] }] },
