@@ -5,7 +5,7 @@ HOLDFAST_CACHE ?= $(HOME)/.cache/holdfast-dev
 export HOLDFAST_CACHE
 export PATH := $(HOLDFAST_CACHE)/node24/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 
-TEST_DEBS := postgresql-15 postgresql-client-15 zstd etcd-server openssl
+TEST_DEBS := postgresql-15 postgresql-client-15 zstd etcd-server openssl mariadb-server mariadb-client redis-server redis-tools etcd-client
 BENCH_DEBS := restic linux-source-6.1 postgresql-15 postgresql-client-15 time xz-utils
 
 .PHONY: setup demo test test-unit check bench lint typecheck depcheck

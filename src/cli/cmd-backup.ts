@@ -9,12 +9,13 @@ import { formatBytes, formatDuration } from './format.ts';
 import { parseLabels } from './labels.ts';
 import { progressView } from './progress-view.ts';
 import { collect } from './option-values.ts';
+import { backupDatabaseUrl, databaseUrlOf, withFreezes } from './cmd-database-options.ts';
 
 export function registerBackup(program: Command, ctx: CliContext, setExit: (code: number) => void): void {
   program
     .command('backup')
     .description('back up directories and files, a stream on stdin, a command\'s output, or a block device/image')
-    .argument('[paths...]', 'directories or files to back up')
+    .argument('[paths...]', 'directories or files to back up, or one database URL (postgres://, mysql://, mariadb://, redis://)')
     .option('--stdin', 'back up standard input as one file')
     .option('--stdin-from-command <command>', 'run a command and back up its standard output; a non-zero exit fails the backup')
     .option('--stdin-filename <name>', 'file name for a stream backup', 'stdin')
@@ -25,12 +26,15 @@ export function registerBackup(program: Command, ctx: CliContext, setExit: (code
     .option('--exclude <glob>', 'exclude paths matching a glob (repeatable)', collect, [] as string[])
     .option('--force', 're-read every file (ignore the parent snapshot)')
     .option('--workers <n>', 'worker threads (default: CPU count)')
+    .option('--freeze <target>', 'hold a freeze while capturing: a database URL, suspend:PID or fsfreeze:/mount (repeatable)', collect, [] as string[])
+    .option('--freeze-timeout <seconds>', 'longest a freeze may last; a watchdog outside holdfast ends it then', '60')
     .action(async (paths, opts) => {
+      const dbUrl = databaseUrlOf(paths);
       const started = Date.now();
       const view = progressView(ctx, started);
       const modes = [paths.length > 0, !!opts.stdin, !!opts.stdinFromCommand, !!opts.block].filter(Boolean).length;
       // The source tree is listed on a worker thread while the repository opens (KDF, index).
-      const scan = modes === 1 && paths.length > 0 ? startTreeScan(paths, opts.exclude) : undefined;
+      const scan = modes === 1 && paths.length > 0 && !dbUrl ? startTreeScan(paths, opts.exclude) : undefined;
       let result: BackupResult;
       try {
         const repo = await openRepository(ctx);
@@ -40,10 +44,13 @@ export function registerBackup(program: Command, ctx: CliContext, setExit: (code
           ...(opts.workers ? { workers: Number(opts.workers) } : {}),
         };
         if (modes !== 1) throw new HoldfastError('USAGE', 'give exactly one of: paths, --stdin, --stdin-from-command, --block');
-        if (opts.stdinFromCommand) result = await backupCommand(repo, opts.stdinFromCommand, { ...common, filename: opts.stdinFilename });
-        else if (opts.stdin) result = await backupStream(repo, process.stdin, { ...common, filename: opts.stdinFilename });
-        else if (opts.block) result = await backupBlock(repo, opts.block, common);
-        else result = await backupTree(repo, paths, { ...common, excludes: opts.exclude, ...(opts.force ? { parent: false as const } : {}), ...(scan ? { scan } : {}) });
+        result = await withFreezes(ctx, opts, async () => {
+          if (dbUrl) return backupDatabaseUrl(ctx, repo, dbUrl, common);
+          if (opts.stdinFromCommand) return backupCommand(repo, opts.stdinFromCommand, { ...common, filename: opts.stdinFilename });
+          if (opts.stdin) return backupStream(repo, process.stdin, { ...common, filename: opts.stdinFilename });
+          if (opts.block) return backupBlock(repo, opts.block, common);
+          return backupTree(repo, paths, { ...common, excludes: opts.exclude, ...(opts.force ? { parent: false as const } : {}), ...(scan ? { scan } : {}) });
+        });
       } finally {
         await scan?.close();
       }

@@ -11,13 +11,16 @@ import { progressView } from './progress-view.ts';
 import { addLatestFilter, latestFilter } from './snapshot-ref.ts';
 import type { LatestFilterOptions } from './snapshot-ref.ts';
 import { collect } from './option-values.ts';
+import { databaseFilter, restoreDatabaseInto } from './cmd-database-options.ts';
 
 export function registerRestore(program: Command, ctx: CliContext, setExit: (code: number) => void): void {
   const restore = program
     .command('restore')
     .description('restore a snapshot (or part of it) into a directory')
     .argument('<snapshot>', "snapshot id, or 'latest'")
-    .requiredOption('--target <dir>', 'directory to restore into')
+    .option('--target <dir>', 'directory to restore into')
+    .option('--into <url>', 'load a database dump into this database (postgres://, mysql://, redis://)')
+    .option('--drop', 'with --into: drop and recreate the database first')
     .option('--include <glob>', 'restore only matching paths (repeatable)', collect, [] as string[])
     .option('--exclude <glob>', 'skip matching paths (repeatable)', collect, [] as string[])
     .option('--verify', 'read restored files back and check them against the snapshot')
@@ -25,10 +28,13 @@ export function registerRestore(program: Command, ctx: CliContext, setExit: (cod
   addLatestFilter(restore).action(async (ref, opts) => {
       const started = Date.now();
       const repo = await openRepository(ctx);
-      const snapshot = await findSnapshot(repo, ref, latestFilter(opts as Partial<LatestFilterOptions>));
+      const snapshot = await findSnapshot(repo, ref, { ...latestFilter(opts as Partial<LatestFilterOptions>), ...databaseFilter(opts.into) });
+      if (opts.into) return restoreDatabaseInto(ctx, repo, snapshot, opts.into, opts.drop === true);
+      if (!opts.target) throw new HoldfastError('USAGE', 'give --target DIR (files) or --into URL (a database dump)');
+      const target = opts.target;
       const view = progressView(ctx, started);
       const r = await restoreSnapshot(repo, snapshot, {
-        target: opts.target, clock: ctx.clock, progress: view, verify: opts.verify === true,
+        target, clock: ctx.clock, progress: view, verify: opts.verify === true,
         filter: { includes: opts.include, excludes: opts.exclude },
         ...(opts.workers ? { workers: Number(opts.workers) } : {}),
       });

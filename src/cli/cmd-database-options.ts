@@ -1,0 +1,59 @@
+/**
+ * The few hooks `backup` and `restore` call into for databases and freezes, so those
+ * commands stay thin: is the argument a database URL, hold the freezes around a
+ * capture, back up or restore a database and say what happened.
+ */
+import { inheritedEnvironment } from '../config/child-env.ts';
+import { HoldfastError } from '../core/errors.ts';
+import { captureFrozen } from '../consistency/freeze/freeze.ts';
+import { isDatabaseUrl } from '../consistency/recipes/target.ts';
+import type { BackupResult, CommonBackupOptions } from '../mover/backup/backup.ts';
+import type { Repository } from '../repo/repository.ts';
+import type { Snapshot } from '../repo/snapshot/snapshot.ts';
+import type { CliContext } from './context.ts';
+import { say } from './context.ts';
+import { backupDatabase, freezeFor, LABEL, restoreDatabase } from './cmd-database.ts';
+import type { SnapshotFilter } from '../repo/snapshot/snapshot-store.ts';
+import { formatBytes, formatDuration } from './format.ts';
+
+/** The database URL when the paths argument is exactly one. */
+export function databaseUrlOf(paths: readonly string[]): string | undefined {
+  return paths.length === 1 && paths[0] !== undefined && isDatabaseUrl(paths[0]) ? paths[0] : undefined;
+}
+
+export interface FreezeCliOptions {
+  readonly freeze: readonly string[];
+  readonly freezeTimeout?: string;
+}
+
+/** Runs `capture` with every `--freeze` held; without any, just runs it. */
+export async function withFreezes<T>(ctx: CliContext, opts: FreezeCliOptions, capture: () => Promise<T>): Promise<T> {
+  if (opts.freeze.length === 0) return capture();
+  const seconds = Number(opts.freezeTimeout ?? '60');
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new HoldfastError('USAGE', `--freeze-timeout must be a positive number of seconds, not '${opts.freezeTimeout}'`);
+  const env = inheritedEnvironment();
+  const strategies = opts.freeze.map((f) => freezeFor(f, env));
+  const onThawError = (_what: string, err: unknown): void => void ctx.stderr.write(`holdfast: warning: ${(err as Error).message}\n`);
+  const r = await captureFrozen(strategies, { timeoutMs: seconds * 1000, thawAt: 'ready', clock: ctx.clock, onThawError }, capture);
+  ctx.logger.info({ frozenAt: r.window.frozenAt, thawedAt: r.window.thawedAt }, 'freeze window');
+  return r.cut;
+}
+
+/** Backs up a database URL; prints warnings (e.g. globals not stored) and returns the main snapshot's result. */
+export async function backupDatabaseUrl(ctx: CliContext, repo: Repository, url: string, common: CommonBackupOptions): Promise<BackupResult> {
+  const r = await backupDatabase(repo, url, inheritedEnvironment(), common);
+  for (const w of r.warnings) ctx.stderr.write(`holdfast: warning: ${w}\n`);
+  for (const e of r.extras) say(ctx, `side stream ${e.id.slice(0, 8)} saved (${formatBytes(e.summary.bytesRead)})`);
+  return r.main;
+}
+
+export async function restoreDatabaseInto(ctx: CliContext, repo: Repository, snapshot: Snapshot, into: string, drop: boolean): Promise<void> {
+  const started = Date.now();
+  const bytes = await restoreDatabase(ctx, repo, snapshot, { into, drop, env: inheritedEnvironment() });
+  say(ctx, `restored snapshot ${snapshot.id.slice(0, 8)} into ${into.replace(/\/\/[^@/]*@/, '//')}: ${formatBytes(bytes)} loaded in ${formatDuration(Date.now() - started)}`);
+}
+
+/** With `--into`, `latest` means the latest main database dump (not a side stream such as globals). */
+export function databaseFilter(into: string | undefined): SnapshotFilter {
+  return into ? { labels: { [LABEL.part]: 'main' } } : {};
+}
