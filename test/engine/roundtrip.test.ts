@@ -154,6 +154,11 @@ describe('stream and block backups', () => {
     assert.equal(dump.stdout, expected);
   });
 
+  it('--stdin-from-command keeps the output of a command that prints a little and exits at once', async () => {
+    const s = await backup(t.cli, ['--stdin-from-command', 'echo hi', '--stdin-filename', 'hi.txt']);
+    assert.equal((await t.cli.run(['dump', s.id])).stdout, 'hi\n');
+  });
+
   it('a failing command fails the backup and publishes no snapshot', async () => {
     const before = await snapshotIds(t.cli);
     const r = await t.cli.run(['backup', '--stdin-from-command', 'seq 1 100000; echo boom >&2; exit 3']);

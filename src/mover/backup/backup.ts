@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { lstatSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, resolve } from 'node:path';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { HoldfastError, messageOf } from '../../core/errors.ts';
 import type { Id } from '../../core/ids.ts';
 import type { Repository } from '../../repo/repository.ts';
@@ -160,7 +160,10 @@ export async function backupCommand(repo: Repository, command: string, opts: Str
     const code = await exited;
     if (code !== 0) throw new HoldfastError('COMMAND_FAILED', `'${command}' exited with status ${code}; no snapshot was saved`);
   };
-  const stdout = child.stdout;
+  // Read the output from the start: the repository opens (lock, index) before the stream is
+  // consumed, and a command that prints little and exits at once would otherwise see its
+  // unread output resumed and dropped by Node when the child closes.
+  const stdout = child.stdout.pipe(new PassThrough({ highWaterMark: 1 << 20 }));
   try {
     return await backupStream(repo, stdout, { ...opts, command, beforePublish: checkExit });
   } finally {
