@@ -10,6 +10,7 @@ import { parseLabels } from './labels.ts';
 import { progressView } from './progress-view.ts';
 import { collect } from './option-values.ts';
 import { backupDatabaseUrl, databaseUrlOf, withFreezes } from './cmd-database-options.ts';
+import { backupGroup } from './cmd-group.ts';
 
 export function registerBackup(program: Command, ctx: CliContext, setExit: (code: number) => void): void {
   program
@@ -28,7 +29,9 @@ export function registerBackup(program: Command, ctx: CliContext, setExit: (code
     .option('--workers <n>', 'worker threads (default: CPU count)')
     .option('--freeze <target>', 'hold a freeze while capturing: a database URL, suspend:PID or fsfreeze:/mount (repeatable)', collect, [] as string[])
     .option('--freeze-timeout <seconds>', 'longest a freeze may last; a watchdog outside holdfast ends it then', '60')
+    .option('--group <file>', 'back up a consistency group (YAML: members, pause/resume, probe); exit 15 when inconsistent')
     .action(async (paths, opts) => {
+      if (opts.group) return setExit(await backupGroup(ctx, await openRepository(ctx), opts.group, { clock: ctx.clock, tags: opts.tag, labels: parseLabels(opts.label) }));
       const dbUrl = databaseUrlOf(paths);
       const started = Date.now();
       const view = progressView(ctx, started);

@@ -1,7 +1,7 @@
 /**
  * The one interface behind which every kind of action runs: a local command, an HTTP
  * call, and later an exec in a pod's container or a Job. An executor is bound to its
- * action when it is created (see `executor-factory.ts`); callers only say when to run
+ * action when it is created (see `action-spec.ts`); callers only say when to run
  * it and may cancel it.
  *
  * Contract (checked by executor.contract.ts for every implementation):

@@ -8,7 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { HoldfastError, messageOf } from '../../core/errors.ts';
 import type { ExecOutput, ExecRequest, Executor } from './executor.ts';
-import { STDOUT_LIMIT } from './executor.ts';
+import { ActionError, lastLine, STDERR_TAIL, STDOUT_LIMIT } from './executor.ts';
 
 export interface HttpCallSpec {
   readonly method: string;
@@ -87,9 +87,9 @@ export class HttpCallExecutor implements Executor {
   #statusError(status: number, body: string): HoldfastError | undefined {
     const ok = this.#spec.expectStatus ? this.#spec.expectStatus.includes(status) : status >= 200 && status < 300;
     if (ok) return undefined;
-    const detail = body.trim().split('\n')[0]?.slice(0, 200) ?? '';
+    const detail = lastLine(body).slice(0, 200);
     const want = this.#spec.expectStatus ? this.#spec.expectStatus.join(' or ') : '2xx';
-    return new HoldfastError('ACTION_FAILED', `${this.what} answered ${status} (expected ${want})${detail ? `: ${detail}` : ''}`);
+    return new ActionError(`${this.what} answered ${status} (expected ${want})${detail ? `: ${detail}` : ''}`, body.slice(-STDERR_TAIL));
   }
 
   #transportError(ended: 'timeout' | 'abort' | undefined, err: unknown): HoldfastError {

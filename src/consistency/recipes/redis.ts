@@ -19,11 +19,15 @@ const PATTERNS: readonly ErrorPattern[] = [
   { pattern: /could not connect|connection refused|connection reset/i, code: 'DATABASE_UNREACHABLE' },
 ];
 
-/** `rc ARGS…` runs redis-cli against the target; errors (replies starting with ERR/NOAUTH…) stop the script. */
+/**
+ * `rc ARGS…` runs redis-cli against the target; an error reply on any line (a wrong
+ * password prints `AUTH failed: WRONGPASS …` before the command's own `NOAUTH` reply)
+ * stops the script. Only control commands go through it, never user values.
+ */
 const PRELUDE = `set -eu
 rc() {
   out=$(redis-cli --no-auth-warning -h "$H" -p "$P" "$@" 2>&1) || { echo "$out" >&2; exit 1; }
-  case "$out" in ERR*|NOAUTH*|WRONGPASS*|NOPERM*|LOADING*|MISCONF*) echo "$out" >&2; exit 1;; esac
+  if printf '%s\n' "$out" | grep -qE '^(ERR|NOAUTH|WRONGPASS|NOPERM|LOADING|MISCONF|AUTH failed)'; then echo "$out" >&2; exit 1; fi
   printf '%s\\n' "$out"
 }
 info() { rc INFO persistence | tr -d '\\r' | sed -n "s/^$1://p"; }
@@ -69,7 +73,8 @@ export class RedisRecipe implements DatabaseRecipe {
   }
 
   check(): LocalCommandExecutor {
-    return this.#script(`${PRELUDE}\n[ "$(rc PING)" = PONG ]`, `redis-cli PING on ${this.display}`, 30_000);
+    const ping = `${PRELUDE}\npong=$(rc PING)\n[ "$pong" = PONG ] || { echo "unexpected reply to PING: $pong" >&2; exit 1; }`;
+    return this.#script(ping, `redis-cli PING on ${this.display}`, 30_000);
   }
 
   dump(): DumpPlan {
