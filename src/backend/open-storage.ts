@@ -27,6 +27,11 @@ export function openStorage(location: string, options: OpenStorageOptions = {}):
   });
 }
 
+/** Whether the location is remote storage, where a local cache of what is read again pays off. */
+export function isRemoteLocation(location: string): boolean {
+  return isS3Location(location);
+}
+
 function openBackend(location: string, options: OpenStorageOptions): Storage {
   if (isS3Location(location)) return lazyS3Storage(parseS3Location(location), options.s3);
   const scheme = /^([a-z][a-z0-9+.-]*):(?!\/\/?[^/]*\\)/.exec(location)?.[1];

@@ -38,6 +38,7 @@ export function withRetry(storage: Storage, options: RetryOptions): Storage {
   const retry = <T>(operation: string, fn: () => Promise<T>): Promise<T> => retrying(operation, fn, policy);
   return {
     location: storage.location,
+    ...(storage.concurrency !== undefined ? { concurrency: storage.concurrency } : {}),
     create: () => retry('create', () => storage.create()),
     exists: () => retry('exists', () => storage.exists()),
     get: (h, range) => retry(`get ${describeHandle(h)}`, () => storage.get(h, range)),

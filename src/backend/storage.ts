@@ -49,6 +49,11 @@ export interface StorageWriter {
 }
 
 export interface Storage extends StorageReader, StorageWriter {
+  /**
+   * Requests this storage serves well at once (S3: its connection limit); writers size
+   * their upload concurrency from it. Absent for local storage.
+   */
+  readonly concurrency?: number;
   /** Prepares an empty location to hold a repository (folders, bucket checks). Idempotent. */
   create(): Promise<void>;
   /** Whether a repository config object exists here. */

@@ -1,4 +1,5 @@
 /** Composition root of the `holdfast` CLI: real clock, environment, streams. */
+import { setFlagsFromString } from 'node:v8';
 import { systemClock } from '../core/clock.ts';
 import { silentLogger } from '../core/logger.ts';
 import { readCliEnvironment } from '../config/cli-env.ts';
@@ -29,6 +30,12 @@ async function main(): Promise<number> {
   }
   return runCli(process.argv.slice(2), { env, stdout: process.stdout, stderr: process.stderr, clock: systemClock, logger: silentLogger });
 }
+
+// V8 lets the old generation grow to ~4x its live size between full collections; a
+// backup's or restore's main thread promotes a steady stream of short-lived objects
+// (tree nodes, file pieces), so that became ~100 MB of garbage at the peak. A growth
+// factor of 1.5 keeps the heap near its live size for a few percent more CPU.
+setFlagsFromString('--heap-growing-percent=50');
 
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code === 'EPIPE') process.exit(0);

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Command } from '@commander-js/extra-typings';
 import { acquireLock } from '../repo/lock/lock.ts';
 import { checkRepository } from '../repo/maintenance/check.ts';
@@ -18,7 +21,9 @@ export function registerMaintenance(program: Command, ctx: CliContext, setExit: 
     .option('--read-data', 'read every pack and verify every blob')
     .option('--workers <n>', 'worker threads that decode blobs for --read-data (default: CPU count)')
     .action(async (opts) => {
-      const repo = await openRepository(ctx);
+      // A cache of this run only: check reads what the storage holds, each object once.
+      const scratch = mkdtempSync(join(tmpdir(), 'holdfast-check-'));
+      const repo = await openRepository(ctx, { cacheDir: scratch });
       const lock = await acquireLock(repo, { exclusive: false, clock: ctx.clock });
       const verifier = opts.readData ? new WorkerBlobVerifier(repo, opts.workers ? { workers: Number(opts.workers) } : {}) : undefined;
       try {
@@ -34,6 +39,7 @@ export function registerMaintenance(program: Command, ctx: CliContext, setExit: 
       } finally {
         await verifier?.close();
         await lock.release();
+        rmSync(scratch, { recursive: true, force: true });
       }
     });
 

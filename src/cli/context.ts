@@ -8,7 +8,7 @@ import { HoldfastError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Storage } from '../backend/storage.ts';
 import type { RetryEvent } from '../backend/retry.ts';
-import { openStorage } from '../backend/open-storage.ts';
+import { isRemoteLocation, openStorage } from '../backend/open-storage.ts';
 import type { ObjectLockSettings } from '../backend/s3/s3-storage.ts';
 import { readPasswordFile } from '../config/cli-env.ts';
 import type { CliEnvironment } from '../config/cli-env.ts';
@@ -20,6 +20,8 @@ export interface GlobalOptions {
   passwordFile?: string;
   json?: boolean;
   quiet?: boolean;
+  /** false with --no-cache. */
+  cache?: boolean;
 }
 
 export interface CliContext {
@@ -64,9 +66,16 @@ export async function openSourceRepository(ctx: CliContext, location: string | u
   return Repository.open(storageFor(ctx, where), { password: secret, logger: ctx.logger });
 }
 
-export async function openRepository(ctx: CliContext): Promise<Repository> {
-  const storage = storageFor(ctx);
-  return Repository.open(storage, { password: await password(ctx), logger: ctx.logger });
+/**
+ * Opens the repository. Remote repositories keep index files, snapshots and tree packs
+ * in the local cache (`cacheDir`, default the user's; none with --no-cache).
+ */
+export async function openRepository(ctx: CliContext, opts: { cacheDir?: string } = {}): Promise<Repository> {
+  const location = repositoryLocation(ctx);
+  const storage = storageFor(ctx, location);
+  const useCache = ctx.globals().cache !== false && isRemoteLocation(location);
+  const cacheDir = useCache ? (opts.cacheDir ?? ctx.env.cacheDir) : undefined;
+  return Repository.open(storage, { password: await password(ctx), logger: ctx.logger, cacheDir });
 }
 
 export function writeJson(ctx: CliContext, value: unknown): void {

@@ -32,6 +32,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
     .option('--password-file <file>', 'read the password from a file (default $HOLDFAST_PASSWORD_FILE, $HOLDFAST_PASSWORD)')
     .option('--json', 'machine-readable output (JSON lines)')
     .option('-q, --quiet', 'print only errors')
+    .option('--no-cache', 'do not use the local cache of index files, snapshots and tree packs (~/.cache/holdfast)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => deps.stdout.write(s), writeErr: (s) => deps.stderr.write(s) });
   const ctx: CliContext = { ...deps, globals: () => program.opts() as GlobalOptions };

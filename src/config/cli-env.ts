@@ -3,6 +3,7 @@
  * reads process.env; everything downstream receives these resolved values.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { HoldfastError, messageOf } from '../core/errors.ts';
 import { readS3Settings, type S3Settings } from './s3-env.ts';
 
@@ -21,6 +22,8 @@ export interface CliEnvironment {
   readonly kubeconfig: string | undefined;
   /** $HOME, where ~/.kube/config is looked for. */
   readonly home: string | undefined;
+  /** Where repositories' local caches live: $XDG_CACHE_HOME/holdfast, else ~/.cache/holdfast. */
+  readonly cacheDir?: string | undefined;
 }
 
 export function readCliEnvironment(env: NodeJS.ProcessEnv, isTty: boolean): CliEnvironment {
@@ -40,7 +43,13 @@ export function readCliEnvironment(env: NodeJS.ProcessEnv, isTty: boolean): CliE
     s3: readS3Settings(env),
     kubeconfig: env.KUBECONFIG || undefined,
     home: env.HOME || undefined,
+    cacheDir: cacheDirOf(env),
   };
+}
+
+function cacheDirOf(env: NodeJS.ProcessEnv): string | undefined {
+  if (env.XDG_CACHE_HOME) return join(env.XDG_CACHE_HOME, 'holdfast');
+  return env.HOME ? join(env.HOME, '.cache', 'holdfast') : undefined;
 }
 
 export function readPasswordFile(path: string): string {

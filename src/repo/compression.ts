@@ -49,12 +49,47 @@ function zlibCompress(level: number): (plain: Uint8Array) => Uint8Array {
   return (plain) => zlib.zstdCompressSync(plain, { params });
 }
 
-/** A compressor for one thread (it keeps a native context; do not share across threads). */
+/** The raw binding's one-shot context: compresses into a buffer the caller owns. */
+interface NativeBinding {
+  CCtx: new () => { compress(dst: Uint8Array, src: Uint8Array, level: number): number };
+  compressBound(size: number): number;
+}
+
+function loadBinding(): NativeBinding | undefined {
+  try {
+    return createRequire(import.meta.url)('zstd-napi/binding') as NativeBinding;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * One-shot compression into a buffer reused from call to call (a single frame with the
+ * content size and no checksum, as the format asks): a backup compresses gigabytes, and
+ * a fresh output buffer per blob was garbage the worker's collector had to reclaim.
+ */
+function reusingCompressor(binding: NativeBinding, level: number): (plain: Uint8Array) => Uint8Array {
+  const ctx = new binding.CCtx();
+  let scratch = new Uint8Array(0);
+  return (plain) => {
+    const bound = binding.compressBound(plain.byteLength);
+    if (scratch.byteLength < bound) scratch = new Uint8Array(Math.max(bound, 2 * scratch.byteLength));
+    return scratch.subarray(0, ctx.compress(scratch, plain, level));
+  };
+}
+
+/**
+ * A compressor for one thread (it keeps a native context; do not share across threads).
+ * The compressed bytes it returns may live in a buffer the next call reuses: seal or copy
+ * them before compressing again.
+ */
 export function createBlobCompressor(settings: CompressionSettings, preferNative = true): BlobCompressor {
   if (settings.algorithm === 'none') return { compress: (plain) => ({ data: plain, compressed: false }) };
-  const native = preferNative ? loadNative() : undefined;
+  const binding = preferNative ? loadBinding() : undefined;
+  const native = preferNative && !binding ? loadNative() : undefined;
   let run = zlibCompress(settings.level);
-  if (native) {
+  if (binding) run = reusingCompressor(binding, settings.level);
+  else if (native) {
     const ctx = new native.Compressor();
     ctx.setParameters({ compressionLevel: settings.level, contentSizeFlag: true, checksumFlag: false });
     run = (plain) => ctx.compress(plain);

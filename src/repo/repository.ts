@@ -4,12 +4,15 @@
  * maintenance operations (check, forget, prune) work on top of this class.
  */
 import { hostname, userInfo } from 'node:os';
+import { join } from 'node:path';
 import { HoldfastError, isHoldfastError } from '../core/errors.ts';
 import { randomId } from '../core/ids.ts';
 import type { Id } from '../core/ids.ts';
 import type { Logger } from '../core/logger.ts';
 import { silentLogger } from '../core/logger.ts';
-import type { ObjectType, Storage } from '../backend/storage.ts';
+import type { ObjectHandle, ObjectType, Storage } from '../backend/storage.ts';
+import { CachedStorage } from '../backend/cache/cached-storage.ts';
+import { ObjectCache } from '../backend/cache/object-cache.ts';
 import type { BlobLocation, BlobType } from './blob.ts';
 import { DEFAULT_COMPRESSION } from './compression.ts';
 import { BlobOpener } from './blob-opener.ts';
@@ -46,10 +49,24 @@ export interface InitOptions {
 export interface OpenOptions {
   readonly password: string;
   readonly logger?: Logger;
+  /**
+   * Where to keep local copies of index files, snapshots and tree packs: the repository's
+   * own folder `<cacheDir>/<repository id>` is used. No cache without it.
+   */
+  readonly cacheDir?: string | undefined;
+}
+
+interface RepositoryParts {
+  readonly logger: Logger;
+  readonly cacheDir?: string | undefined;
 }
 
 export class Repository {
+  /** Where objects are read and written: the storage, behind the local cache when there is one. */
   readonly storage: Storage;
+  /** The storage itself, never the cache: for reads that must see the stored bytes. */
+  readonly backend: Storage;
+  readonly cache: CachedStorage | undefined;
   readonly config: RepoConfig;
   readonly key: MasterKey;
   readonly keyId: Id;
@@ -58,14 +75,21 @@ export class Repository {
   readonly opener: BlobOpener;
   readonly logger: Logger;
 
-  private constructor(storage: Storage, config: RepoConfig, key: MasterKey, keyId: Id, logger: Logger) {
-    this.storage = storage;
+  private constructor(storage: Storage, config: RepoConfig, key: MasterKey, keyId: Id, parts: RepositoryParts) {
+    this.backend = storage;
+    this.cache = parts.cacheDir === undefined ? undefined : new CachedStorage(storage, new ObjectCache(join(parts.cacheDir, config.id)), (h) => this.#cacheable(h));
+    this.storage = this.cache ?? storage;
     this.config = config;
     this.key = key;
     this.keyId = keyId;
     this.hasher = new BlobHasher(key.idKey);
     this.opener = new BlobOpener(key);
-    this.logger = logger;
+    this.logger = parts.logger;
+  }
+
+  /** Index files and snapshots, and packs that hold only trees (the walks read them again and again). */
+  #cacheable(h: ObjectHandle): boolean {
+    return h.type === 'index' || h.type === 'snapshots' || (h.type === 'data' && this.index.isTreePack(h.name));
   }
 
   static async init(storage: Storage, opts: InitOptions): Promise<Repository> {
@@ -93,7 +117,7 @@ export class Repository {
     const keyId = randomId();
     await storage.put({ type: 'keys', name: keyId }, Buffer.from(JSON.stringify(slot, null, 2)));
     await storage.put({ type: 'config', name: 'config' }, sealObject(key.encKey, 'config', Buffer.from(JSON.stringify(config))));
-    return new Repository(storage, config, key, keyId, opts.logger ?? silentLogger);
+    return new Repository(storage, config, key, keyId, { logger: opts.logger ?? silentLogger });
   }
 
   static async open(storage: Storage, opts: OpenOptions): Promise<Repository> {
@@ -121,7 +145,7 @@ export class Repository {
         mismatch ??= err;
         continue;
       }
-      return new Repository(storage, parseRepoConfig(parseJson(plain, where), where), key, keyId, opts.logger ?? silentLogger);
+      return new Repository(storage, parseRepoConfig(parseJson(plain, where), where), key, keyId, { logger: opts.logger ?? silentLogger, cacheDir: opts.cacheDir });
     }
     throw mismatch ?? new HoldfastError('INTERNAL', `no key for ${where}`);
   }

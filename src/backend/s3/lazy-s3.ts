@@ -6,11 +6,15 @@ import type { ByteRange, ObjectHandle, ObjectInfo, ObjectType, Storage } from '.
 import { describeS3Location, type S3Location } from './s3-location.ts';
 import type { S3Options } from './s3-storage.ts';
 
+/** The S3 client's default connection limit (see s3-storage.ts). */
+const DEFAULT_CONNECTIONS = 16;
+
 export function lazyS3Storage(loc: S3Location, options: S3Options = {}): Storage {
   let inner: Promise<Storage> | undefined;
   const open = (): Promise<Storage> => (inner ??= import('./s3-storage.ts').then((m) => new m.S3Storage(loc, options)));
   return {
     location: describeS3Location(loc),
+    concurrency: options.connections ?? DEFAULT_CONNECTIONS,
     create: async () => (await open()).create(),
     exists: async () => (await open()).exists(),
     get: async (h: ObjectHandle, range?: ByteRange) => (await open()).get(h, range),

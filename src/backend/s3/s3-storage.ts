@@ -65,6 +65,7 @@ export interface S3Options {
 
 export class S3Storage implements Storage {
   readonly location: string;
+  readonly concurrency: number;
   readonly #loc: S3Location;
   readonly #client: S3Client;
   readonly #options: S3Options;
@@ -74,6 +75,7 @@ export class S3Storage implements Storage {
     this.#loc = loc;
     this.#options = options;
     this.location = describeS3Location(loc);
+    this.concurrency = options.connections ?? 16;
     this.#client = new S3Client(clientConfig(loc, options));
   }
 

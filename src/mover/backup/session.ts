@@ -4,6 +4,7 @@
  * packs, then index, then the snapshot manifest.
  */
 import type { Id } from '../../core/ids.ts';
+import { releaseBuffer } from '../../core/buffers.ts';
 import type { Clock } from '../../core/clock.ts';
 import type { Repository } from '../../repo/repository.ts';
 import { BlobIds } from '../../repo/blob-ids.ts';
@@ -57,6 +58,7 @@ export class BackupSession {
     for (const b of msg.blobs) {
       if (!b.sealed) continue;
       await this.sink.add({ id: b.id, type: 'data', rawLength: b.rawLength, compressed: b.compressed, sealed: b.sealed });
+      releaseBuffer(b.sealed);
     }
   }
 
@@ -100,7 +102,5 @@ export class BackupSession {
 }
 
 function knownData(repo: Repository): KnownIdSet {
-  const dataIds: Id[] = [];
-  for (const b of repo.index.blobs()) if (b.type === 'data') dataIds.push(b.id);
-  return KnownIdSet.build(dataIds, dataIds.length);
+  return KnownIdSet.fromBytes(repo.index.idBytes('data'), repo.index.count('data'));
 }

@@ -10,10 +10,10 @@
  */
 import { lstatSync, readlinkSync } from 'node:fs';
 import type { Stats } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { HoldfastError, messageOf } from '../../core/errors.ts';
 import type { Id } from '../../core/ids.ts';
-import { TreePrefetcher } from '../../repo/maintenance/tree-prefetch.ts';
+import { TreePrefetcher } from '../../repo/tree/tree-prefetch.ts';
 import type { TreeNode } from '../../repo/tree/tree.ts';
 import type { ChunkerParams } from '../../repo/chunker/fastcdc.ts';
 import { FileScheduler } from './file-scheduler.ts';
@@ -34,7 +34,8 @@ interface ParentDir {
 interface Started<T> {
   readonly done: Promise<T>;
 }
-type StartedNode = Started<TreeNode | undefined>;
+type Ready = TreeNode | undefined;
+type StartedNode = Started<Ready>;
 
 function subtreesOf(nodes: readonly TreeNode[]): Id[] {
   const out: Id[] = [];
@@ -80,7 +81,8 @@ export class TreeArchiver {
       } catch (err) {
         throw new HoldfastError('SOURCE_UNREADABLE', `cannot read backup path ${abs}: ${messageOf(err)}`, { cause: err });
       }
-      pending.push((await this.#entry(abs, name, st, parents?.byName.get(name))).done);
+      const entry = this.#entry(abs, name, st, parents?.byName.get(name));
+      pending.push(entry instanceof Promise ? (await entry).done : Promise.resolve(entry));
     }
     await this.#files.drain();
     const nodes = await Promise.all(pending);
@@ -102,15 +104,20 @@ export class TreeArchiver {
     return this.#session.saveTree(kept);
   }
 
-  /** Starts one entry; the returned promise settles when its node is complete. */
-  async #entry(abs: string, name: string, st: EntryStat, parent: TreeNode | undefined): Promise<StartedNode> {
+  /**
+   * Starts one entry. An entry complete at once (unchanged file, symlink, special file)
+   * comes back as its node, without a promise: an unchanged tree is mostly such entries,
+   * and a promise each was most of a re-backup's garbage. Otherwise the returned promise
+   * settles once the entry is started, and its `done` when its node is complete.
+   */
+  #entry(abs: string, name: string, st: EntryStat, parent: TreeNode | undefined): Ready | Promise<StartedNode> {
     const type = nodeType(st);
-    if (!type) return started(Promise.resolve(undefined));
+    if (!type) return undefined;
     const node = nodeFromStats(name, type, st);
     if (type === 'dir') return this.#dir(abs, node, parent?.type === 'dir' ? parent.subtree : undefined);
     if (type === 'file') return this.#file(abs, node, parent);
     if (type === 'symlink') node.target = readlinkSync(abs);
-    return started(Promise.resolve(node));
+    return node;
   }
 
   async #dir(abs: string, node: TreeNode, parentTree: Id | undefined): Promise<StartedNode> {
@@ -121,19 +128,27 @@ export class TreeArchiver {
       return started(Promise.resolve(undefined));
     }
     const parents = await this.#parentDir(parentTree);
-    const children: Array<Promise<TreeNode | undefined>> = [];
+    const children: Ready[] = [];
+    const pending: Array<Promise<void>> = [];
+    const base = abs.endsWith('/') ? abs : `${abs}/`;
     for (const [i, name] of listing.names.entries()) {
-      const child = join(abs, name);
+      const child = base + name;
       if (this.#excluded(child, name)) continue;
       const st = listing.stat(i);
       if (typeof st === 'string') {
         this.#session.reportError(child, `cannot stat: ${st}`);
         continue;
       }
-      children.push((await this.#entry(child, name, st, parents?.byName.get(name))).done);
+      const entry = this.#entry(child, name, st, parents?.byName.get(name));
+      if (!(entry instanceof Promise)) {
+        children.push(entry);
+        continue;
+      }
+      const slot = children.push(undefined) - 1;
+      pending.push((await entry).done.then((n) => void (children[slot] = n)));
     }
-    return started(Promise.all(children).then(async (nodes) => {
-      node.subtree = await this.#saveDir(nodes, parents);
+    return started(Promise.all(pending).then(async () => {
+      node.subtree = await this.#saveDir(children, parents);
       return node;
     }));
   }
@@ -142,16 +157,20 @@ export class TreeArchiver {
     return (await this.#scanner?.take(abs)) ?? readListing(abs);
   }
 
-  async #file(abs: string, node: TreeNode, parent: TreeNode | undefined): Promise<StartedNode> {
+  #file(abs: string, node: TreeNode, parent: TreeNode | undefined): Ready | Promise<StartedNode> {
     const counts = this.#session.counts;
     counts.files++;
     counts.bytesTotal += node.size;
     if (unchanged(node, parent) && parent.content.every((c) => typeof c === 'number' || this.#session.repo.index.has(c, 'data'))) {
       counts.filesUnchanged++;
       node.content = parent.content;
-      return started(Promise.resolve(node));
+      return node;
     }
     counts.filesChanged++;
+    return this.#read(abs, node);
+  }
+
+  async #read(abs: string, node: TreeNode): Promise<StartedNode> {
     const linkKey = node.links > 1 ? `${node.dev}:${node.inode}` : undefined;
     let result = linkKey ? this.#hardlinks.get(linkKey) : undefined;
     if (!result) {

@@ -10,8 +10,9 @@ import type { BlobLocation } from '../../repo/blob.ts';
 import type { PackRange, RestorePiece } from '../worker/protocol.ts';
 import type { WorkerPool } from '../worker/worker-pool.ts';
 
-const TASK_BYTES = 16 << 20;
+const TASK_BYTES = 4 << 20;
 const TASK_PIECES = 512;
+/** Gaps read and thrown away between the blobs of one read; larger gaps start a new read. */
 const MERGE_GAP = 1 << 20;
 
 export interface RestoreOutcome {
@@ -31,6 +32,7 @@ export class PieceScheduler {
   readonly #ownership: boolean;
   readonly #tasks = new Set<Promise<void>>();
   readonly outcome: RestoreOutcome = { bytes: 0, errors: [] };
+  readonly #maxTasks: number;
   #batch: Batch = newBatch();
   #sticky = 0;
 
@@ -38,6 +40,7 @@ export class PieceScheduler {
     this.#repo = repo;
     this.#pool = pool;
     this.#ownership = ownership;
+    this.#maxTasks = tasksInFlight(pool.size, repo.storage.concurrency);
   }
 
   /** Queues a file's pieces; a file larger than one task gets tasks of its own. */
@@ -77,7 +80,7 @@ export class PieceScheduler {
    * (truncates) the file always runs before the pieces that write into it.
    */
   async #send(batch: Batch, sticky: number | undefined, after?: Promise<void>): Promise<{ posted: Promise<void> }> {
-    while (this.#tasks.size >= this.#pool.size * 3) await Promise.race(this.#tasks);
+    while (this.#tasks.size >= this.#maxTasks) await Promise.race(this.#tasks);
     let markPosted = (): void => {};
     const posted = new Promise<void>((resolve) => (markPosted = resolve));
     const task = this.#readAndRun(batch, sticky, after, markPosted).catch((err: unknown) => {
@@ -157,4 +160,14 @@ function addPiece(batch: Batch, piece: RestorePiece, locate: (id: Id) => BlobLoc
     batch.blobs.set(ref, loc);
     batch.bytes += loc.length;
   }
+}
+
+/**
+ * Tasks read or written at once: two per worker keeps the workers busy on local disks;
+ * remote storage needs more reads under way to hide each request's latency (half its
+ * connections, at most 8 tasks of TASK_BYTES each).
+ */
+export function tasksInFlight(workers: number, concurrency: number | undefined): number {
+  const local = 2 * workers;
+  return concurrency === undefined ? local : Math.max(local, Math.min(8, Math.floor(concurrency / 2)));
 }

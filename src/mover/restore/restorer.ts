@@ -4,7 +4,7 @@
  * last (writing into a directory would change its mtime).
  */
 import { chownSync, lchownSync, linkSync, lutimesSync, mkdirSync, rmSync, symlinkSync, chmodSync, utimesSync } from 'node:fs';
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import { HoldfastError, messageOf } from '../../core/errors.ts';
 import type { Id } from '../../core/ids.ts';
 import type { Clock } from '../../core/clock.ts';
@@ -63,6 +63,7 @@ class TreeRestorer {
   readonly #dirs: Array<{ path: string; node: TreeNode }> = [];
   readonly #links = new Map<string, string>();
   readonly #deferredLinks: Array<{ from: string; to: string }> = [];
+  /** Restored files, kept only for `verify`. */
   readonly #files: Array<{ path: string; node: TreeNode }> = [];
   readonly #ownership = process.getuid?.() === 0;
   readonly result: RestoreResult = { files: 0, dirs: 0, bytes: 0, verified: 0, errors: [] };
@@ -74,8 +75,10 @@ class TreeRestorer {
   }
 
   async run(root: Id): Promise<RestoreResult> {
+    const target = resolve(this.#opts.target);
+    const base = target.endsWith('/') ? target : `${target}/`;
     for await (const { path, node } of walkTree(this.#repo, root, this.#opts.filter)) {
-      const abs = join(this.#opts.target, path);
+      const abs = base + path;
       try {
         await this.#restoreNode(abs, node);
       } catch (err) {
@@ -119,7 +122,7 @@ class TreeRestorer {
       const first = this.#links.get(key);
       if (first) {
         this.#deferredLinks.push({ from: first, to: abs });
-        this.#files.push({ path: abs, node });
+        if (this.#opts.verify) this.#files.push({ path: abs, node });
         return;
       }
       this.#links.set(key, abs);
@@ -130,7 +133,7 @@ class TreeRestorer {
       return loc;
     };
     const pieces = splitPieces(abs, node, (id) => locate(id).rawLength);
-    this.#files.push({ path: abs, node });
+    if (this.#opts.verify) this.#files.push({ path: abs, node });
     await this.#pieces.add(pieces, locate);
     this.#opts.progress?.update({ filesDone: this.result.files, bytesDone: this.#pieces.outcome.bytes, bytesTotal: undefined, currentPath: abs });
   }

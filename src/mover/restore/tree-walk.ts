@@ -7,6 +7,7 @@ import { matchesGlob } from 'node:path';
 import type { Id } from '../../core/ids.ts';
 import type { Repository } from '../../repo/repository.ts';
 import { decodeTree } from '../../repo/tree/tree.ts';
+import { TreePrefetcher } from '../../repo/tree/tree-prefetch.ts';
 import type { TreeNode } from '../../repo/tree/tree.ts';
 
 export interface WalkEntry {
@@ -23,23 +24,60 @@ export async function loadTree(repo: Repository, id: Id): Promise<TreeNode[]> {
   return decodeTree(await repo.loadBlob(id, 'tree'), id).nodes;
 }
 
-export async function* walkTree(repo: Repository, root: Id, filter: PathFilter = {}, prefix = ''): AsyncGenerator<WalkEntry> {
-  for (const node of await loadTree(repo, root)) {
-    const path = prefix ? `${prefix}/${node.name}` : node.name;
-    if (excluded(path, filter)) continue;
-    const selected = included(path, filter);
-    if (node.type === 'dir') {
-      if (!selected && !mayContainIncluded(path, filter)) continue;
-      yield { path, node };
-      if (node.subtree) yield* walkTree(repo, node.subtree, selected ? { excludes: filter.excludes ?? [] } : filter, path);
+/**
+ * Walks the snapshot depth-first from `root`. Subtrees are read ahead of the walk
+ * (several reads at once, neighbours in a pack in one read), so on remote storage the
+ * walk does not wait for one round trip per directory.
+ */
+export function walkTree(repo: Repository, root: Id, filter: PathFilter = {}, prefix = ''): AsyncGenerator<WalkEntry> {
+  return walkFrom(new TreePrefetcher(repo, { expand: subtreesOf }), root, filter, prefix);
+}
+
+function subtreesOf(nodes: readonly TreeNode[]): Id[] {
+  const out: Id[] = [];
+  for (const n of nodes) if (n.type === 'dir' && n.subtree) out.push(n.subtree);
+  return out;
+}
+
+interface Level {
+  readonly nodes: readonly TreeNode[];
+  readonly prefix: string;
+  readonly filter: PathFilter;
+  next: number;
+}
+
+/** One generator over an explicit stack: nested `yield*` would pass every entry up through each ancestor. */
+async function* walkFrom(trees: TreePrefetcher, root: Id, filter: PathFilter, prefix: string): AsyncGenerator<WalkEntry> {
+  const stack: Level[] = [await openLevel(trees, root, filter, prefix)];
+  for (let level = stack.at(-1); level; level = stack.at(-1)) {
+    const node = level.nodes[level.next++];
+    if (!node) {
+      stack.pop();
       continue;
     }
-    if (selected) yield { path, node };
+    const path = level.prefix ? `${level.prefix}/${node.name}` : node.name;
+    const f = level.filter;
+    if (excluded(path, f)) continue;
+    const selected = included(path, f);
+    if (node.type !== 'dir') {
+      if (selected) yield { path, node };
+      continue;
+    }
+    if (!selected && !mayContainIncluded(path, f)) continue;
+    yield { path, node };
+    if (node.subtree) stack.push(await openLevel(trees, node.subtree, selected ? { excludes: f.excludes ?? [] } : f, path));
   }
 }
 
+async function openLevel(trees: TreePrefetcher, id: Id, filter: PathFilter, prefix: string): Promise<Level> {
+  const nodes = await trees.get(id);
+  trees.prefetch(subtreesOf(nodes));
+  return { nodes, prefix, filter, next: 0 };
+}
+
 function excluded(path: string, f: PathFilter): boolean {
-  return (f.excludes ?? []).some((p) => matchesGlob(path, p) || matchesGlob(path.split('/').at(-1) ?? path, p));
+  if (!f.excludes || f.excludes.length === 0) return false;
+  return f.excludes.some((p) => matchesGlob(path, p) || matchesGlob(path.split('/').at(-1) ?? path, p));
 }
 
 function included(path: string, f: PathFilter): boolean {

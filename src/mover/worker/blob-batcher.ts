@@ -6,7 +6,7 @@
 import type { FileDone, FromWorker, WireBlob } from './protocol.ts';
 
 export class BlobBatcher {
-  readonly #post: (msg: FromWorker) => void;
+  readonly #post: (msg: FromWorker, transfer?: ArrayBuffer[]) => void;
   readonly #credit: Int32Array;
   readonly #limit: number;
   #blobs: WireBlob[] = [];
@@ -14,7 +14,7 @@ export class BlobBatcher {
   #bytes = 0;
   task = 0;
 
-  constructor(post: (msg: FromWorker) => void, credit: SharedArrayBuffer, limit: number) {
+  constructor(post: (msg: FromWorker, transfer?: ArrayBuffer[]) => void, credit: SharedArrayBuffer, limit: number) {
     this.#post = post;
     this.#credit = new Int32Array(credit);
     this.#limit = limit;
@@ -35,7 +35,8 @@ export class BlobBatcher {
   flush(): void {
     if (this.#blobs.length === 0 && this.#files.length === 0) return;
     Atomics.add(this.#credit, 0, this.#bytes);
-    this.#post({ kind: 'blobs', task: this.task, blobs: this.#blobs, bytes: this.#bytes, files: this.#files });
+    const transfer = ownedBuffers(this.#blobs);
+    this.#post({ kind: 'blobs', task: this.task, blobs: this.#blobs, bytes: this.#bytes, files: this.#files }, transfer);
     this.#blobs = [];
     this.#files = [];
     this.#bytes = 0;
@@ -49,4 +50,14 @@ export class BlobBatcher {
       Atomics.wait(this.#credit, 0, current, 50);
     }
   }
+}
+
+/** Sealed blobs that own all their memory (aead.seal allocates each) move to the main thread instead of being copied. */
+function ownedBuffers(blobs: readonly WireBlob[]): ArrayBuffer[] {
+  const out = new Set<ArrayBuffer>();
+  for (const b of blobs) {
+    const s = b.sealed;
+    if (s && s.buffer instanceof ArrayBuffer && s.byteOffset === 0 && s.byteLength === s.buffer.byteLength) out.add(s.buffer);
+  }
+  return [...out];
 }

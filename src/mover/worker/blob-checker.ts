@@ -1,12 +1,14 @@
 /**
- * Verifies blobs exactly as `BlobOpener.open` does (same checks, same errors) without
- * handing their plaintext back: `check --read-data` only needs to know that each blob
- * decrypts, decompresses to its length and hashes to its id. A compressed blob is
+ * Opens blobs exactly as `BlobOpener.open` does (same checks, same errors), for callers
+ * that use the plaintext at once and drop it: `check --read-data` only needs to know
+ * that each blob decrypts, decompresses to its length and hashes to its id, and restore
+ * writes it to a file and moves on. A compressed blob is
  * decompressed into one buffer reused from blob to blob, instead of a fresh buffer per
  * blob that the collector must then reclaim; for a whole repository that is gigabytes of
  * garbage less per worker. Without the native zstd binding it simply uses BlobOpener.
  */
 import { createRequire } from 'node:module';
+import { releaseBuffer } from '../../core/buffers.ts';
 import { HoldfastError } from '../../core/errors.ts';
 import { BlobIds } from '../../repo/blob-ids.ts';
 import { BlobOpener } from '../../repo/blob-opener.ts';
@@ -42,19 +44,29 @@ export class BlobChecker {
 
   /** Throws what `BlobOpener.open` would throw for this blob; returns nothing. */
   check(ref: BlobRef, sealed: Uint8Array): void {
-    if (!this.#dctx) {
-      this.#opener.open(ref, sealed);
-      return;
-    }
+    this.openTransient(ref, sealed);
+  }
+
+  /**
+   * The blob's plaintext, authenticated exactly as `BlobOpener.open` does; a compressed
+   * blob's is a view of a buffer reused by the next call, so copy what must outlive it.
+   */
+  openTransient(ref: BlobRef, sealed: Uint8Array): Uint8Array {
+    if (!this.#dctx) return this.#opener.open(ref, sealed);
     const where = `blob ${ref.id} in pack ${ref.pack}`;
     if (sealed.byteLength !== ref.length) {
       throw new HoldfastError('REPO_CORRUPT', `${where}: read ${sealed.byteLength} bytes, expected ${ref.length}`);
     }
     const data = open(this.#encKey, sealed, undefined, where);
-    const plain = ref.compressed ? this.#decompress(this.#dctx, ref, data, where) : data;
+    let plain: Uint8Array = data;
+    if (ref.compressed) {
+      plain = this.#decompress(this.#dctx, ref, data, where);
+      releaseBuffer(data);
+    }
     if (plain.byteLength !== ref.rawLength || this.#ids.idHex(plain, ref.type) !== ref.id) {
       throw new HoldfastError('AUTH_FAILED', `${where}: content does not match its id`);
     }
+    return plain;
   }
 
   #decompress(dctx: NativeDCtx, ref: BlobRef, data: Uint8Array, where: string): Uint8Array {

@@ -5,13 +5,14 @@
 import { closeSync, fchmodSync, fchownSync, ftruncateSync, futimesSync, openSync, writeSync } from 'node:fs';
 import { messageOf } from '../../core/errors.ts';
 import type { Id } from '../../core/ids.ts';
-import type { BlobOpener, BlobRef } from '../../repo/blob-opener.ts';
+import type { BlobRef } from '../../repo/blob-opener.ts';
+import type { BlobChecker } from './blob-checker.ts';
 import type { PackRange, RestoreMeta, RestorePiece, ToWorker } from './protocol.ts';
 
 type RestoreTask = Extract<ToWorker, { kind: 'restore' }>;
 
-export function runRestore(opener: BlobOpener, task: RestoreTask): { bytes: number; errors: Array<{ path: string; message: string }> } {
-  const blobs = new BlobSource(opener, task.ranges, task.blobs);
+export function runRestore(opener: BlobChecker, task: RestoreTask): { bytes: number; errors: Array<{ path: string; message: string }> } {
+  const blobs = new BlobSource(opener, task);
   const errors: Array<{ path: string; message: string }> = [];
   let bytes = 0;
   for (const piece of task.pieces) {
@@ -24,29 +25,48 @@ export function runRestore(opener: BlobOpener, task: RestoreTask): { bytes: numb
   return { bytes, errors };
 }
 
+/**
+ * Opens the task's blobs as the pieces ask for them. A blob is decoded into a reused
+ * buffer and written at once; only a blob that later pieces of the task use again is
+ * kept (copied) until its last use, so a task holds its sealed ranges and little more.
+ */
 class BlobSource {
-  readonly #opener: BlobOpener;
+  readonly #opener: BlobChecker;
   readonly #ranges: PackRange[];
   readonly #refs = new Map<Id, BlobRef & { offset: number }>();
-  readonly #cache = new Map<Id, Buffer>();
+  readonly #uses = new Map<Id, number>();
+  readonly #kept = new Map<Id, Uint8Array>();
 
-  constructor(opener: BlobOpener, ranges: PackRange[], refs: Array<BlobRef & { offset: number }>) {
+  constructor(opener: BlobChecker, task: RestoreTask) {
     this.#opener = opener;
-    this.#ranges = ranges;
-    for (const r of refs) this.#refs.set(r.id, r);
+    this.#ranges = task.ranges;
+    for (const r of task.blobs) this.#refs.set(r.id, r);
+    for (const piece of task.pieces) {
+      for (const ref of piece.refs) if (typeof ref === 'string') this.#uses.set(ref, (this.#uses.get(ref) ?? 0) + 1);
+    }
   }
 
-  get(id: Id): Buffer {
-    const cached = this.#cache.get(id);
-    if (cached) return cached;
+  /** The blob's plaintext, valid until the next call. */
+  get(id: Id): Uint8Array {
+    const left = (this.#uses.get(id) ?? 1) - 1;
+    this.#uses.set(id, left);
+    const kept = this.#kept.get(id);
+    if (kept) {
+      if (left <= 0) this.#kept.delete(id);
+      return kept;
+    }
+    const plain = this.#open(id);
+    if (left > 0) this.#kept.set(id, Uint8Array.prototype.slice.call(plain));
+    return plain;
+  }
+
+  #open(id: Id): Uint8Array {
     const ref = this.#refs.get(id);
     if (!ref) throw new Error(`blob ${id} was not sent with the restore task`);
     const range = this.#ranges.find((r) => r.pack === ref.pack && r.offset <= ref.offset && ref.offset + ref.length <= r.offset + r.data.byteLength);
     if (!range) throw new Error(`blob ${id} is outside the pack ranges read`);
     const start = ref.offset - range.offset;
-    const plain = this.#opener.open(ref, range.data.subarray(start, start + ref.length));
-    this.#cache.set(id, plain);
-    return plain;
+    return this.#opener.openTransient(ref, range.data.subarray(start, start + ref.length));
   }
 }
 
@@ -73,7 +93,7 @@ function writePiece(piece: RestorePiece, blobs: BlobSource, ownership: boolean):
   return written;
 }
 
-function writeAll(fd: number, data: Buffer, position: number): void {
+function writeAll(fd: number, data: Uint8Array, position: number): void {
   let done = 0;
   while (done < data.byteLength) done += writeSync(fd, data, done, data.byteLength - done, position + done);
 }
@@ -86,7 +106,7 @@ const ZEROS = new Uint8Array(ZERO_BLOCK);
  * into holes: the first piece of a file truncates it, and the later pieces reach the
  * same worker after it, in file order (PieceScheduler), each into its own range.
  */
-function writeSkippingZeros(fd: number, data: Buffer, position: number): void {
+function writeSkippingZeros(fd: number, data: Uint8Array, position: number): void {
   if (data.byteLength < 2 * ZERO_BLOCK) return writeAll(fd, data, position);
   let runStart = 0;
   for (let at = 0; at < data.byteLength; at += ZERO_BLOCK) {

@@ -1,6 +1,7 @@
 /** Entry point of a mover worker thread: sets up keys and serves tasks in order. */
 import { parentPort, workerData } from 'node:worker_threads';
 import { messageOf, isHoldfastError } from '../../core/errors.ts';
+import { releaseBuffer } from '../../core/buffers.ts';
 import { Chunker, gearTable } from '../../repo/chunker/fastcdc.ts';
 import type { ChunkerParams } from '../../repo/chunker/fastcdc.ts';
 import { BlobSealer, isAllZero } from '../../repo/blob-sealer.ts';
@@ -18,7 +19,7 @@ const setup = workerData as WorkerSetup;
 const port = parentPort;
 if (!port) throw new Error('worker-main must run in a worker thread');
 const keys = { encKey: Buffer.from(setup.encKey), idKey: Buffer.from(setup.idKey) };
-const post = (msg: FromWorker): void => port.postMessage(msg);
+const post = (msg: FromWorker, transfer: ArrayBuffer[] = []): void => port.postMessage(msg, transfer);
 const sealer = new BlobSealer(keys, setup.compression, KnownIdSet.from(setup.known));
 const opener = new BlobOpener(keys);
 const checker = new BlobChecker(keys, opener);
@@ -67,7 +68,10 @@ function serve(msg: ToWorker): void {
   if (msg.kind === 'files') runFiles(msg);
   else if (msg.kind === 'chunks') runChunks(msg);
   else if (msg.kind === 'verify') post({ kind: 'verified', task: msg.task, damaged: verifyBlobs(checker, msg.data, msg.blobs) });
-  else post({ kind: 'restored', task: msg.task, ...runRestore(opener, msg) });
+  else {
+    post({ kind: 'restored', task: msg.task, ...runRestore(checker, msg) });
+    for (const r of msg.ranges) releaseBuffer(r.data);
+  }
 }
 
 port.on('message', (msg: ToWorker) => {

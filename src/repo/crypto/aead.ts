@@ -10,6 +10,7 @@
  * Random nonces are safe for up to ~2^32 messages per key (NIST SP 800-38D); a
  * repository stays far below that because blobs are sealed one per chunk.
  */
+import { releaseBuffer } from '../../core/buffers.ts';
 import { createCipheriv, createDecipheriv, createSecretKey, randomFillSync } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { HoldfastError } from '../../core/errors.ts';
@@ -62,7 +63,9 @@ export function seal(key: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array): 
   const cipher = createCipheriv(CIPHER, k, nonce, { authTagLength: TAG_BYTES });
   if (aad !== undefined) cipher.setAAD(aad);
   let at = NONCE_BYTES;
-  at += cipher.update(plaintext).copy(out, at);
+  const body = cipher.update(plaintext);
+  at += body.copy(out, at);
+  releaseBuffer(body);
   at += cipher.final().copy(out, at);
   cipher.getAuthTag().copy(out, at);
   return out;

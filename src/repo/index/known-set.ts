@@ -29,6 +29,15 @@ export class KnownIdSet {
     return set;
   }
 
+  /** Like `build`, from ids as 32 raw bytes each (copied in). */
+  static fromBytes(ids: Iterable<Uint8Array>, count: number): KnownIdSet {
+    let slots = 16;
+    while (slots < count * 2) slots *= 2;
+    const set = new KnownIdSet(new SharedArrayBuffer(slots * SLOT));
+    for (const id of ids) set.#insert(id);
+    return set;
+  }
+
   static from(buffer: SharedArrayBuffer): KnownIdSet {
     return new KnownIdSet(buffer);
   }

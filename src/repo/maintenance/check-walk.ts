@@ -14,7 +14,7 @@ import type { Repository } from '../repository.ts';
 import type { Snapshot } from '../snapshot/snapshot.ts';
 import type { TreeNode } from '../tree/tree.ts';
 import type { CheckIssue } from './check-report.ts';
-import { TreePrefetcher } from './tree-prefetch.ts';
+import { TreePrefetcher } from '../tree/tree-prefetch.ts';
 
 export interface WalkFindings {
   /** Data blobs that files name but no index has, in walk order. */

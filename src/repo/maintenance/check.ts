@@ -103,11 +103,14 @@ async function readAllPacks(repo: Repository, ctx: ReadDataContext): Promise<Pac
   const { byPack, stored, report, opts } = ctx;
   const verifier = opts.verifier ?? inlineVerifier(repo);
   const packs = [...byPack.keys()].filter((p) => stored.has(p));
+  // Tree packs first: the snapshot walk running beside this then finds them read (and,
+  // with a cache, stored) instead of fetching them itself.
+  const order = [...packs.keys()].sort((a, b) => Number(repo.index.isTreePack(packs[b] as Id)) - Number(repo.index.isTreePack(packs[a] as Id)));
   const results: PackCheck[] = [];
   let next = 0;
   const lane = async (): Promise<void> => {
-    while (next < packs.length) {
-      const at = next++;
+    while (next < order.length) {
+      const at = order[next++] as number;
       const pack = packs[at] as Id;
       const result = await readPack(repo, pack, byPack.get(pack) ?? [], verifier);
       results[at] = result;

@@ -4,6 +4,7 @@
  * unreadable header) come back as issues; blobs the header disagrees about, or that do
  * not decode, come back as damaged blobs, in index order.
  */
+import { releaseBuffer } from '../../core/buffers.ts';
 import { messageOf } from '../../core/errors.ts';
 import type { Id } from '../../core/ids.ts';
 import type { BlobLocation } from '../blob.ts';
@@ -41,6 +42,7 @@ export async function readPack(repo: Repository, pack: Id, indexed: readonly Blo
   const disagree = typeof header === 'string' ? new Set<Id>() : headerMismatches(indexed, header);
   const toDecode = disagree.size === 0 ? indexed : indexed.filter((l) => !disagree.has(l.id));
   const verified = toDecode.length > 0 ? await verifier.verify(pack, data, toDecode) : [];
+  releaseBuffer(data);
   const failed = new Map(verified.map((d) => [d.blob, d.message]));
   const damaged: DamagedBlob[] = [];
   for (const loc of indexed) {

@@ -8,7 +8,7 @@ import { messageOf } from '../../core/errors.ts';
 import type { Id } from '../../core/ids.ts';
 import type { Repository } from '../repository.ts';
 import type { TreeNode } from '../tree/tree.ts';
-import { TreePrefetcher } from './tree-prefetch.ts';
+import { TreePrefetcher } from '../tree/tree-prefetch.ts';
 import type { Snapshot } from '../snapshot/snapshot.ts';
 
 export interface UsedBlobs {

@@ -5,12 +5,12 @@
  * which `check` reports as unreferenced and `prune` removes.
  */
 import type { Id } from '../../core/ids.ts';
-import type { BlobLocation, SealedBlob } from '../blob.ts';
+import type { BlobLocation, BlobType, SealedBlob } from '../blob.ts';
 import { contentHash } from '../crypto/keyed-hash.ts';
-import { seal } from '../crypto/aead.ts';
 import { encodeIndex } from '../index/index-format.ts';
 import type { Repository } from '../repository.ts';
-import { PACK_HEADER_AAD, PACK_TRAILER_SIZE, encodePackHeader, locateEntries } from './pack-format.ts';
+import { locateEntries } from './pack-format.ts';
+import { PackBufferPool, PackBuilder } from './pack-builder.ts';
 
 const INDEX_FLUSH_ENTRIES = 50_000;
 
@@ -24,23 +24,35 @@ export interface PackSinkStats {
   indexFiles: number;
 }
 
+export interface PackSinkOptions {
+  /** Packs stored at once (default: from the storage's concurrency, see `uploadsFor`). */
+  readonly maxUploads?: number;
+  /** With `false` the caller indexes what `written()` returns (prune does). */
+  readonly writeIndex?: boolean;
+}
+
+/** A tree pack's buffer starts small and grows: trees are few and small next to data. */
+const TREE_PACK_START = 256 << 10;
+/** Slack above `packSize` in a pooled pack buffer: the blob that fills a pack overshoots it. */
+const PACK_SLACK = 2 << 20;
+
 export class PackSink {
   readonly #repo: Repository;
   readonly #maxUploads: number;
   readonly #writeIndex: boolean;
   readonly #seen = new Set<Id>();
-  #open: SealedBlob[] = [];
-  #openBytes = 0;
+  readonly #pool: PackBufferPool;
+  readonly #open = new Map<BlobType, PackBuilder>();
   readonly #uploads = new Set<Promise<void>>();
   #failure: unknown = undefined;
   #unindexed: BlobLocation[] = [];
   readonly stats: PackSinkStats = { packs: 0, blobs: 0, storedBytes: 0, rawBytes: 0, indexFiles: 0 };
 
-  /** With `writeIndex: false` the caller indexes what `written()` returns (prune does). */
-  constructor(repo: Repository, opts: { maxUploads?: number; writeIndex?: boolean } = {}) {
+  constructor(repo: Repository, opts: PackSinkOptions = {}) {
     this.#repo = repo;
-    this.#maxUploads = opts.maxUploads ?? 2;
+    this.#maxUploads = opts.maxUploads ?? uploadsFor(repo.storage.concurrency);
     this.#writeIndex = opts.writeIndex ?? true;
+    this.#pool = new PackBufferPool(repo.config.packSize + PACK_SLACK, this.#maxUploads);
   }
 
   /** True when the blob is already stored, or was handed to this sink. */
@@ -48,22 +60,27 @@ export class PackSink {
     return this.#seen.has(id) || this.#repo.index.has(id);
   }
 
-  /** Adds a blob unless it is a duplicate; returns whether it was new. */
+  /**
+   * Adds a blob unless it is a duplicate; returns whether it was new. Its bytes are
+   * copied into the open pack of its type (trees and data go to separate packs), so the
+   * caller's buffer may be reused once this returns.
+   */
   async add(blob: SealedBlob, opts: { force?: boolean } = {}): Promise<boolean> {
     this.#throwIfFailed();
     if (opts.force ? this.#seen.has(blob.id) : this.has(blob.id)) return false;
     this.#seen.add(blob.id);
-    this.#open.push(blob);
-    this.#openBytes += blob.sealed.byteLength;
+    let pack = this.#open.get(blob.type);
+    if (!pack) this.#open.set(blob.type, (pack = new PackBuilder(blob.type === 'tree' ? Buffer.allocUnsafeSlow(TREE_PACK_START) : this.#pool.take())));
+    pack.add(blob);
     this.stats.blobs++;
     this.stats.rawBytes += blob.rawLength;
-    if (this.#openBytes >= this.#repo.config.packSize) await this.#finishPack();
+    if (pack.bytes >= this.#repo.config.packSize) await this.#finishPack(blob.type);
     return true;
   }
 
-  /** Stores the open pack, waits for every upload, and writes the index for them. */
+  /** Stores the open packs, waits for every upload, and writes the index for them. */
   async flush(): Promise<void> {
-    if (this.#open.length > 0) await this.#finishPack();
+    for (const type of [...this.#open.keys()]) await this.#finishPack(type);
     while (this.#uploads.size > 0) await Promise.allSettled([...this.#uploads]);
     this.#throwIfFailed();
     if (this.#writeIndex) await this.#flushIndex();
@@ -74,36 +91,30 @@ export class PackSink {
     return [...this.#unindexed];
   }
 
-  async #finishPack(): Promise<void> {
-    const blobs = this.#open;
-    this.#open = [];
-    this.#openBytes = 0;
+  async #finishPack(type: BlobType): Promise<void> {
+    const pack = this.#open.get(type);
+    if (!pack) return;
+    this.#open.delete(type);
     while (this.#uploads.size >= this.#maxUploads) await Promise.race(this.#uploads);
     this.#throwIfFailed();
-    const upload = this.#storePack(blobs).catch((err: unknown) => {
+    const upload = this.#storePack(pack).catch((err: unknown) => {
       this.#failure ??= err;
     });
     this.#uploads.add(upload);
     void upload.finally(() => this.#uploads.delete(upload));
   }
 
-  async #storePack(blobs: SealedBlob[]): Promise<void> {
-    const header = seal(this.#repo.key.encKey, encodePackHeader(blobs.map(toEntry)), PACK_HEADER_AAD);
-    let dataBytes = 0;
-    for (const b of blobs) dataBytes += b.sealed.byteLength;
-    const pack = Buffer.allocUnsafe(dataBytes + header.byteLength + PACK_TRAILER_SIZE);
-    let at = 0;
-    for (const b of blobs) {
-      pack.set(b.sealed, at);
-      at += b.sealed.byteLength;
+  async #storePack(pack: PackBuilder): Promise<void> {
+    const bytes = pack.finish(this.#repo.key.encKey);
+    const name = contentHash(bytes).toString('hex');
+    try {
+      await this.#repo.storage.put({ type: 'data', name }, bytes);
+    } finally {
+      this.#pool.give(pack.buffer);
     }
-    header.copy(pack, at);
-    pack.writeUInt32LE(header.byteLength, at + header.byteLength);
-    const name = contentHash(pack).toString('hex');
-    await this.#repo.storage.put({ type: 'data', name }, pack);
     this.stats.packs++;
-    this.stats.storedBytes += pack.byteLength;
-    this.#unindexed.push(...locateEntries(name, blobs.map(toEntry), dataBytes, name));
+    this.stats.storedBytes += bytes.byteLength;
+    this.#unindexed.push(...locateEntries(name, pack.entries, pack.bytes, name));
     if (this.#writeIndex && this.#unindexed.length >= INDEX_FLUSH_ENTRIES) await this.#flushIndex();
   }
 
@@ -121,6 +132,11 @@ export class PackSink {
   }
 }
 
-function toEntry(b: SealedBlob) {
-  return { id: b.id, type: b.type, length: b.sealed.byteLength, rawLength: b.rawLength, compressed: b.compressed };
+/**
+ * Packs in upload at once, each holding a pack-sized buffer: 1 on local storage (writing
+ * and syncing a pack takes a fraction of the time the next one takes to fill); on remote
+ * storage a quarter of its connections (the rest serve reads), 2 to 4.
+ */
+export function uploadsFor(concurrency: number | undefined): number {
+  return concurrency === undefined ? 1 : Math.min(4, Math.max(2, Math.floor(concurrency / 4)));
 }

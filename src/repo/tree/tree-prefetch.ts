@@ -20,11 +20,11 @@
 import type { Id } from '../../core/ids.ts';
 import type { BlobLocation } from '../blob.ts';
 import type { Repository } from '../repository.ts';
-import { decodeTree } from '../tree/tree.ts';
-import type { TreeNode } from '../tree/tree.ts';
+import { decodeTree } from './tree.ts';
+import type { TreeNode } from './tree.ts';
 
 const MERGE_GAP = 64 << 10;
-const MAX_READ = 4 << 20;
+const MAX_READ = 1 << 20;
 
 export interface TreePrefetchOptions {
   /** Reads running at once (default 8). */

@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { describe, it } from 'node:test';
+import type { BlobLocation } from '../blob.ts';
+import { MasterIndex } from './master-index.ts';
+
+function loc(i: number, pack: string, type: BlobLocation['type'] = 'data'): BlobLocation {
+  return { id: randomBytes(32).toString('hex'), type, pack, offset: i * 10, length: 100 + i, rawLength: 2 ** 31 + i, compressed: i % 2 === 0 };
+}
+
+describe('MasterIndex', () => {
+  it('finds every blob among many, keeps the first location of an id, and counts by type', () => {
+    const index = new MasterIndex();
+    const packs = ['a', 'b', 'c'].map((c) => c.repeat(64));
+    const all = Array.from({ length: 5000 }, (_, i) => loc(i, packs[i % 3] as string, i % 7 === 0 ? 'tree' : 'data'));
+    index.addAll(all);
+    index.add({ ...(all[0] as BlobLocation), pack: 'd'.repeat(64), offset: 999 });
+    assert.equal(index.size, 5000);
+    for (const l of all) assert.deepEqual(index.get(l.id), l);
+    assert.equal(index.count('tree'), all.filter((l) => l.type === 'tree').length);
+    assert.equal([...index.idBytes('data')].length, index.count('data'));
+    assert.deepEqual([...index.blobs()].sort((x, y) => (x.id < y.id ? -1 : 1)), [...all].sort((x, y) => (x.id < y.id ? -1 : 1)));
+    assert.ok(index.has((all[7] as BlobLocation).id, 'tree') && !index.has((all[7] as BlobLocation).id, 'data'));
+  });
+
+  it('answers no for unknown and malformed ids', () => {
+    const index = new MasterIndex();
+    index.add(loc(1, 'a'.repeat(64)));
+    assert.equal(index.get('0'.repeat(64)), undefined);
+    assert.equal(index.has('not-an-id'), false);
+    assert.equal(index.get('zz'.repeat(32)), undefined);
+  });
+
+  it('tells tree packs from data and mixed packs', () => {
+    const index = new MasterIndex();
+    const [trees, data, mixed] = ['1', '2', '3'].map((c) => c.repeat(64)) as [string, string, string];
+    index.addAll([loc(0, trees, 'tree'), loc(1, trees, 'tree'), loc(2, data), loc(3, mixed, 'tree'), loc(4, mixed)]);
+    assert.deepEqual([trees, data, mixed, '4'.repeat(64)].map((p) => index.isTreePack(p)), [true, false, false, false]);
+    assert.deepEqual([...index.packs()], [trees, data, mixed]);
+    assert.ok(index.hasPack(mixed) && !index.hasPack('4'.repeat(64)));
+  });
+});
