@@ -7,11 +7,11 @@ import type { Command } from '@commander-js/extra-typings';
 import { API_VERSION, LABELS } from '../k8s/api/group.ts';
 import type { KubeObjectJson } from '../k8s/client/custom-objects.ts';
 import type { CliContext } from './context.ts';
+import { cluster } from './cluster/lazy.ts';
 import { say } from './context.ts';
 import { ageOf, printDescription, printList, statusOf, type Column } from './cluster/describe.ts';
 import { follow } from './cluster/follow.ts';
-import { chooseRepository, kubeTarget, splitRef, withKubeOptions } from './cluster/kube-target.ts';
-import { commaList, keyValues, runName, selectionOptions, type SelectionOptions } from './cluster/options.ts';
+import { commaList, keyValues, runName, selectionOptions, splitRef, withKubeOptions, type SelectionOptions } from './cluster/options.ts';
 import { collect } from './option-values.ts';
 
 export function registerBackupCluster(backup: Command, ctx: CliContext, setExit: (code: number) => void): void {
@@ -25,9 +25,9 @@ export function registerBackupCluster(backup: Command, ctx: CliContext, setExit:
     .option('--wait', 'follow the Backup until it finishes')
     .option('--timeout <seconds>', 'with --wait: give up waiting after this long', '3600');
   selectionOptions(create).action(async (name, opts) => {
-    const target = kubeTarget(ctx, opts);
+    const target = (await cluster()).kubeTarget(ctx, opts);
     const backupName = name ?? runName(target.namespace, ctx.clock.now());
-    const repository = await chooseRepository(target.objects, opts.repository);
+    const repository = await (await cluster()).chooseRepository(target.objects, opts.repository);
     const selection = { ...selectionFrom(opts), ...(opts.includeNamespaces ? { namespaces: commaList(opts.includeNamespaces) } : {}) };
     const labels = keyValues(opts.snapshotLabel, '--snapshot-label');
     const spec = { repositoryRef: { name: repository }, ...(Object.keys(selection).length > 0 ? { selection } : {}), ...(Object.keys(labels).length > 0 ? { snapshotLabels: labels } : {}), ...(opts.retain ? { deletionPolicy: 'retain' } : {}) };
@@ -45,7 +45,7 @@ export function registerBackupCluster(backup: Command, ctx: CliContext, setExit:
     .option('-A, --all-namespaces', 'list the Backups of every namespace')
     .option('-l, --selector <labels>', 'only Backups with these labels (key=value,…)')
     .action(async (opts) => {
-      const target = kubeTarget(ctx, opts);
+      const target = (await cluster()).kubeTarget(ctx, opts);
       const items = opts.allNamespaces ? await target.objects.listAll('backups', opts.selector) : await target.objects.list('backups', target.namespace, opts.selector);
       printList(ctx, sortByAge(items), BACKUP_COLUMNS);
     });
@@ -54,7 +54,7 @@ export function registerBackupCluster(backup: Command, ctx: CliContext, setExit:
     .description('show one Backup: what it captured, its outcome, conditions and events')
     .argument('<name>', 'the Backup, as name or namespace/name')
     .action(async (ref, opts) => {
-      const target = kubeTarget(ctx, opts);
+      const target = (await cluster()).kubeTarget(ctx, opts);
       const at = splitRef(ref, target.namespace);
       const obj = await target.objects.getOrFail({ plural: 'backups', ...at }, 'Backup');
       await printDescription(ctx, target, obj, backupFacts(obj));

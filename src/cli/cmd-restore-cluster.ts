@@ -7,11 +7,11 @@ import type { Command } from '@commander-js/extra-typings';
 import { API_VERSION } from '../k8s/api/group.ts';
 import type { KubeObjectJson } from '../k8s/client/custom-objects.ts';
 import type { CliContext } from './context.ts';
+import { cluster } from './cluster/lazy.ts';
 import { say } from './context.ts';
 import { ageOf, printDescription, printList, statusOf, type Column } from './cluster/describe.ts';
 import { follow } from './cluster/follow.ts';
-import { kubeTarget, splitRef, withKubeOptions } from './cluster/kube-target.ts';
-import { commaList, keyValues, runName, selectionOptions } from './cluster/options.ts';
+import { commaList, keyValues, runName, selectionOptions, splitRef, withKubeOptions } from './cluster/options.ts';
 import { collect } from './option-values.ts';
 import { HoldfastError } from '../core/errors.ts';
 
@@ -29,7 +29,7 @@ export function registerRestoreCluster(restore: Command, ctx: CliContext, setExi
     .option('--wait', 'follow the Restore until it finishes')
     .option('--timeout <seconds>', 'with --wait: give up waiting after this long', '3600');
   selectionOptions(create).action(async (name, opts) => {
-    const target = kubeTarget(ctx, opts);
+    const target = (await cluster()).kubeTarget(ctx, opts);
     const backup = splitRef(opts.fromBackup, target.namespace);
     if (!['skip', 'update', 'replace'].includes(opts.existing)) throw new HoldfastError('USAGE', `--existing must be skip, update or replace, not '${opts.existing}'`);
     const restoreName = name ?? runName(backup.name, ctx.clock.now());
@@ -60,7 +60,7 @@ export function registerRestoreCluster(restore: Command, ctx: CliContext, setExi
     .description('list the Restores of a namespace (or of all namespaces) in a cluster')
     .option('-A, --all-namespaces', 'list the Restores of every namespace')
     .action(async (opts) => {
-      const target = kubeTarget(ctx, opts);
+      const target = (await cluster()).kubeTarget(ctx, opts);
       const items = opts.allNamespaces ? await target.objects.listAll('restores') : await target.objects.list('restores', target.namespace);
       printList(ctx, items, RESTORE_COLUMNS);
     });
@@ -69,7 +69,7 @@ export function registerRestoreCluster(restore: Command, ctx: CliContext, setExi
     .description('show one Restore: its source, outcome per object, conditions and events')
     .argument('<name>', 'the Restore, as name or namespace/name')
     .action(async (ref, opts) => {
-      const target = kubeTarget(ctx, opts);
+      const target = (await cluster()).kubeTarget(ctx, opts);
       const obj = await target.objects.getOrFail({ plural: 'restores', ...splitRef(ref, target.namespace) }, 'Restore');
       await printDescription(ctx, target, obj, restoreFacts(obj));
     });

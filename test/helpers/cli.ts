@@ -5,6 +5,8 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const PROJECT_ROOT = join(import.meta.dirname, '..', '..');
@@ -38,8 +40,12 @@ export interface Cli {
   start(args: readonly string[], opts?: RunOptions): ChildProcessWithoutNullStreams;
 }
 
+/** The local cache of remote repositories goes to a scratch folder of this test process, never the user's. */
+const SCRATCH_CACHE = mkdtempSync(join(tmpdir(), 'holdfast-test-cache-'));
+process.once('exit', () => rmSync(SCRATCH_CACHE, { recursive: true, force: true }));
+
 function environment(base: Readonly<Record<string, string>>, overrides: RunOptions['env']): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...base };
+  const env: NodeJS.ProcessEnv = { ...process.env, XDG_CACHE_HOME: SCRATCH_CACHE, ...base };
   for (const key of Object.keys(env)) if (key.startsWith('HOLDFAST_') && !(key in base)) delete env[key];
   for (const [key, value] of Object.entries(overrides ?? {})) {
     if (value === undefined) delete env[key];

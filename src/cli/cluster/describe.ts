@@ -3,7 +3,6 @@
  * or the whole story of one (spec summary, outcome, conditions, counts, errors and the
  * Events the operator recorded on it).
  */
-import { CoreV1Api } from '@kubernetes/client-node';
 import type { KubeObjectJson } from '../../k8s/client/custom-objects.ts';
 import type { CliContext } from '../context.ts';
 import { writeJson } from '../context.ts';
@@ -82,6 +81,7 @@ interface EventLine {
 }
 
 async function eventsOf(target: KubeTarget, obj: KubeObjectJson): Promise<EventLine[]> {
+  const { CoreV1Api } = await import('@kubernetes/client-node');
   const core = target.kc.makeApiClient(CoreV1Api);
   const fieldSelector = `involvedObject.name=${obj.metadata?.name ?? ''},involvedObject.kind=${obj.kind ?? ''}`;
   const list = await core.listNamespacedEvent({ namespace: obj.metadata?.namespace ?? 'default', fieldSelector }).catch(() => ({ items: [] }));

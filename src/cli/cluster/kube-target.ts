@@ -1,11 +1,10 @@
 /**
  * How the cluster commands (`backup create|list|describe`, `restore create|list|describe`)
- * reach a cluster: a kubeconfig (--kubeconfig, else $KUBECONFIG, else ~/.kube/config, else
+ * reach a cluster — loaded only by those commands (client-node is heavy) —: a kubeconfig (--kubeconfig, else $KUBECONFIG, else ~/.kube/config, else
  * the in-cluster service account), an optional context, and the namespace to work in.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Command, OptionValues } from '@commander-js/extra-typings';
 import { KubeConfig } from '@kubernetes/client-node';
 import { HoldfastError, messageOf } from '../../core/errors.ts';
 import { HoldfastObjects } from '../../k8s/client/custom-objects.ts';
@@ -22,14 +21,6 @@ export interface KubeTarget {
   readonly objects: HoldfastObjects;
   /** The namespace the command works in: --namespace, else the context's, else default. */
   readonly namespace: string;
-}
-
-/** Adds --kubeconfig, --context and -n/--namespace to a cluster command. */
-export function withKubeOptions<Args extends unknown[], Opts extends OptionValues>(cmd: Command<Args, Opts>, namespaceHelp: string) {
-  return cmd
-    .option('--kubeconfig <file>', 'kubeconfig file (default $KUBECONFIG, then ~/.kube/config)')
-    .option('--context <name>', 'kubeconfig context (default: the current one)')
-    .option('-n, --namespace <namespace>', namespaceHelp);
 }
 
 export function kubeTarget(ctx: CliContext, opts: KubeOptions): KubeTarget {
@@ -51,12 +42,6 @@ function loadKubeConfig(ctx: CliContext, opts: KubeOptions): KubeConfig {
   }
   if (kc.getCurrentCluster() === null) throw new HoldfastError('CONFIG_INVALID', `kubeconfig${file ? ` ${file}` : ''} has no cluster for context '${kc.getCurrentContext()}'`);
   return kc;
-}
-
-/** `ns/name` or `name` (in `namespace`). */
-export function splitRef(ref: string, namespace: string): { namespace: string; name: string } {
-  const slash = ref.indexOf('/');
-  return slash < 0 ? { namespace, name: ref } : { namespace: ref.slice(0, slash), name: ref.slice(slash + 1) };
 }
 
 /** The repository to use: the one named, else the only BackupRepository of the cluster. */

@@ -2,6 +2,20 @@
 import type { Command, OptionValues } from '@commander-js/extra-typings';
 import { HoldfastError } from '../../core/errors.ts';
 
+/** Adds --kubeconfig, --context and -n/--namespace to a cluster command. */
+export function withKubeOptions<Args extends unknown[], Opts extends OptionValues>(cmd: Command<Args, Opts>, namespaceHelp: string) {
+  return cmd
+    .option('--kubeconfig <file>', 'kubeconfig file (default $KUBECONFIG, then ~/.kube/config)')
+    .option('--context <name>', 'kubeconfig context (default: the current one)')
+    .option('-n, --namespace <namespace>', namespaceHelp);
+}
+
+/** `ns/name` or `name` (in `namespace`). */
+export function splitRef(ref: string, namespace: string): { namespace: string; name: string } {
+  const slash = ref.indexOf('/');
+  return slash < 0 ? { namespace, name: ref } : { namespace: ref.slice(0, slash), name: ref.slice(slash + 1) };
+}
+
 export interface SelectionOptions {
   selector?: string;
   includeKinds?: string;
