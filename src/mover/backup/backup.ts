@@ -126,7 +126,12 @@ export interface StreamBackupOptions extends CommonBackupOptions {
   readonly beforePublish?: () => Promise<void>;
 }
 
-export async function backupStream(repo: Repository, input: Readable, opts: StreamBackupOptions): Promise<BackupResult> {
+export async function backupStream(repo: Repository, source: Readable, opts: StreamBackupOptions): Promise<BackupResult> {
+  // Read from the start, into a buffer with backpressure: the session (lock, index) opens
+  // before the stream is consumed, and when the stream is a child's stdout Node resumes
+  // and drops its unread output as the child exits — a short dump would lose its data.
+  const input = source.pipe(new PassThrough({ highWaterMark: 1 << 20 }));
+  source.once('error', (err) => input.destroy(err));
   const paths = [`/${opts.filename}`];
   return withSession(repo, opts, { host: opts.hostname ?? hostname(), paths, kind: 'stream' }, async (session, parent) => {
     session.pool.start();
@@ -160,10 +165,7 @@ export async function backupCommand(repo: Repository, command: string, opts: Str
     const code = await exited;
     if (code !== 0) throw new HoldfastError('COMMAND_FAILED', `'${command}' exited with status ${code}; no snapshot was saved`);
   };
-  // Read the output from the start: the repository opens (lock, index) before the stream is
-  // consumed, and a command that prints little and exits at once would otherwise see its
-  // unread output resumed and dropped by Node when the child closes.
-  const stdout = child.stdout.pipe(new PassThrough({ highWaterMark: 1 << 20 }));
+  const stdout = child.stdout;
   try {
     return await backupStream(repo, stdout, { ...opts, command, beforePublish: checkExit });
   } finally {

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, isRoot, run, waitFor } from './process.ts';
@@ -30,9 +30,14 @@ export async function startMariadb(): Promise<MariadbServer> {
   const data = join(dir, 'data');
   const socket = join(dir, 'mysqld.sock');
   const port = await freePort();
-  await run(['mariadb-install-db', '--no-defaults', `--user=${user}`, `--datadir=${data}`, '--auth-root-authentication-method=normal', '--skip-test-db']);
+  // A temp folder of its own: servers started side by side (parallel test files) would
+  // otherwise collide on their temporary tables' names in /tmp.
+  const tmp = join(dir, 'tmp');
+  await mkdir(tmp);
+  if (isRoot) await run(['chown', 'mysql:mysql', tmp]);
+  await run(['mariadb-install-db', '--no-defaults', `--user=${user}`, `--datadir=${data}`, `--tmpdir=${tmp}`, '--auth-root-authentication-method=normal', '--skip-test-db']);
   const child = spawn('mariadbd', [
-    '--no-defaults', `--user=${user}`, `--datadir=${data}`, `--socket=${socket}`, `--port=${port}`, '--bind-address=127.0.0.1',
+    '--no-defaults', `--user=${user}`, `--datadir=${data}`, `--tmpdir=${tmp}`, `--socket=${socket}`, `--port=${port}`, '--bind-address=127.0.0.1',
     `--pid-file=${join(dir, 'mysqld.pid')}`, '--innodb-buffer-pool-size=64M', '--innodb-flush-log-at-trx-commit=0', '--skip-log-bin',
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
