@@ -3,7 +3,6 @@
  * commands stay thin: is the argument a database URL, hold the freezes around a
  * capture, back up or restore a database and say what happened.
  */
-import { inheritedEnvironment } from '../config/child-env.ts';
 import { HoldfastError } from '../core/errors.ts';
 import { captureFrozen } from '../consistency/freeze/freeze.ts';
 import { isDatabaseUrl } from '../consistency/recipes/target.ts';
@@ -31,7 +30,7 @@ export async function withFreezes<T>(ctx: CliContext, opts: FreezeCliOptions, ca
   if (opts.freeze.length === 0) return capture();
   const seconds = Number(opts.freezeTimeout ?? '60');
   if (!Number.isFinite(seconds) || seconds <= 0) throw new HoldfastError('USAGE', `--freeze-timeout must be a positive number of seconds, not '${opts.freezeTimeout}'`);
-  const env = inheritedEnvironment();
+  const env = ctx.env.inherited;
   const strategies = opts.freeze.map((f) => freezeFor(f, env));
   const onThawError = (_what: string, err: unknown): void => void ctx.stderr.write(`holdfast: warning: ${(err as Error).message}\n`);
   const r = await captureFrozen(strategies, { timeoutMs: seconds * 1000, thawAt: 'ready', clock: ctx.clock, onThawError }, capture);
@@ -41,7 +40,7 @@ export async function withFreezes<T>(ctx: CliContext, opts: FreezeCliOptions, ca
 
 /** Backs up a database URL; prints warnings (e.g. globals not stored) and returns the main snapshot's result. */
 export async function backupDatabaseUrl(ctx: CliContext, repo: Repository, url: string, common: CommonBackupOptions): Promise<BackupResult> {
-  const r = await backupDatabase(repo, url, inheritedEnvironment(), common);
+  const r = await backupDatabase(repo, url, ctx.env.inherited, common);
   for (const w of r.warnings) ctx.stderr.write(`holdfast: warning: ${w}\n`);
   for (const e of r.extras) say(ctx, `side stream ${e.id.slice(0, 8)} saved (${formatBytes(e.summary.bytesRead)})`);
   return r.main;
@@ -49,7 +48,7 @@ export async function backupDatabaseUrl(ctx: CliContext, repo: Repository, url: 
 
 export async function restoreDatabaseInto(ctx: CliContext, repo: Repository, snapshot: Snapshot, into: string, drop: boolean): Promise<void> {
   const started = Date.now();
-  const bytes = await restoreDatabase(ctx, repo, snapshot, { into, drop, env: inheritedEnvironment() });
+  const bytes = await restoreDatabase(ctx, repo, snapshot, { into, drop, env: ctx.env.inherited });
   say(ctx, `restored snapshot ${snapshot.id.slice(0, 8)} into ${into.replace(/\/\/[^@/]*@/, '//')}: ${formatBytes(bytes)} loaded in ${formatDuration(Date.now() - started)}`);
 }
 

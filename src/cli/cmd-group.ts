@@ -7,7 +7,6 @@
  * that). An inconsistent run keeps its snapshots, labelled `false`, and exits 15.
  */
 import { readFile } from 'node:fs/promises';
-import { inheritedEnvironment } from '../config/child-env.ts';
 import { HoldfastError, messageOf } from '../core/errors.ts';
 import type { Id } from '../core/ids.ts';
 import { parseGroupFile } from '../consistency/groups/group-spec.ts';
@@ -73,7 +72,7 @@ async function readGroupFile(path: string): Promise<string> {
 /** Backs up every member of the group; returns the exit code (0, or 15 when the run was inconsistent). */
 export async function backupGroup(ctx: CliContext, repo: Repository, file: string, common: CommonBackupOptions): Promise<number> {
   const spec = parseGroupFile(await readGroupFile(file), file);
-  const env = inheritedEnvironment();
+  const env = ctx.env.inherited;
   const run = await runGroup(spec, {
     env, clock: ctx.clock,
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),

@@ -22,6 +22,8 @@ export interface CliEnvironment {
   readonly kubeconfig: string | undefined;
   /** $HOME, where ~/.kube/config is looked for. */
   readonly home: string | undefined;
+  /** The environment commands started by holdfast (database clients, hooks) inherit. */
+  readonly inherited: Readonly<Record<string, string | undefined>>;
   /** Where repositories' local caches live: $XDG_CACHE_HOME/holdfast, else ~/.cache/holdfast. */
   readonly cacheDir?: string | undefined;
 }
@@ -43,6 +45,7 @@ export function readCliEnvironment(env: NodeJS.ProcessEnv, isTty: boolean): CliE
     s3: readS3Settings(env),
     kubeconfig: env.KUBECONFIG || undefined,
     home: env.HOME || undefined,
+    inherited: { ...env },
     cacheDir: cacheDirOf(env),
   };
 }

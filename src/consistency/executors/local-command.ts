@@ -20,7 +20,7 @@ export interface LocalCommandSpec {
   readonly what?: string;
 }
 
-/** The environment children inherit, injected so that only src/config reads process.env. */
+/** The environment children inherit, read once by src/config and passed down as a value. */
 export type InheritedEnv = Readonly<Record<string, string | undefined>>;
 
 const KILL_GRACE_MS = 2000;
