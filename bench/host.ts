@@ -3,11 +3,11 @@
  * repository sizes (`du -sb`), warming the page cache, free ports, free disk space.
  */
 import { lstat, mkdir, readdir, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { isRoot } from '../scripts/lib/host.ts';
 import { join } from 'node:path';
 import { run, drain } from './proc.ts';
 
-export const isRoot = process.getuid?.() === 0;
+export { freePort, isRoot } from '../scripts/lib/host.ts';
 
 export interface RestoreTarget {
   dir: string;
@@ -64,17 +64,6 @@ export async function treeStats(dir: string): Promise<TreeStats> {
   return stats;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const addr = server.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Unmounts every mount point below `dir` (deepest first), e.g. after an interrupted restore. */
 export async function unmountBelow(dir: string): Promise<void> {

@@ -4,8 +4,10 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from './host.ts';
 import { join } from 'node:path';
+
+export { freePort };
 
 export interface Postgres {
   readonly port: number;
@@ -24,16 +26,6 @@ function pgBinDir(): string {
   return dir;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
-    });
-  });
-}
 
 function must(cmd: string, args: string[], what: string, user?: string): string {
   const argv = user ? ['runuser', '-u', user, '--', cmd, ...args] : [cmd, ...args];

@@ -11,7 +11,7 @@ import { cluster } from './cluster/lazy.ts';
 import { say } from './context.ts';
 import { ageOf, printDescription, printList, statusOf, type Column } from './cluster/describe.ts';
 import { follow } from './cluster/follow.ts';
-import { commaList, keyValues, runName, selectionOptions, splitRef, withKubeOptions, type SelectionOptions } from './cluster/options.ts';
+import { commaList, keyValues, runName, selectionFrom, selectionOptions, splitRef, withKubeOptions } from './cluster/options.ts';
 import { collect } from './option-values.ts';
 
 export function registerBackupCluster(backup: Command, ctx: CliContext, setExit: (code: number) => void): void {
@@ -59,14 +59,6 @@ export function registerBackupCluster(backup: Command, ctx: CliContext, setExit:
       const obj = await target.objects.getOrFail({ plural: 'backups', ...at }, 'Backup');
       await printDescription(ctx, target, obj, backupFacts(obj));
     });
-}
-
-function selectionFrom(opts: SelectionOptions): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  if (opts.selector) out.labelSelector = { matchLabels: keyValues(commaList(opts.selector), '--selector') };
-  if (opts.includeKinds) out.includedKinds = commaList(opts.includeKinds);
-  if (opts.excludeKinds) out.excludedKinds = commaList(opts.excludeKinds);
-  return out;
 }
 
 const BACKUP_COLUMNS: Column[] = [

@@ -11,7 +11,7 @@ import { cluster } from './cluster/lazy.ts';
 import { say } from './context.ts';
 import { ageOf, printDescription, printList, statusOf, type Column } from './cluster/describe.ts';
 import { follow } from './cluster/follow.ts';
-import { commaList, keyValues, runName, selectionOptions, splitRef, withKubeOptions } from './cluster/options.ts';
+import { commaList, keyValues, runName, selectionFrom, selectionOptions, splitRef, withKubeOptions } from './cluster/options.ts';
 import { collect } from './option-values.ts';
 import { HoldfastError } from '../core/errors.ts';
 
@@ -34,11 +34,7 @@ export function registerRestoreCluster(restore: Command, ctx: CliContext, setExi
     if (!['skip', 'update', 'replace'].includes(opts.existing)) throw new HoldfastError('USAGE', `--existing must be skip, update or replace, not '${opts.existing}'`);
     const restoreName = name ?? runName(backup.name, ctx.clock.now());
     const mapping = keyValues(opts.namespaceMap.flatMap(commaList), '--namespace-map');
-    const selection = {
-      ...(opts.selector ? { labelSelector: { matchLabels: keyValues(commaList(opts.selector), '--selector') } } : {}),
-      ...(opts.includeKinds ? { includedKinds: commaList(opts.includeKinds) } : {}),
-      ...(opts.excludeKinds ? { excludedKinds: commaList(opts.excludeKinds) } : {}),
-    };
+    const selection = selectionFrom(opts);
     const spec = {
       source: { backupName: backup.name },
       existingResourcePolicy: opts.existing,

@@ -30,6 +30,15 @@ export function selectionOptions<Args extends unknown[], Opts extends OptionValu
     .option('--exclude-kinds <list>', 'leave out these kinds, comma-separated');
 }
 
+/** The Backup or Restore `selection` the options describe (labels, kinds). */
+export function selectionFrom(opts: SelectionOptions): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (opts.selector) out.labelSelector = { matchLabels: keyValues(commaList(opts.selector), '--selector') };
+  if (opts.includeKinds) out.includedKinds = commaList(opts.includeKinds);
+  if (opts.excludeKinds) out.excludedKinds = commaList(opts.excludeKinds);
+  return out;
+}
+
 export function commaList(value: string): string[] {
   return value.split(',').map((v) => v.trim()).filter((v) => v !== '');
 }

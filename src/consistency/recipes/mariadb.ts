@@ -5,12 +5,11 @@
  * that sleeps for the timeout and then unlocks (see freeze/held-session.ts). The
  * password reaches the clients through MYSQL_PWD, never the command line.
  */
-import type { InheritedEnv, LocalCommandSpec } from '../executors/local-command.ts';
+import type { LocalCommandSpec } from '../executors/local-command.ts';
 import { LocalCommandExecutor } from '../executors/local-command.ts';
 import { HeldSessionFreeze, READY_MARK } from '../freeze/held-session.ts';
 import type { DatabaseRecipe, DumpPlan, ErrorPattern, LoadOptions, LoadPlan } from './recipe.ts';
-import { classifyBy } from './recipe.ts';
-import type { DatabaseTarget } from './target.ts';
+import { classifyBy, RecipeBase } from './recipe.ts';
 
 const PATTERNS: readonly ErrorPattern[] = [
   { pattern: /access denied/i, code: 'DATABASE_AUTH' },
@@ -21,27 +20,19 @@ function quoteIdent(s: string): string {
   return `\`${s.replace(/`/g, '``')}\``;
 }
 
-export class MariadbRecipe implements DatabaseRecipe {
+export class MariadbRecipe extends RecipeBase implements DatabaseRecipe {
   readonly engine = 'mariadb';
-  readonly display: string;
-  readonly #t: DatabaseTarget;
-  readonly #env: InheritedEnv;
-
-  constructor(target: DatabaseTarget, env: InheritedEnv) {
-    this.#t = target;
-    this.#env = env;
-    this.display = target.display;
-  }
+  protected readonly patterns = PATTERNS;
 
   /** Connection options; mariadb-dump has no connect timeout option, the client does. */
   #conn(client = true): string[] {
-    const t = this.#t;
+    const t = this.target;
     const timeout = client ? [`--connect-timeout=${t.params.connect_timeout ?? '10'}`] : [];
     return [`--host=${t.host}`, `--port=${t.port}`, '--protocol=TCP', ...timeout, ...(t.user ? [`--user=${t.user}`] : [])];
   }
 
   #cmd(spec: Omit<LocalCommandSpec, 'env'>): LocalCommandExecutor {
-    return new LocalCommandExecutor({ ...spec, env: this.#pwd() }, this.#env);
+    return new LocalCommandExecutor({ ...spec, env: this.#pwd() }, this.env);
   }
 
   #client(extra: readonly string[], what: string, timeoutMs = 60_000): LocalCommandExecutor {
@@ -49,11 +40,11 @@ export class MariadbRecipe implements DatabaseRecipe {
   }
 
   check(): LocalCommandExecutor {
-    return this.#client(['-e', 'SELECT 1', ...(this.#t.database ? [this.#t.database] : [])], `mariadb on ${this.display}`, 30_000);
+    return this.#client(['-e', 'SELECT 1', ...(this.target.database ? [this.target.database] : [])], `mariadb on ${this.display}`, 30_000);
   }
 
   dump(): DumpPlan {
-    const db = this.#t.database;
+    const db = this.target.database;
     const argv = ['mariadb-dump', '--no-defaults', ...this.#conn(false), '--single-transaction', '--quick', '--routines', '--events', '--triggers', '--hex-blob', '--skip-dump-date', db];
     return {
       format: 'sql', hooks: [], extras: [],
@@ -62,11 +53,11 @@ export class MariadbRecipe implements DatabaseRecipe {
   }
 
   load(_format: string, opts: LoadOptions): LoadPlan {
-    const db = quoteIdent(this.#t.database);
+    const db = quoteIdent(this.target.database);
     const sql = `${opts.drop ? `DROP DATABASE IF EXISTS ${db}; ` : ''}CREATE DATABASE IF NOT EXISTS ${db}`;
     return {
-      before: [this.#client(['-e', sql], `mariadb on ${this.#t.host}:${this.#t.port}`)],
-      load: this.#cmd({ argv: ['mariadb', '--no-defaults', ...this.#conn(), '--batch', this.#t.database], what: `mariadb load into ${this.display}` }),
+      before: [this.#client(['-e', sql], `mariadb on ${this.target.host}:${this.target.port}`)],
+      load: this.#cmd({ argv: ['mariadb', '--no-defaults', ...this.#conn(), '--batch', this.target.database], what: `mariadb load into ${this.display}` }),
       after: [],
     };
   }
@@ -84,14 +75,11 @@ export class MariadbRecipe implements DatabaseRecipe {
       ].join('\n'),
       cancel: (id) => ({ argv: ['mariadb', '--no-defaults', ...this.#conn(), '-e', `KILL QUERY ${Number(id)}`], env: this.#pwd() }),
       classify: (err) => classifyBy(PATTERNS, this.display, err, 'FREEZE_FAILED'),
-    }, this.#env);
+    }, this.env);
   }
 
   #pwd(): Record<string, string> {
-    return this.#t.password !== undefined ? { MYSQL_PWD: this.#t.password } : {};
+    return this.target.password !== undefined ? { MYSQL_PWD: this.target.password } : {};
   }
 
-  classify(err: unknown, fallback: 'DUMP_FAILED' | 'LOAD_FAILED' | 'ACTION_FAILED'): ReturnType<typeof classifyBy> {
-    return classifyBy(PATTERNS, this.display, err, fallback);
-  }
 }

@@ -6,11 +6,11 @@
  * quiesce with `pg_backup_start` / `pg_backup_stop` in a held session (PostgreSQL 15+).
  * Connection settings and the password reach the clients through PG* variables.
  */
-import type { InheritedEnv, LocalCommandSpec } from '../executors/local-command.ts';
+import type { LocalCommandSpec } from '../executors/local-command.ts';
 import { LocalCommandExecutor } from '../executors/local-command.ts';
 import { HeldSessionFreeze, READY_MARK } from '../freeze/held-session.ts';
 import type { DatabaseRecipe, DumpPlan, ErrorPattern, LoadOptions, LoadPlan } from './recipe.ts';
-import { classifyBy } from './recipe.ts';
+import { classifyBy, RecipeBase } from './recipe.ts';
 import type { DatabaseTarget } from './target.ts';
 
 const PATTERNS: readonly ErrorPattern[] = [
@@ -32,24 +32,16 @@ function quoteLiteral(s: string): string {
   return `'${s.replace(/'/g, "''")}'`;
 }
 
-export class PostgresRecipe implements DatabaseRecipe {
+export class PostgresRecipe extends RecipeBase implements DatabaseRecipe {
   readonly engine = 'postgres';
-  readonly display: string;
-  readonly #t: DatabaseTarget;
-  readonly #env: InheritedEnv;
-
-  constructor(target: DatabaseTarget, env: InheritedEnv) {
-    this.#t = target;
-    this.#env = env;
-    this.display = target.display;
-  }
+  protected readonly patterns = PATTERNS;
 
   #cmd(spec: LocalCommandSpec): LocalCommandExecutor {
-    return new LocalCommandExecutor(spec, this.#env);
+    return new LocalCommandExecutor(spec, this.env);
   }
 
   #psql(sql: string, database?: string, timeoutMs = 60_000): LocalCommandExecutor {
-    return this.#cmd({ argv: ['psql', '-XAtq', '--no-password', '-v', 'ON_ERROR_STOP=1', '-c', sql], env: pgEnv(this.#t, database), timeoutMs, what: `psql on ${this.display}` });
+    return this.#cmd({ argv: ['psql', '-XAtq', '--no-password', '-v', 'ON_ERROR_STOP=1', '-c', sql], env: pgEnv(this.target, database), timeoutMs, what: `psql on ${this.display}` });
   }
 
   check(): LocalCommandExecutor {
@@ -57,36 +49,36 @@ export class PostgresRecipe implements DatabaseRecipe {
   }
 
   dump(): DumpPlan {
-    const plain = this.#t.params.format === 'plain';
-    const db = this.#t.database || 'postgres';
+    const plain = this.target.params.format === 'plain';
+    const db = this.target.database || 'postgres';
     const argv = plain ? ['pg_dump', '--no-password', '-Fp'] : ['pg_dump', '--no-password', '-Fc', '-Z0'];
     return {
       format: plain ? 'pg-plain' : 'pg-custom',
       hooks: [],
-      main: { filename: `${db}.${plain ? 'sql' : 'pgdump'}`, executor: this.#cmd({ argv, env: pgEnv(this.#t), what: `pg_dump of ${this.display}` }) },
+      main: { filename: `${db}.${plain ? 'sql' : 'pgdump'}`, executor: this.#cmd({ argv, env: pgEnv(this.target), what: `pg_dump of ${this.display}` }) },
       extras: [{
         filename: 'globals.sql', optional: true,
-        executor: this.#cmd({ argv: ['pg_dumpall', '--no-password', '--globals-only'], env: pgEnv(this.#t), what: `pg_dumpall --globals-only of ${this.display}`, timeoutMs: 120_000 }),
+        executor: this.#cmd({ argv: ['pg_dumpall', '--no-password', '--globals-only'], env: pgEnv(this.target), what: `pg_dumpall --globals-only of ${this.display}`, timeoutMs: 120_000 }),
       }],
     };
   }
 
   load(format: string, opts: LoadOptions): LoadPlan {
-    const db = this.#t.database || 'postgres';
+    const db = this.target.database || 'postgres';
     const drop = opts.drop ? `SELECT format('DROP DATABASE IF EXISTS %I WITH (FORCE)', ${quoteLiteral(db)}) \\gexec\n` : '';
     const create = `SELECT format('CREATE DATABASE %I', ${quoteLiteral(db)}) WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = ${quoteLiteral(db)}) \\gexec\n`;
     const prepare = this.#cmd({
       argv: ['psql', '-XAtq', '--no-password', '-v', 'ON_ERROR_STOP=1'], input: drop + create,
-      env: pgEnv(this.#t, 'postgres'), timeoutMs: 120_000, what: `psql on ${this.#t.host}:${this.#t.port}/postgres`,
+      env: pgEnv(this.target, 'postgres'), timeoutMs: 120_000, what: `psql on ${this.target.host}:${this.target.port}/postgres`,
     });
     const argv = format === 'pg-plain'
       ? ['psql', '-XAtq', '--no-password', '-v', 'ON_ERROR_STOP=1', '--single-transaction', '-f', '-']
       : ['pg_restore', '--no-password', '--exit-on-error', '--single-transaction', '-d', db];
-    return { before: [prepare], load: this.#cmd({ argv, env: pgEnv(this.#t), what: `${argv[0]} into ${this.display}` }), after: [] };
+    return { before: [prepare], load: this.#cmd({ argv, env: pgEnv(this.target), what: `${argv[0]} into ${this.display}` }), after: [] };
   }
 
   freeze(): HeldSessionFreeze {
-    const env = pgEnv(this.#t);
+    const env = pgEnv(this.target);
     return new HeldSessionFreeze({
       what: `pg_backup_start on ${this.display}`,
       client: { argv: ['psql', '-XAtq', '--no-password', '-v', 'ON_ERROR_STOP=0'], env, what: `psql session on ${this.display}` },
@@ -100,10 +92,7 @@ export class PostgresRecipe implements DatabaseRecipe {
       ].join('\n'),
       cancel: (pid) => ({ argv: ['psql', '-XAtq', '--no-password', '-v', 'ON_ERROR_STOP=1', '-c', `SELECT pg_cancel_backend(${Number(pid)})`], env }),
       classify: (err) => classifyBy(PATTERNS, this.display, err, 'FREEZE_FAILED'),
-    }, this.#env);
+    }, this.env);
   }
 
-  classify(err: unknown, fallback: 'DUMP_FAILED' | 'LOAD_FAILED' | 'ACTION_FAILED'): ReturnType<typeof classifyBy> {
-    return classifyBy(PATTERNS, this.display, err, fallback);
-  }
 }

@@ -9,6 +9,8 @@ import type { Executor, StreamingExecutor } from '../executors/executor.ts';
 import { ActionError } from '../executors/executor.ts';
 import type { FreezeStrategy } from '../freeze/freeze.ts';
 import type { Hook } from '../hooks.ts';
+import type { InheritedEnv } from '../executors/local-command.ts';
+import type { DatabaseTarget } from './target.ts';
 
 export interface DumpPart {
   /** The stored file name (and the stream's role: `globals.sql` beside the main dump). */
@@ -78,4 +80,22 @@ export function classifyBy(patterns: readonly ErrorPattern[], display: string, e
     }
   }
   return new HoldfastError(fallback, `${display}: ${message}`, { cause: err });
+}
+
+/** What every built-in recipe has: its target, the environment its clients inherit, and classification by its patterns. */
+export abstract class RecipeBase {
+  readonly display: string;
+  protected readonly target: DatabaseTarget;
+  protected readonly env: InheritedEnv;
+  protected abstract readonly patterns: readonly ErrorPattern[];
+
+  constructor(target: DatabaseTarget, env: InheritedEnv) {
+    this.target = target;
+    this.env = env;
+    this.display = target.display;
+  }
+
+  classify(err: unknown, fallback: 'DUMP_FAILED' | 'LOAD_FAILED' | 'ACTION_FAILED'): HoldfastError {
+    return classifyBy(this.patterns, this.display, err, fallback);
+  }
 }

@@ -7,12 +7,10 @@
  * The password reaches redis-cli through REDISCLI_AUTH.
  */
 import { HoldfastError } from '../../core/errors.ts';
-import type { InheritedEnv } from '../executors/local-command.ts';
 import { LocalCommandExecutor } from '../executors/local-command.ts';
 import type { Hook } from '../hooks.ts';
 import type { DatabaseRecipe, DumpPlan, ErrorPattern, LoadOptions, LoadPlan } from './recipe.ts';
-import { classifyBy } from './recipe.ts';
-import type { DatabaseTarget } from './target.ts';
+import { RecipeBase } from './recipe.ts';
 
 const PATTERNS: readonly ErrorPattern[] = [
   { pattern: /NOAUTH|WRONGPASS|invalid password|invalid username-password/i, code: 'DATABASE_AUTH' },
@@ -55,21 +53,13 @@ mv "$path.holdfast-load" "$path"
 rc DEBUG RELOAD NOSAVE >/dev/null
 `;
 
-export class RedisRecipe implements DatabaseRecipe {
+export class RedisRecipe extends RecipeBase implements DatabaseRecipe {
   readonly engine = 'redis';
-  readonly display: string;
-  readonly #t: DatabaseTarget;
-  readonly #env: InheritedEnv;
-
-  constructor(target: DatabaseTarget, env: InheritedEnv) {
-    this.#t = target;
-    this.#env = env;
-    this.display = target.display;
-  }
+  protected readonly patterns = PATTERNS;
 
   #script(script: string, what: string, timeoutMs = 0): LocalCommandExecutor {
-    const env = { H: this.#t.host, P: String(this.#t.port), ...(this.#t.password !== undefined ? { REDISCLI_AUTH: this.#t.password } : {}) };
-    return new LocalCommandExecutor({ argv: ['/bin/sh', '-c', script], env, what, timeoutMs }, this.#env);
+    const env = { H: this.target.host, P: String(this.target.port), ...(this.target.password !== undefined ? { REDISCLI_AUTH: this.target.password } : {}) };
+    return new LocalCommandExecutor({ argv: ['/bin/sh', '-c', script], env, what, timeoutMs }, this.env);
   }
 
   check(): LocalCommandExecutor {
@@ -78,7 +68,7 @@ export class RedisRecipe implements DatabaseRecipe {
   }
 
   dump(): DumpPlan {
-    const timeoutMs = Number(this.#t.params.bgsave_timeout ?? '600') * 1000;
+    const timeoutMs = Number(this.target.params.bgsave_timeout ?? '600') * 1000;
     const bgsave: Hook = { name: 'bgsave-and-wait', phase: 'prepare', onError: 'fail', retries: 0, executor: this.#script(BGSAVE_AND_WAIT, `BGSAVE on ${this.display}`, timeoutMs) };
     return { format: 'rdb', hooks: [bgsave], extras: [], main: { filename: 'dump.rdb', executor: this.#script(CAT_RDB, `RDB capture of ${this.display}`) } };
   }
@@ -88,7 +78,4 @@ export class RedisRecipe implements DatabaseRecipe {
     return { before: [], load: this.#script(PUT_RDB_AND_RELOAD, `RDB load into ${this.display}`), after: [] };
   }
 
-  classify(err: unknown, fallback: 'DUMP_FAILED' | 'LOAD_FAILED' | 'ACTION_FAILED'): ReturnType<typeof classifyBy> {
-    return classifyBy(PATTERNS, this.display, err, fallback);
-  }
 }

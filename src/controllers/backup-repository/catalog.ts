@@ -38,13 +38,14 @@ export interface CatalogResult {
 }
 
 export async function syncCatalog(d: CatalogDeps, repository: string, spec: BackupRepositorySpec, target: RepositoryTarget): Promise<CatalogResult> {
-  const live = new Set((await d.objects.listAll('backups')).map((b) => b.metadata?.uid ?? ''));
+  const backups = await d.objects.listAll('backups');
+  const live = new Set(backups.map((b) => b.metadata?.uid ?? ''));
   const foreign = (await d.archive.list(target)).filter((s) => {
     const cluster = s.labels[SNAPSHOT_LABELS.cluster];
     const uid = s.labels[SNAPSHOT_LABELS.backupUid];
     return uid !== undefined && cluster !== undefined && (cluster !== d.clusterId || !live.has(uid));
   });
-  const existing = await d.objects.listAll('backups', `${LABELS.imported}=true,${LABELS.repository}=${repository}`);
+  const existing = backups.filter((b) => b.metadata?.labels?.[LABELS.imported] === 'true' && b.metadata.labels[LABELS.repository] === repository);
   const have = new Set(existing.map(importedSnapshot));
   let created = 0;
   for (const snap of foreign.filter((s) => !have.has(s.id))) {

@@ -3,7 +3,7 @@
  * string, stdout returned, and a failure that carries the command and its stderr tail.
  */
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+export { freePort, isRoot } from '../../../scripts/lib/host.ts';
 
 export interface RunOptions {
   readonly input?: string;
@@ -29,19 +29,7 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<str
   });
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const addr = server.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
-export const isRoot = process.getuid?.() === 0;
 
 export async function waitFor(what: string, probe: () => Promise<unknown>, timeoutMs = 30_000): Promise<void> {
   const until = Date.now() + timeoutMs;
