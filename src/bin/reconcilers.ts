@@ -23,6 +23,8 @@ export interface ReconcilerEntry {
   readonly kind: string;
   readonly plural: string;
   readonly reconciler: Reconciler;
+  /** Reconciles run at once; Backups and Restores wait on Jobs and snapshots, so they get more. */
+  readonly workers?: number;
 }
 
 export interface ReconcilerOptions {
@@ -40,8 +42,8 @@ export function operatorReconcilers(kc: KubeConfig, o: ReconcilerOptions): Recon
   const rpo = o.observeRpo ? { observeRpo: o.observeRpo } : {};
   return [
     { kind: 'BackupRepository', plural: 'backuprepositories', reconciler: new BackupRepositoryReconciler({ ...common, gateway: engine, archive: engine }) },
-    { kind: 'Backup', plural: 'backups', reconciler: new BackupReconciler({ ...common, archive: engine, capture: (sel) => captureResources(kc, sel) }) },
-    { kind: 'Restore', plural: 'restores', reconciler: new RestoreReconciler({ ...common, archive: engine, restore: (objs, spec, provenance) => restoreResources(kc, objs, spec, { provenance }) }) },
+    { kind: 'Backup', plural: 'backups', workers: 4, reconciler: new BackupReconciler({ ...common, archive: engine, capture: (sel) => captureResources(kc, sel) }) },
+    { kind: 'Restore', plural: 'restores', workers: 4, reconciler: new RestoreReconciler({ ...common, archive: engine, restore: (objs, spec, provenance) => restoreResources(kc, objs, spec, { provenance }) }) },
     { kind: 'BackupPolicy', plural: 'backuppolicies', reconciler: new BackupPolicyReconciler({ ...common, ...rpo }) },
     { kind: 'ClusterBackupPolicy', plural: 'clusterbackuppolicies', reconciler: new BackupPolicyReconciler({ ...common, ...rpo }, clusterPolicy) },
   ];
@@ -65,6 +67,7 @@ export function controllerFor(kc: KubeConfig, entry: ReconcilerEntry, logger: Lo
     name: entry.kind,
     logger,
     reconciler: entry.reconciler,
+    ...(entry.workers ? { workers: entry.workers } : {}),
     sources: [new InformerSource({ kc, logger, resource: { group: GROUP, version: VERSION, kind: entry.kind, plural: entry.plural } })],
     ...(observe ? { observe } : {}),
   });

@@ -26,6 +26,9 @@ import type { RepositoryTarget, ResourceArchive } from '../ports.ts';
 import type { ReconcileResult, Reconciler } from '../runtime/controller.ts';
 import { freshStatus, refOf } from '../object-status.ts';
 import { admit, type Refusal } from '../backup-repository/access.ts';
+import { backupRecord, RECORD_PATH } from './record.ts';
+import { deletionSignal, needsStages, runStages, type BackupStages } from './run.ts';
+import type { BackupRunContext } from './stages.ts';
 
 export const BACKUP_PLURAL = 'backups';
 const TERMINAL = new Set(['Completed', 'PartiallyFailed', 'Failed', 'Inconsistent']);
@@ -39,6 +42,8 @@ export interface BackupDeps {
   readonly clusterId: string;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Volume data and consistency (recipes, hooks, groups); a spec that needs an absent stage fails with a clear message. */
+  readonly stages?: BackupStages;
 }
 
 export class BackupReconciler implements Reconciler {
@@ -76,16 +81,37 @@ export class BackupReconciler implements Reconciler {
     }
     await this.#progress(obj, REASONS.CapturingResources, `capturing the objects of ${namespaces.join(', ')}`);
     const uid = obj.metadata?.uid ?? '';
-    let snapshotId = await this.#d.archive.find(target, { [SNAPSHOT_LABELS.backupUid]: uid });
-    let capture: CaptureResult | undefined;
-    if (snapshotId === undefined) {
-      capture = await this.#d.capture({ ...(spec.selection ?? {}), namespaces });
-      const files = capture.objects.map((o) => ({ path: o.path, data: Buffer.from(`${JSON.stringify(o.object, null, 2)}\n`) }));
-      const labels = { ...(spec.snapshotLabels ?? {}), [SNAPSHOT_LABELS.backupUid]: uid, [SNAPSHOT_LABELS.backup]: `${ref.namespace}/${ref.name}`, [SNAPSHOT_LABELS.cluster]: this.#d.clusterId, [SNAPSHOT_LABELS.namespaces]: namespaces.join(',') };
-      const saved = await this.#d.archive.save(target, files, { root: `/kubernetes/${ref.namespace}/${ref.name}`, labels, tags: ['resources'], hostname: hostname() });
-      snapshotId = saved.snapshotId;
+    const found = await this.#d.archive.find(target, { [SNAPSHOT_LABELS.backupUid]: uid });
+    if (found !== undefined) return this.#finish(obj, 'Completed', { accepted: true, snapshotId: found, capture: undefined });
+    const capture = await this.#d.capture({ ...(spec.selection ?? {}), namespaces });
+    const status = freshStatus<BackupStatus>(await this.#d.objects.getOrFail(ref, 'Backup'));
+    if (needsStages({ spec })) {
+      const failure = await this.#stages({ obj, spec, target, namespaces, status });
+      if (failure !== undefined) return this.#finish(obj, 'Failed', failure, status);
     }
-    return this.#finish(obj, capture && capture.errors.length > 0 ? 'PartiallyFailed' : 'Completed', { accepted: true, snapshotId, capture });
+    const files = capture.objects.map((o) => ({ path: o.path, data: Buffer.from(`${JSON.stringify(o.object, null, 2)}\n`) }));
+    files.push({ path: RECORD_PATH, data: Buffer.from(`${JSON.stringify(backupRecord(status), null, 2)}\n`) });
+    const labels = { ...(spec.snapshotLabels ?? {}), [SNAPSHOT_LABELS.backupUid]: uid, [SNAPSHOT_LABELS.backup]: `${ref.namespace}/${ref.name}`, [SNAPSHOT_LABELS.cluster]: this.#d.clusterId, [SNAPSHOT_LABELS.namespaces]: namespaces.join(',') };
+    const saved = await this.#d.archive.save(target, files, { root: `/kubernetes/${ref.namespace}/${ref.name}`, labels, tags: ['resources'], hostname: hostname() });
+    return this.#finish(obj, outcomePhase(capture, status), { accepted: true, snapshotId: saved.snapshotId, capture }, status);
+  }
+
+  /** Runs the volume and consistency stages; on failure forgets the snapshots they stored and says why. */
+  async #stages(run: Omit<BackupRunContext, 'save' | 'signal' | 'repositoryName'>): Promise<Refusal | undefined> {
+    const ref = refOf(run.obj, BACKUP_PLURAL);
+    const watch = deletionSignal(this.#d.objects, ref, run.obj.metadata?.uid ?? '');
+    const ctx: BackupRunContext = { ...run, repositoryName: run.spec.repositoryRef.name, signal: watch.signal, save: () => this.#d.objects.patchStatus(ref, run.status) };
+    try {
+      await runStages(ctx, this.#d.stages ?? {});
+      return undefined;
+    } catch (err) {
+      for (const s of run.status.snapshots ?? []) await this.#d.archive.forget(run.target, s.id).catch(() => undefined);
+      run.status.snapshots = [];
+      const cancelled = watch.signal.aborted;
+      return { accepted: false, reason: cancelled ? REASONS.Cancelled : REASONS.Failed, message: messageOf(err) };
+    } finally {
+      watch.stop();
+    }
   }
 
   async #finalize(obj: KubeObjectJson): Promise<ReconcileResult | undefined> {
@@ -132,20 +158,21 @@ export class BackupReconciler implements Reconciler {
     return this.#finish(obj, 'Failed', { accepted: false, reason: a.reason, message: a.message });
   }
 
-  async #finish(obj: KubeObjectJson, phase: 'Completed' | 'PartiallyFailed' | 'Failed', r: Outcome): Promise<undefined> {
+  async #finish(obj: KubeObjectJson, phase: FinalPhase, r: Outcome, base?: BackupStatus): Promise<undefined> {
     const now = this.#d.clock.now();
-    const status = freshStatus<BackupStatus>(obj);
+    const status = base ?? freshStatus<BackupStatus>(obj);
     status.phase = phase;
     status.completionTime = now.toISOString();
     status.clusterId = this.#d.clusterId;
     if (r.accepted) {
       setCondition(status, { type: 'Accepted', status: 'True', reason: REASONS.Valid, message: 'the spec is valid and allowed' }, now);
       status.snapshotId = r.snapshotId;
-      status.snapshots = [{ id: r.snapshotId, type: 'resources' }];
+      status.snapshots = [{ id: r.snapshotId, type: 'resources' }, ...(status.snapshots ?? []).filter((s) => s.type !== 'resources')];
       if (r.capture) applyCapture(status, r.capture);
     } else {
-      setCondition(status, { type: 'Accepted', status: 'False', reason: r.reason, message: r.message }, now);
-      status.errors = [r.message];
+      const accepted = r.reason === REASONS.Failed || r.reason === REASONS.Cancelled;
+      setCondition(status, accepted ? { type: 'Accepted', status: 'True', reason: REASONS.Valid, message: 'the spec is valid and allowed' } : { type: 'Accepted', status: 'False', reason: r.reason, message: r.message }, now);
+      status.errors = [...(status.errors ?? []), r.message].slice(-100);
     }
     setCondition(status, { type: 'Progressing', status: 'False', reason: REASONS.Done, message: `backup ${phase.toLowerCase()}` }, now);
     setCondition(status, { type: 'Succeeded', status: phase === 'Failed' ? 'False' : 'True', reason: phase, message: r.accepted ? `snapshot ${r.snapshotId.slice(0, 12)}` : r.message }, now);
@@ -153,6 +180,15 @@ export class BackupReconciler implements Reconciler {
     await this.#d.objects.event(obj, phase === 'Completed' ? 'Normal' : 'Warning', phase, r.accepted ? `stored as snapshot ${r.snapshotId.slice(0, 12)}` : r.message);
     return undefined;
   }
+}
+
+type FinalPhase = 'Completed' | 'PartiallyFailed' | 'Failed' | 'Inconsistent';
+
+/** Inconsistent when a consistency group saw its pods change; PartiallyFailed when objects or hooks failed. */
+function outcomePhase(capture: CaptureResult, status: BackupStatus): FinalPhase {
+  if (status.consistency?.consistent === false) return 'Inconsistent';
+  const hookFailed = (status.hooks ?? []).some((h) => h.outcome === 'Failed' || h.outcome === 'TimedOut');
+  return capture.errors.length > 0 || hookFailed ? 'PartiallyFailed' : 'Completed';
 }
 
 type Outcome =

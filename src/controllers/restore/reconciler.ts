@@ -24,6 +24,10 @@ import type { RepositoryTarget, ResourceArchive } from '../ports.ts';
 import type { ReconcileResult, Reconciler } from '../runtime/controller.ts';
 import { freshStatus, refOf } from '../object-status.ts';
 import { statusResources } from '../../k8s/resources/outcomes.ts';
+import { parseArchivePath } from '../../k8s/resources/archive-path.ts';
+import { readRecord } from '../backup/record.ts';
+import { runRestoreStages } from './run.ts';
+import type { RestoreRunContext, RestoreStages } from './stages.ts';
 
 export const RESTORE_PLURAL = 'restores';
 const TERMINAL = new Set(['Completed', 'PartiallyFailed', 'Failed']);
@@ -35,6 +39,8 @@ export interface RestoreDeps {
   readonly operatorNamespace: string;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Volume data and dump loads; a backup that has them fails to restore with a clear message when a stage is absent. */
+  readonly stages?: RestoreStages;
 }
 
 interface Source {
@@ -67,11 +73,27 @@ export class RestoreReconciler implements Reconciler {
     if ('accepted' in source) return source.retryAfterMs !== undefined ? this.#wait(obj, source) : this.#fail(obj, source);
     await this.#progress(obj, source);
     const files = await this.#d.archive.read(source.target, source.snapshotId);
-    const objects = files.filter((f) => f.path.endsWith('.json')).map((f) => JSON.parse(f.data.toString('utf8')) as KubeObject);
+    const objects = files.filter((f) => parseArchivePath(f.path) !== undefined).map((f) => JSON.parse(f.data.toString('utf8')) as KubeObject);
     const refused = checkNamespaces('Restore', namespace, targetNamespaces(objects, spec), this.#d.operatorNamespace);
     if (refused) return this.#fail(obj, refused);
-    const result = await this.#d.restore(objects, spec, { restore: key, ...(source.backup ? { backup: source.backup } : {}), snapshotId: source.snapshotId });
-    return this.#finish(obj, source, result);
+    const status = freshStatus<RestoreStatus>(await this.#d.objects.getOrFail(refOf(obj, RESTORE_PLURAL), 'Restore'));
+    const ctx = this.#context(obj, spec, source, { objects, record: readRecord(files), status });
+    const provenance = provenanceOf(key, source);
+    try {
+      const result = await runRestoreStages(ctx, this.#d.stages ?? {}, () => this.#d.restore(ctx.objects, spec, provenance));
+      return await this.#finish(obj, source, result, status);
+    } catch (err) {
+      return this.#fail(obj, { accepted: false, reason: REASONS.Failed, message: messageOf(err) }, status);
+    }
+  }
+
+  #context(obj: KubeObjectJson, spec: RestoreSpec, source: Source, parts: Pick<RestoreRunContext, 'objects' | 'record' | 'status'>): RestoreRunContext {
+    const ref = refOf(obj, RESTORE_PLURAL);
+    return {
+      obj, spec, target: source.target, snapshotId: source.snapshotId, ...(source.backup ? { backup: source.backup } : {}), ...parts,
+      save: () => this.#d.objects.patchStatus(ref, parts.status),
+      signal: AbortSignal.timeout(7 * 24 * 3600 * 1000),
+    };
   }
 
   async #source(obj: KubeObjectJson, spec: RestoreSpec): Promise<Source | Refusal> {
@@ -116,22 +138,21 @@ export class RestoreReconciler implements Reconciler {
     return { requeueAfterMs: r.retryAfterMs ?? 30_000 };
   }
 
-  async #fail(obj: KubeObjectJson, r: Refusal): Promise<undefined> {
+  async #fail(obj: KubeObjectJson, r: Refusal, base?: RestoreStatus): Promise<undefined> {
     const now = this.#d.clock.now();
-    const status = freshStatus<RestoreStatus>(obj);
+    const status = base ?? freshStatus<RestoreStatus>(obj);
     status.phase = 'Failed';
     status.completionTime = now.toISOString();
-    status.errors = [r.message];
-    setCondition(status, { type: 'Accepted', status: 'False', reason: r.reason, message: r.message }, now);
+    status.errors = [...(status.errors ?? []), r.message].slice(-100);
+    if (r.reason !== REASONS.Failed) setCondition(status, { type: 'Accepted', status: 'False', reason: r.reason, message: r.message }, now);
     setCondition(status, { type: 'Succeeded', status: 'False', reason: 'Failed', message: r.message }, now);
     await this.#d.objects.patchStatus(refOf(obj, RESTORE_PLURAL), status);
     await this.#d.objects.event(obj, 'Warning', r.reason, r.message);
     return undefined;
   }
 
-  async #finish(obj: KubeObjectJson, source: Source, result: RestoreResourcesResult): Promise<undefined> {
+  async #finish(obj: KubeObjectJson, source: Source, result: RestoreResourcesResult, status: RestoreStatus): Promise<undefined> {
     const now = this.#d.clock.now();
-    const status = freshStatus<RestoreStatus>(obj);
     const { counts, resources, resourcesTruncated } = statusResources(result.resources);
     const failed = result.resources.filter((r) => r.outcome === 'Failed').length;
     status.phase = failed > 0 ? 'PartiallyFailed' : 'Completed';
@@ -145,6 +166,10 @@ export class RestoreReconciler implements Reconciler {
     await this.#d.objects.event(obj, failed > 0 ? 'Warning' : 'Normal', status.phase, `${result.resources.length} object(s) restored from snapshot ${source.snapshotId.slice(0, 12)}, ${failed} failed`);
     return undefined;
   }
+}
+
+function provenanceOf(restore: string, source: Source): { restore: string; backup?: string; snapshotId: string } {
+  return { restore, ...(source.backup ? { backup: source.backup } : {}), snapshotId: source.snapshotId };
 }
 
 /** The snapshot of a finished (or imported) Backup. */
