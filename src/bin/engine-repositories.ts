@@ -1,18 +1,22 @@
 /**
- * The operator's view of the engine: the RepositoryGateway and ResourceArchive ports,
- * each call opening the repository a BackupRepository names for just that call.
+ * The operator's view of the engine: the RepositoryGateway, ResourceArchive and
+ * StreamArchive ports, each call opening the repository a BackupRepository names for
+ * just that call.
  */
+import type { Readable, Writable } from 'node:stream';
 import { openStorage } from '../backend/open-storage.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
-import type { ArchivedFile, ArchivedSnapshot, ArchiveMeta, RepositoryGateway, RepositoryInfo, RepositoryTarget, ResourceArchive } from '../controllers/ports.ts';
+import type { ArchivedFile, ArchivedSnapshot, ArchiveMeta, RepositoryGateway, RepositoryInfo, RepositoryTarget, ResourceArchive, StreamArchive, StreamMeta } from '../controllers/ports.ts';
+import { backupStream } from '../mover/backup/backup.ts';
+import { dumpFile, findNode } from '../mover/restore/dump.ts';
 import { archiveEntries, readEntries } from '../mover/archive/entry-archive.ts';
 import { acquireLock } from '../repo/lock/lock.ts';
 import { REPO_VERSION } from '../repo/repo-config.ts';
 import { Repository } from '../repo/repository.ts';
-import { deleteSnapshot, listSnapshots } from '../repo/snapshot/snapshot-store.ts';
+import { deleteSnapshot, listSnapshots, loadSnapshot } from '../repo/snapshot/snapshot-store.ts';
 
-export class EngineRepositories implements RepositoryGateway, ResourceArchive {
+export class EngineRepositories implements RepositoryGateway, ResourceArchive, StreamArchive {
   readonly #clock: Clock;
   readonly #logger: Logger;
 
@@ -56,6 +60,29 @@ export class EngineRepositories implements RepositoryGateway, ResourceArchive {
 
   read(target: RepositoryTarget, snapshotId: string): Promise<ArchivedFile[]> {
     return this.#with(target, (repo) => readEntries(repo, snapshotId));
+  }
+
+  saveStream(target: RepositoryTarget, input: Readable, meta: StreamMeta) {
+    return this.#with(target, async (repo) => {
+      const r = await backupStream(repo, input, {
+        clock: this.#clock, filename: meta.filename, labels: meta.labels, tags: meta.tags, hostname: meta.hostname,
+        beforePublish: meta.beforePublish, ...(meta.command !== undefined ? { command: meta.command } : {}),
+      });
+      return { snapshotId: r.id, bytes: r.summary.bytesRead, bytesNew: r.summary.bytesNew };
+    });
+  }
+
+  readStream(target: RepositoryTarget, snapshotId: string, out: Writable): Promise<number> {
+    return this.#with(target, async (repo) => {
+      const lock = await acquireLock(repo, { exclusive: false, clock: this.#clock });
+      try {
+        const snapshot = await loadSnapshot(repo, snapshotId);
+        await repo.loadIndex();
+        return await dumpFile(repo, await findNode(repo, snapshot, ''), out);
+      } finally {
+        await lock.release();
+      }
+    });
   }
 
   forget(target: RepositoryTarget, snapshotId: string): Promise<void> {

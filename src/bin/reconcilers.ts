@@ -9,6 +9,7 @@ import { BackupRepositoryReconciler } from '../controllers/backup-repository/rec
 import { BackupReconciler } from '../controllers/backup/reconciler.ts';
 import { BackupPolicyReconciler } from '../controllers/policy/reconciler.ts';
 import { clusterPolicy } from '../controllers/policy/policy-kinds.ts';
+import { operatorConsistencyStages } from '../controllers/consistency/operator-stages.ts';
 import { HoldfastError } from '../core/errors.ts';
 import { RestoreReconciler } from '../controllers/restore/reconciler.ts';
 import { Controller, type ControllerOptions, type Reconciler } from '../controllers/runtime/controller.ts';
@@ -40,10 +41,11 @@ export function operatorReconcilers(kc: KubeConfig, o: ReconcilerOptions): Recon
   const engine = new EngineRepositories(o.clock, o.logger);
   const common = { objects: new HoldfastObjects(kc), clock: o.clock, logger: o.logger, operatorNamespace: o.operatorNamespace, clusterId: o.clusterId };
   const rpo = o.observeRpo ? { observeRpo: o.observeRpo } : {};
+  const consistency = operatorConsistencyStages(kc, { objects: common.objects, streams: engine, clock: o.clock, logger: o.logger });
   return [
     { kind: 'BackupRepository', plural: 'backuprepositories', reconciler: new BackupRepositoryReconciler({ ...common, gateway: engine, archive: engine }) },
-    { kind: 'Backup', plural: 'backups', workers: 4, reconciler: new BackupReconciler({ ...common, archive: engine, capture: (sel) => captureResources(kc, sel) }) },
-    { kind: 'Restore', plural: 'restores', workers: 4, reconciler: new RestoreReconciler({ ...common, archive: engine, restore: (objs, spec, provenance) => restoreResources(kc, objs, spec, { provenance }) }) },
+    { kind: 'Backup', plural: 'backups', workers: 4, reconciler: new BackupReconciler({ ...common, archive: engine, capture: (sel) => captureResources(kc, sel), stages: { consistency: consistency.consistency } }) },
+    { kind: 'Restore', plural: 'restores', workers: 4, reconciler: new RestoreReconciler({ ...common, archive: engine, restore: (objs, spec, provenance) => restoreResources(kc, objs, spec, { provenance }), stages: { dumps: consistency.dumps } }) },
     { kind: 'BackupPolicy', plural: 'backuppolicies', reconciler: new BackupPolicyReconciler({ ...common, ...rpo }) },
     { kind: 'ClusterBackupPolicy', plural: 'clusterbackuppolicies', reconciler: new BackupPolicyReconciler({ ...common, ...rpo }, clusterPolicy) },
   ];

@@ -3,6 +3,7 @@
  * engine lives below the line controllers may not cross (they never import repo or
  * mover); `bin/` wires implementations in.
  */
+import type { Readable, Writable } from 'node:stream';
 
 /** Where a repository is and how to open it, resolved from a BackupRepository and its Secrets. */
 export interface RepositoryTarget {
@@ -67,4 +68,23 @@ export interface ResourceArchive {
   list(target: RepositoryTarget): Promise<ArchivedSnapshot[]>;
   /** Removes the snapshot (its data goes at the next prune); absent snapshots are fine. */
   forget(target: RepositoryTarget, snapshotId: string): Promise<void>;
+}
+
+export interface StreamMeta {
+  /** The stored file name, e.g. `app.pgdump`. */
+  readonly filename: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly tags: readonly string[];
+  readonly hostname: string;
+  /** What produced the stream, for the manifest (never a secret). */
+  readonly command?: string;
+  /** Runs after the stream ended and before the snapshot is published; a rejection publishes nothing. */
+  readonly beforePublish: () => Promise<void>;
+}
+
+/** A byte stream (a database dump) as one repository snapshot, stored as it arrives (no staging on disk), and read back. */
+export interface StreamArchive {
+  saveStream(target: RepositoryTarget, input: Readable, meta: StreamMeta): Promise<{ readonly snapshotId: string; readonly bytes: number; readonly bytesNew: number }>;
+  /** Writes the stored stream of `snapshotId` to `out` (without ending it); resolves with the bytes written. */
+  readStream(target: RepositoryTarget, snapshotId: string, out: Writable): Promise<number>;
 }

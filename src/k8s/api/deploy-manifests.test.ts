@@ -1,7 +1,7 @@
 /**
  * The deploy/ manifests agree with the API and with each other: the operator may touch
  * every Holdfast kind and its status; every RBAC rule says why; the Helm chart grants
- * exactly what deploy/rbac grants; the kustomization installs every CRD; the Deployment
+ * exactly what deploy/rbac grants; the kustomization installs every CRD and shipped recipe; the Deployment
  * runs two non-root replicas with probes.
  */
 import { test } from 'node:test';
@@ -128,6 +128,7 @@ test('the kustomization installs every CRD, RBAC file and operator manifest', ()
     ...readdirSync(join(DEPLOY, 'crds')).map((f) => `crds/${f}`),
     ...rbacFiles.map((f) => `rbac/${f}`),
     ...readdirSync(join(DEPLOY, 'operator')).map((f) => `operator/${f}`),
+    ...readdirSync(join(DEPLOY, 'recipes')).map((f) => `recipes/${f}`),
   ];
   assert.deepEqual([...resources].sort(), expected.sort());
 });
