@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { parseFlags, UsageError } from './config.ts';
 
 test('defaults: one run, every dataset, both tools', () => {
-  assert.deepEqual(parseFlags([]), { runs: 1, timeoutS: 900, datasets: ['tree', 'tree-s3', 'pgdump', 'random'], tools: ['holdfast', 'restic'], keep: false });
+  assert.deepEqual(parseFlags([]), { runs: 1, timeoutS: 900, datasets: ['tree', 'tree-s3', 'pgdump', 'random', 'pg-stream'], tools: ['holdfast', 'restic'], keep: false });
 });
 
 test('parses every flag, with and without =', () => {

@@ -6,7 +6,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const DATASETS = ['tree', 'tree-s3', 'pgdump', 'random'] as const;
+export const DATASETS = ['tree', 'tree-s3', 'pgdump', 'random', 'pg-stream'] as const;
 export type DatasetName = (typeof DATASETS)[number];
 export const TOOLS = ['holdfast', 'restic'] as const;
 export type ToolName = (typeof TOOLS)[number];
@@ -26,10 +26,11 @@ export interface BenchConfig {
   pgBinDir: string;
 }
 
-export const USAGE = `usage: node bench/run.ts [--runs N] [--only tree|tree-s3|pgdump|random[,…]] [--tools holdfast,restic] [--keep] [--timeout S]
+export const USAGE = `usage: node bench/run.ts [--runs N] [--only tree|tree-s3|pgdump|random|pg-stream[,…]] [--tools holdfast,restic] [--keep] [--timeout S]
   --runs N     repeat every measurement N times and report medians (default 1)
   --timeout S  kill a tool command that runs longer than S seconds and record it as failed (default 900)
-  --only LIST  datasets to run (default: tree,tree-s3,pgdump,random; tree-s3 = the tree on a local MinIO)
+  --only LIST  datasets to run (default: tree,tree-s3,pgdump,random,pg-stream; tree-s3 = the tree on a local MinIO;
+               pg-stream = holdfast backup postgres://… vs pg_dump | restic backup --stdin)
   --tools LIST tools to compare (default: holdfast,restic)
   --keep       keep repositories and work dirs under $HOLDFAST_CACHE/bench-run for inspection
 environment: HOLDFAST_CACHE (default ~/.cache/holdfast-dev; MinIO from scripts/install-minio.sh is looked for there),

@@ -8,6 +8,9 @@ import type { BenchConfig, DatasetName } from './config.ts';
 import { pgbenchDataset, randomDataset, type DumpDataset } from './data/databases.ts';
 import { startCluster, type PgCluster } from './data/postgres.ts';
 import { ensurePristineTree } from './data/tree.ts';
+import { startPgStreamDatabase } from './pg-stream/database.ts';
+import { pgStreamScenario } from './pg-stream/scenario.ts';
+import type { StandaloneScenario } from './standalone.ts';
 import type { DatasetDriver } from './drivers/driver.ts';
 import { streamDriver } from './drivers/stream-driver.ts';
 import { treeDriver } from './drivers/tree-driver.ts';
@@ -24,6 +27,8 @@ export interface SelectedTools {
 
 export interface PreparedData {
   drivers: DatasetDriver[];
+  /** Scenarios with their own sequence (pg-stream). */
+  standalone: StandaloneScenario[];
   /** Seconds spent on each preparation step. */
   prepSeconds: Record<string, number>;
   versions: Record<string, string>;
@@ -113,15 +118,24 @@ async function prepareDumps(p: Prep, onCluster: (pg: PgCluster) => void): Promis
   }
 }
 
+async function preparePgStream(p: Prep): Promise<void> {
+  if (!p.config.datasets.includes('pg-stream')) return;
+  const db = await timedStep(p.out.prepSeconds, 'pg-stream server + pgbench base database', p.log, () => startPgStreamDatabase());
+  p.onCleanup(() => db.stop());
+  p.out.versions.postgres ??= db.version;
+  p.out.standalone.push(pgStreamScenario(db));
+}
+
 /**
- * Prepares the selected datasets in the order tree, tree-s3, pgdump, random: extracts the
- * kernel tree, starts MinIO (data under `runDir`), the cluster and its base databases.
- * `onCleanup` registers the servers' stops.
+ * Prepares the selected datasets in the order tree, tree-s3, pgdump, random, pg-stream:
+ * extracts the kernel tree, starts MinIO (data under `runDir`), the clusters and their
+ * base databases. `onCleanup` registers the servers' stops.
  */
 export async function prepareDrivers(config: BenchConfig, runDir: string, log: Log, onCleanup: (step: () => Promise<void>) => void): Promise<PreparedData> {
-  const out: PreparedData = { drivers: [], prepSeconds: {}, versions: {}, skipped: [] };
+  const out: PreparedData = { drivers: [], standalone: [], prepSeconds: {}, versions: {}, skipped: [] };
   const p: Prep = { config, runDir, log, onCleanup, out };
   await prepareTrees(p);
   await prepareDumps(p, (pg) => onCleanup(() => pg.stop()));
+  await preparePgStream(p);
   return out;
 }

@@ -46,6 +46,7 @@ async function runAll(config: BenchConfig, prepared: Prepared, runDir: string): 
     for (const driver of prepared.drivers) {
       runs.push(await runScenario(driver, order, ctx, { run, runs: config.runs, keep: config.keep, log }));
     }
+    for (const scenario of prepared.standalone) await scenario.run(order, ctx, { run, runs: config.runs, keep: config.keep, log });
   }
   return runs;
 }
@@ -56,6 +57,7 @@ function printTables(prepared: Prepared, runs: DatasetRun[]): void {
     const s = summarize(runs.filter((r) => r.dataset === d.name));
     return s ? [renderDataset(s, d.title(), names, d.notes)] : [];
   });
+  tables.push(...prepared.standalone.map((s) => s.render(names)));
   process.stdout.write(`\n${tables.join('\n\n')}\n\n`);
   process.stdout.write('speed-up = restic wall / holdfast wall; RSS h/r and repository h/r = holdfast / restic; ✓ goal met, ✗ missed (as printed).\n');
   process.stdout.write(`versions: ${Object.values(prepared.versions).join('; ')}\n`);
@@ -77,6 +79,7 @@ async function writeJson(config: BenchConfig, prepared: Prepared, runs: DatasetR
     prepSeconds: prepared.prepSeconds,
     summaries,
     runs,
+    standalone: Object.fromEntries(prepared.standalone.map((s) => [s.name, s.json(prepared.tools.map((t) => t.name))])),
   });
 }
 

@@ -17,6 +17,8 @@ export interface BenchReport {
   prepSeconds: Record<string, number>;
   summaries: (DatasetSummary & { title: string })[];
   runs: DatasetRun[];
+  /** Scenarios with their own sequence (pg-stream): their runs and medians. */
+  standalone?: Record<string, unknown>;
 }
 
 export function hostInfo(): BenchReport['host'] {

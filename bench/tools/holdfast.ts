@@ -43,5 +43,6 @@ export function holdfast(entry: string): ToolAdapter {
     restore: (repo, target) => cli(repo, ['restore', 'latest', '--target', target]),
     dump: (repo, filename) => ({ ...cli(repo, ['dump', 'latest', filename]), stdout: 'null' }),
     checkReadData: (repo) => cli(repo, ['check', '--read-data']),
+    backupDatabase: (repo, source) => cli(repo, ['backup', '--json', source.url]),
   };
 }

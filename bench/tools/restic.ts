@@ -7,7 +7,7 @@
  * and AWS_* keys as holdfast (restic's default of 5 connections).
  */
 import { pipeline, run } from '../proc.ts';
-import { BENCH_PASSWORD, logged, type RepoHandle, type ToolAdapter } from './tool.ts';
+import { BENCH_PASSWORD, logged, type DatabaseSource, type RepoHandle, type ToolAdapter } from './tool.ts';
 
 const ENV = { RESTIC_PASSWORD: BENCH_PASSWORD };
 
@@ -33,4 +33,6 @@ export const restic: ToolAdapter = {
   restore: (repo, target) => logged(repo, [...base(repo), 'restore', 'latest', '--target', target], ENV),
   dump: (repo, filename) => ({ ...logged(repo, [...base(repo), 'dump', 'latest', `/${filename}`], ENV), stdout: 'null' }),
   checkReadData: (repo) => logged(repo, [...base(repo), 'check', '--read-data'], ENV),
+  backupDatabase: (repo: RepoHandle, source: DatabaseSource) =>
+    logged(repo, pipeline(source.dump, [...base(repo), 'backup', '--json', '--compression', 'auto', '--stdin', '--stdin-filename', source.filename]), { ...source.env, ...ENV }),
 };

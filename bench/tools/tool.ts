@@ -17,6 +17,18 @@ export interface RepoHandle extends RepoLocation {
   log: string;
 }
 
+/** A PostgreSQL database as each tool takes it (the pg-stream scenario). */
+export interface DatabaseSource {
+  /** The URL holdfast backs up with its built-in recipe. */
+  url: string;
+  /** The same dump (the recipe's format) as a command line, for tools that back up a stream. */
+  dump: string[];
+  /** Environment of `dump`: the PG* connection variables. */
+  env: Record<string, string>;
+  /** The stored file name of the dump. */
+  filename: string;
+}
+
 export interface ToolAdapter {
   readonly name: ToolName;
   /** Why the tool cannot run here, or undefined when it can. */
@@ -30,6 +42,8 @@ export interface ToolAdapter {
   /** Writes the stored stream `filename` of the latest snapshot to /dev/null. */
   dump(repo: RepoHandle, filename: string): Command;
   checkReadData(repo: RepoHandle): Command;
+  /** Backs up a database, printing the tool's JSON summary (with the bytes it added) on stdout. */
+  backupDatabase(repo: RepoHandle, source: DatabaseSource): Command;
 }
 
 /** A command logging to the repository's log, with the repository's environment (S3 keys) added to `env`. */

@@ -25,7 +25,7 @@ function kubeConfig(settings: OperatorSettings): KubeConfig {
 async function controllers(kc: KubeConfig, settings: OperatorSettings, logger: Logger, metrics: OperatorMetrics): Promise<Controller[]> {
   const observeRpo = (policy: string, seconds: number | undefined): void => void metrics.rpoSeconds.set({ policy }, seconds ?? -1);
   const clusterId = await clusterIdentity(kc, settings.clusterId);
-  const entries = operatorReconcilers(kc, { clock: systemClock, logger, operatorNamespace: settings.namespace, clusterId, observeRpo });
+  const entries = operatorReconcilers(kc, { clock: systemClock, logger, operatorNamespace: settings.namespace, clusterId, observeRpo, mover: settings.mover });
   return entries.map((entry) => controllerFor(kc, entry, logger, ({ controller, ms, error }) => {
     metrics.reconciles.inc({ controller, result: error === undefined ? 'success' : 'error' });
     metrics.reconcileSeconds.observe({ controller }, ms / 1000);

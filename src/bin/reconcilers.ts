@@ -19,6 +19,11 @@ import { InformerSource } from '../k8s/client/informer-source.ts';
 import { captureResources } from '../k8s/resources/capture.ts';
 import { restoreResources } from '../k8s/resources/restore.ts';
 import { EngineRepositories } from './engine-repositories.ts';
+import { backupVolumeStage, restoreVolumeStage } from '../controllers/volumes/stages.ts';
+import type { MoverSettings } from '../config/operator-env.ts';
+import { CLAIMS_RESOURCE, POPULATOR_KIND, populatorKeys, volumePopulator } from '../controllers/populator/wiring.ts';
+import type { ResourcePath } from '../k8s/client/informer-source.ts';
+import type { KubernetesObject } from '@kubernetes/client-node';
 
 export interface ReconcilerEntry {
   readonly kind: string;
@@ -26,6 +31,8 @@ export interface ReconcilerEntry {
   readonly reconciler: Reconciler;
   /** Reconciles run at once; Backups and Restores wait on Jobs and snapshots, so they get more. */
   readonly workers?: number;
+  /** What it watches, when not its own Holdfast kind: a resource, and the keys an event of it concerns. */
+  readonly watch?: { readonly resource: ResourcePath; readonly map: (obj: KubernetesObject) => string[] };
 }
 
 export interface ReconcilerOptions {
@@ -35,6 +42,8 @@ export interface ReconcilerOptions {
   /** This cluster's id, recorded on every snapshot (see clusterIdentity). */
   readonly clusterId: string;
   readonly observeRpo?: (policy: string, seconds: number | undefined) => void;
+  /** Image and security context of mover Jobs; default: this release's image (operator-env.ts). */
+  readonly mover?: MoverSettings;
 }
 
 export function operatorReconcilers(kc: KubeConfig, o: ReconcilerOptions): ReconcilerEntry[] {
@@ -44,10 +53,11 @@ export function operatorReconcilers(kc: KubeConfig, o: ReconcilerOptions): Recon
   const consistency = operatorConsistencyStages(kc, { objects: common.objects, streams: engine, clock: o.clock, logger: o.logger });
   return [
     { kind: 'BackupRepository', plural: 'backuprepositories', reconciler: new BackupRepositoryReconciler({ ...common, gateway: engine, archive: engine }) },
-    { kind: 'Backup', plural: 'backups', workers: 4, reconciler: new BackupReconciler({ ...common, archive: engine, capture: (sel) => captureResources(kc, sel), stages: { consistency: consistency.consistency } }) },
-    { kind: 'Restore', plural: 'restores', workers: 4, reconciler: new RestoreReconciler({ ...common, archive: engine, restore: (objs, spec, provenance) => restoreResources(kc, objs, spec, { provenance }), stages: { dumps: consistency.dumps } }) },
+    { kind: 'Backup', plural: 'backups', workers: 4, reconciler: new BackupReconciler({ ...common, archive: engine, capture: (sel) => captureResources(kc, sel), stages: { consistency: consistency.consistency, volumes: backupVolumeStage(kc, { ...common, mover: o.mover }) } }) },
+    { kind: 'Restore', plural: 'restores', workers: 4, reconciler: new RestoreReconciler({ ...common, archive: engine, restore: (objs, spec, provenance) => restoreResources(kc, objs, spec, { provenance }), stages: { dumps: consistency.dumps, volumes: restoreVolumeStage(kc, { ...common, mover: o.mover }) } }) },
     { kind: 'BackupPolicy', plural: 'backuppolicies', reconciler: new BackupPolicyReconciler({ ...common, ...rpo }) },
     { kind: 'ClusterBackupPolicy', plural: 'clusterbackuppolicies', reconciler: new BackupPolicyReconciler({ ...common, ...rpo }, clusterPolicy) },
+    { kind: POPULATOR_KIND, plural: CLAIMS_RESOURCE.plural, workers: 4, watch: { resource: CLAIMS_RESOURCE, map: populatorKeys }, reconciler: volumePopulator(kc, { ...common, mover: o.mover }) },
   ];
 }
 
@@ -70,7 +80,7 @@ export function controllerFor(kc: KubeConfig, entry: ReconcilerEntry, logger: Lo
     logger,
     reconciler: entry.reconciler,
     ...(entry.workers ? { workers: entry.workers } : {}),
-    sources: [new InformerSource({ kc, logger, resource: { group: GROUP, version: VERSION, kind: entry.kind, plural: entry.plural } })],
+    sources: [new InformerSource({ kc, logger, resource: entry.watch?.resource ?? { group: GROUP, version: VERSION, kind: entry.kind, plural: entry.plural }, ...(entry.watch ? { map: entry.watch.map } : {}) })],
     ...(observe ? { observe } : {}),
   });
 }

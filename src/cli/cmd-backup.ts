@@ -11,12 +11,13 @@ import { progressView } from './progress-view.ts';
 import { collect } from './option-values.ts';
 import { backupDatabaseUrl, databaseUrlOf, withFreezes } from './cmd-database-options.ts';
 import { backupGroup } from './cmd-group.ts';
+import { backupRecipeFile } from './cmd-database-recipe.ts';
 
 export function registerBackup(program: Command, ctx: CliContext, setExit: (code: number) => void): void {
   program
     .command('backup')
     .description('back up directories and files, a stream on stdin, a command\'s output, or a block device/image')
-    .argument('[paths...]', 'directories or files to back up, or one database URL (postgres://, mysql://, mariadb://, redis://)')
+    .argument('[paths...]', 'directories or files to back up, or one database URL (postgres://, mysql://, mariadb://, redis://, etcd://)')
     .option('--stdin', 'back up standard input as one file')
     .option('--stdin-from-command <command>', 'run a command and back up its standard output; a non-zero exit fails the backup')
     .option('--stdin-filename <name>', 'file name for a stream backup', 'stdin')
@@ -29,9 +30,12 @@ export function registerBackup(program: Command, ctx: CliContext, setExit: (code
     .option('--workers <n>', 'worker threads (default: CPU count)')
     .option('--freeze <target>', 'hold a freeze while capturing: a database URL, suspend:PID or fsfreeze:/mount (repeatable)', collect, [] as string[])
     .option('--freeze-timeout <seconds>', 'longest a freeze may last; a watchdog outside holdfast ends it then', '60')
-    .option('--group <file>', 'back up a consistency group (YAML: members, pause/resume, probe); exit 15 when inconsistent')
+    .option('--group <file>', 'back up a consistency group (YAML: members, paths, pause/resume, probe); exit 15 when inconsistent')
+    .option('--recipe <file>', 'back up with a recipe file (the Recipe spec): quiesce, dump steps streamed, unquiesce')
+    .option('--param <name=value>', 'with --recipe: a parameter of the recipe (repeatable)', collect, [] as string[])
     .action(async (paths, opts) => {
       if (opts.group) return setExit(await backupGroup(ctx, await openRepository(ctx), opts.group, { clock: ctx.clock, tags: opts.tag, labels: parseLabels(opts.label) }));
+      if (opts.recipe) return backupRecipeFile(ctx, await openRepository(ctx), { ...opts, recipe: opts.recipe }, { clock: ctx.clock, tags: opts.tag, labels: parseLabels(opts.label) });
       const dbUrl = databaseUrlOf(paths);
       const started = Date.now();
       const view = progressView(ctx, started);

@@ -5,7 +5,8 @@ import { walkTree } from '../mover/restore/tree-walk.ts';
 import { addLatestFilter, latestFilter } from './snapshot-ref.ts';
 import type { LatestFilterOptions } from './snapshot-ref.ts';
 import type { CliContext } from './context.ts';
-import { openRepository, say, writeJson } from './context.ts';
+import { emitLine, openRepository, say, writeJson } from './context.ts';
+import { withSharedLock } from './repo-lock.ts';
 
 export function registerBrowse(program: Command, ctx: CliContext): void {
   const ls = program
@@ -15,17 +16,22 @@ export function registerBrowse(program: Command, ctx: CliContext): void {
     .option('-l, --long', 'show mode, size and time');
   addLatestFilter(ls).action(async (ref, opts) => {
       const repo = await openRepository(ctx);
-      await repo.loadIndex();
-      const snap = await findSnapshot(repo, ref, latestFilter(opts as Partial<LatestFilterOptions>));
-      for await (const { path, node } of walkTree(repo, snap.tree)) {
-        if (ctx.globals().json) {
-          writeJson(ctx, { path: `/${path}`, type: node.type, size: node.size, mode: node.mode, mtime: new Date(node.mtime).toISOString() });
-        } else if (opts.long) {
-          say(ctx, `${node.type.padEnd(8)} ${node.mode.toString(8).padStart(4, '0')} ${String(node.size).padStart(12)} ${new Date(node.mtime).toISOString().slice(0, 19)} /${path}`);
-        } else {
-          say(ctx, `/${path}`);
+      await withSharedLock(ctx, repo, async () => {
+        await repo.loadIndex();
+        const snap = await findSnapshot(repo, ref, latestFilter(opts as Partial<LatestFilterOptions>));
+        const { json, quiet } = ctx.globals();
+        for await (const { path, node } of walkTree(repo, snap.tree)) {
+          if (json) {
+            await emitLine(ctx, JSON.stringify({ path: `/${path}`, type: node.type, size: node.size, mode: node.mode, mtime: new Date(node.mtime).toISOString() }));
+          } else if (quiet) {
+            continue;
+          } else if (opts.long) {
+            await emitLine(ctx, `${node.type.padEnd(8)} ${node.mode.toString(8).padStart(4, '0')} ${String(node.size).padStart(12)} ${new Date(node.mtime).toISOString().slice(0, 19)} /${path}`);
+          } else {
+            await emitLine(ctx, `/${path}`);
+          }
         }
-      }
+      });
     });
 
   program
@@ -35,10 +41,12 @@ export function registerBrowse(program: Command, ctx: CliContext): void {
     .argument('<to>', 'newer snapshot')
     .action(async (from, to) => {
       const repo = await openRepository(ctx);
-      await repo.loadIndex();
-      const a = await findSnapshot(repo, from);
-      const b = await findSnapshot(repo, to);
-      const changes = await diffTrees(repo, a.tree, b.tree);
+      const changes = await withSharedLock(ctx, repo, async () => {
+        await repo.loadIndex();
+        const a = await findSnapshot(repo, from);
+        const b = await findSnapshot(repo, to);
+        return diffTrees(repo, a.tree, b.tree);
+      });
       if (ctx.globals().json) {
         writeJson(ctx, changes);
         return;

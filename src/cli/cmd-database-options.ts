@@ -5,6 +5,7 @@
  */
 import { HoldfastError } from '../core/errors.ts';
 import { captureFrozen } from '../consistency/freeze/freeze.ts';
+import type { FreezeStrategy } from '../consistency/freeze/freeze.ts';
 import { isDatabaseUrl } from '../consistency/recipes/target.ts';
 import type { BackupResult, CommonBackupOptions } from '../mover/backup/backup.ts';
 import type { Repository } from '../repo/repository.ts';
@@ -25,13 +26,19 @@ export interface FreezeCliOptions {
   readonly freezeTimeout?: string;
 }
 
-/** Runs `capture` with every `--freeze` held; without any, just runs it. */
-export async function withFreezes<T>(ctx: CliContext, opts: FreezeCliOptions, capture: () => Promise<T>): Promise<T> {
-  if (opts.freeze.length === 0) return capture();
+/** `--freeze-timeout` in seconds (default 60). */
+export function freezeTimeoutSeconds(opts: FreezeCliOptions): number {
   const seconds = Number(opts.freezeTimeout ?? '60');
   if (!Number.isFinite(seconds) || seconds <= 0) throw new HoldfastError('USAGE', `--freeze-timeout must be a positive number of seconds, not '${opts.freezeTimeout}'`);
+  return seconds;
+}
+
+/** Runs `capture` with `first` (a recipe file's quiesce) and every `--freeze` held; without any, just runs it. */
+export async function withFreezes<T>(ctx: CliContext, opts: FreezeCliOptions, capture: () => Promise<T>, first: readonly FreezeStrategy[] = []): Promise<T> {
+  if (opts.freeze.length === 0 && first.length === 0) return capture();
+  const seconds = freezeTimeoutSeconds(opts);
   const env = ctx.env.inherited;
-  const strategies = opts.freeze.map((f) => freezeFor(f, env));
+  const strategies = [...first, ...opts.freeze.map((f) => freezeFor(f, env))];
   const onThawError = (_what: string, err: unknown): void => void ctx.stderr.write(`holdfast: warning: ${(err as Error).message}\n`);
   const r = await captureFrozen(strategies, { timeoutMs: seconds * 1000, thawAt: 'ready', clock: ctx.clock, onThawError }, capture);
   ctx.logger.info({ frozenAt: r.window.frozenAt, thawedAt: r.window.thawedAt }, 'freeze window');
@@ -48,8 +55,9 @@ export async function backupDatabaseUrl(ctx: CliContext, repo: Repository, url: 
 
 export async function restoreDatabaseInto(ctx: CliContext, repo: Repository, snapshot: Snapshot, into: string, drop: boolean): Promise<void> {
   const started = Date.now();
-  const bytes = await restoreDatabase(ctx, repo, snapshot, { into, drop, env: ctx.env.inherited });
-  say(ctx, `restored snapshot ${snapshot.id.slice(0, 8)} into ${into.replace(/\/\/[^@/]*@/, '//')}: ${formatBytes(bytes)} loaded in ${formatDuration(Date.now() - started)}`);
+  const r = await restoreDatabase(ctx, repo, snapshot, { into, drop, env: ctx.env.inherited });
+  say(ctx, `restored snapshot ${snapshot.id.slice(0, 8)} into ${into.replace(/\/\/[^@/]*@/, '//')}: ${formatBytes(r.bytes)} loaded in ${formatDuration(Date.now() - started)}`);
+  if (r.next) say(ctx, `next: ${r.next}`);
 }
 
 /** With `--into`, `latest` means the latest main database dump (not a side stream such as globals). */

@@ -53,7 +53,11 @@ async function captureSmall(recipe: DatabaseRecipe, part: DumpPart): Promise<Buf
   return Buffer.concat(chunks);
 }
 
-async function streamMain(repo: Repository, recipe: DatabaseRecipe, part: DumpPart, opts: CommonBackupOptions): Promise<BackupResult> {
+/** Who turns a client's failure into a clear error: a built-in recipe or a recipe file's plan. */
+export type Classifier = Pick<DatabaseRecipe, 'classify' | 'display'>;
+
+/** Streams one dump part into the repository; the snapshot is published only after the client exited 0. */
+export async function streamDump(repo: Repository, recipe: Classifier, part: Pick<DumpPart, 'filename' | 'executor'>, opts: CommonBackupOptions): Promise<BackupResult> {
   const running = part.executor.start();
   running.stdin.end();
   let finished = false;
@@ -105,7 +109,7 @@ export async function backupDatabase(repo: Repository, url: string, env: Inherit
     }
   }
   const labels = { ...opts.labels, ...databaseLabels(recipe, plan.format, target.database, `${target.host}:${target.port}`) };
-  const main = await streamMain(repo, recipe, plan.main, { ...opts, labels: { ...labels, [LABEL.part]: 'main' } });
+  const main = await streamDump(repo, recipe, plan.main, { ...opts, labels: { ...labels, [LABEL.part]: 'main' } });
   const extras: BackupResult[] = [];
   for (const { part, bytes } of side) {
     const partLabels = { ...labels, [LABEL.format]: part.filename, [LABEL.part]: part.filename, [LABEL.dump]: main.id };
@@ -114,25 +118,34 @@ export async function backupDatabase(repo: Repository, url: string, env: Inherit
   return { main, extras, warnings };
 }
 
-async function loadInto(repo: Repository, snapshot: Snapshot, recipe: DatabaseRecipe, load: StreamingExecutor): Promise<number> {
+const EXITED: unique symbol = Symbol('loader exited');
+
+/**
+ * Feeds the dump to the loader's stdin. The loader may exit before it read everything
+ * (it failed, or refused at once): then feeding stops — a write to a closed pipe may
+ * never finish — and the loader's own error is the one reported.
+ */
+export async function loadInto(repo: Repository, snapshot: Snapshot, recipe: Classifier, load: StreamingExecutor): Promise<number> {
   const node = await findNode(repo, snapshot, '');
   const running = load.start();
-  let bytes = 0;
-  let feedErr: unknown;
+  const exited = running.done.then(() => undefined, (err: unknown) => ({ err }));
+  let bytes: number | undefined;
   try {
-    bytes = await dumpFile(repo, node, running.stdin);
-    running.stdin.end();
+    const fed = await Promise.race([dumpFile(repo, node, running.stdin), exited.then((): typeof EXITED => EXITED)]);
+    if (fed !== EXITED) {
+      bytes = fed;
+      running.stdin.end();
+    }
   } catch (err) {
-    feedErr = err;
-    // A loader that stopped reading has its own (better) error; anything else: stop it.
-    if (!isStdinClosed(err)) running.stop();
+    if (!isStdinClosed(err)) {
+      running.stop();
+      await exited;
+      throw err;
+    }
   }
-  try {
-    await running.done;
-  } catch (err) {
-    if (feedErr === undefined || isStdinClosed(feedErr)) throw recipe.classify(err, 'LOAD_FAILED');
-  }
-  if (feedErr !== undefined) throw feedErr;
+  const failed = await exited;
+  if (failed) throw recipe.classify(failed.err, 'LOAD_FAILED');
+  if (bytes === undefined) throw new HoldfastError('LOAD_FAILED', `${recipe.display}: ${load.what} exited before it read the whole dump`);
   return bytes;
 }
 
@@ -163,8 +176,14 @@ export interface DatabaseRestoreOptions {
   readonly env: InheritedEnv;
 }
 
+export interface DatabaseRestoreResult {
+  readonly bytes: number;
+  /** What the user does next (from the recipe), if anything. */
+  readonly next?: string;
+}
+
 /** Loads a database snapshot into the database named by `into` (its name defaults to the snapshot's). */
-export async function restoreDatabase(ctx: CliContext, repo: Repository, snapshot: Snapshot, opts: DatabaseRestoreOptions): Promise<number> {
+export async function restoreDatabase(ctx: CliContext, repo: Repository, snapshot: Snapshot, opts: DatabaseRestoreOptions): Promise<DatabaseRestoreResult> {
   const { into, env } = opts;
   const engine = snapshot.labels[LABEL.engine];
   const format = snapshot.labels[LABEL.format];
@@ -173,7 +192,8 @@ export async function restoreDatabase(ctx: CliContext, repo: Repository, snapsho
   }
   let target = parseDatabaseUrl(into);
   if (target.engine !== engine) throw new HoldfastError('USAGE', `snapshot ${snapshot.id.slice(0, 8)} holds a ${engine} dump, not ${target.engine}`);
-  if (!target.database) target = withDatabase(target, snapshot.labels[LABEL.name] ?? '');
+  const name = snapshot.labels[LABEL.name];
+  if (!target.database && name) target = withDatabase(target, name);
   const recipe = recipeFor(target, env);
   const plan = recipe.load(format, { drop: opts.drop });
   for (const step of plan.before) await runClassified(recipe, step, 'LOAD_FAILED');
@@ -181,5 +201,5 @@ export async function restoreDatabase(ctx: CliContext, repo: Repository, snapsho
   const bytes = await loadInto(repo, snapshot, recipe, plan.load);
   for (const step of plan.after) await runClassified(recipe, step, 'LOAD_FAILED');
   ctx.logger.info({ snapshot: snapshot.id, into: recipe.display, bytes }, 'database restored');
-  return bytes;
+  return { bytes, ...(plan.next ? { next: plan.next } : {}) };
 }

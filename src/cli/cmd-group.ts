@@ -1,18 +1,19 @@
 /**
  * `holdfast backup --group group.yaml`: a consistency group in CLI mode. Each member's
- * dump is stored while the whole group is paused; once the group is resumed and probed,
+ * dump, and a snapshot of the group's paths, is stored while the whole group is paused; once the group is resumed and probed,
  * each snapshot's labels get the verdict. A snapshot's id is the hash of its manifest, so
  * the verdict is written as a new manifest that replaces the provisional one (labelled
  * `holdfast.group.consistent=pending` until then — a run killed half-way leaves exactly
  * that). An inconsistent run keeps its snapshots, labelled `false`, and exits 15.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { HoldfastError, messageOf } from '../core/errors.ts';
 import type { Id } from '../core/ids.ts';
 import { parseGroupFile } from '../consistency/groups/group-spec.ts';
 import { runGroup } from '../consistency/groups/group-run.ts';
 import type { GroupRun } from '../consistency/groups/group-run.ts';
 import { parseDatabaseUrl } from '../consistency/recipes/target.ts';
+import { backupTree } from '../mover/backup/backup.ts';
 import type { CommonBackupOptions } from '../mover/backup/backup.ts';
 import { acquireLock } from '../repo/lock/lock.ts';
 import type { Repository } from '../repo/repository.ts';
@@ -69,23 +70,42 @@ async function readGroupFile(path: string): Promise<string> {
   }
 }
 
-/** Backs up every member of the group; returns the exit code (0, or 15 when the run was inconsistent). */
+/** Every listed path must exist before anything is paused: a typo fails at once, not mid-window. */
+async function checkPaths(file: string, paths: readonly string[]): Promise<void> {
+  for (const p of paths) {
+    try {
+      await stat(p);
+    } catch (err) {
+      throw new HoldfastError('CONFIG_INVALID', `${file}: paths: cannot read ${p}: ${messageOf(err)}`, { cause: err });
+    }
+  }
+}
+
+/** Backs up every member and the paths of the group; returns the exit code (0; 3 when some files could not be read; 15 when the run was inconsistent). */
 export async function backupGroup(ctx: CliContext, repo: Repository, file: string, common: CommonBackupOptions): Promise<number> {
   const spec = parseGroupFile(await readGroupFile(file), file);
+  await checkPaths(file, spec.paths ?? []);
   const env = ctx.env.inherited;
+  const labelsAt = (pausedAt: string): Record<string, string> => ({ ...common.labels, [GROUP_LABEL.name]: spec.name, [GROUP_LABEL.pausedAt]: pausedAt, [GROUP_LABEL.consistent]: 'pending' });
+  let unreadable = 0;
   const run = await runGroup(spec, {
     env, clock: ctx.clock,
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     onThawError: (_what, err) => void ctx.stderr.write(`holdfast: warning: ${messageOf(err)}\n`),
   }, async (member, pausedAt) => {
-    const labels = { ...common.labels, [GROUP_LABEL.name]: spec.name, [GROUP_LABEL.pausedAt]: pausedAt, [GROUP_LABEL.consistent]: 'pending' };
-    const r = await backupDatabase(repo, member.url, env, { ...common, labels });
+    const r = await backupDatabase(repo, member.url, env, { ...common, labels: labelsAt(pausedAt) });
     for (const w of r.warnings) ctx.stderr.write(`holdfast: warning: ${w}\n`);
     return { ...r, member: parseDatabaseUrl(member.url).display };
+  }, async (paths, pausedAt) => {
+    const main = await backupTree(repo, paths, { ...common, labels: labelsAt(pausedAt) });
+    for (const e of main.errors) ctx.stderr.write(`holdfast: warning: ${e.path}: ${e.message}\n`);
+    unreadable += main.errors.length;
+    return { main, extras: [], warnings: [], member: `paths ${paths.join(', ')}` };
   });
   const members = await recordVerdict(ctx, repo, run);
   report(ctx, spec.name, run, members);
-  return run.consistent ? EXIT.ok : EXIT.inconsistent;
+  if (!run.consistent) return EXIT.inconsistent;
+  return unreadable > 0 ? EXIT.partial : EXIT.ok;
 }
 
 function report(ctx: CliContext, name: string, run: GroupRun<unknown>, members: readonly MemberResult[]): void {

@@ -2,17 +2,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from '@commander-js/extra-typings';
-import { acquireLock } from '../repo/lock/lock.ts';
 import { checkRepository } from '../repo/maintenance/check.ts';
+import type { Repository } from '../repo/repository.ts';
 import { prune } from '../repo/maintenance/prune.ts';
 import { lastRelease } from '../repo/maintenance/object-lock.ts';
 import { repositoryStats } from '../repo/maintenance/stats.ts';
 import { WorkerBlobVerifier } from '../mover/verify/worker-verifier.ts';
 import type { CliContext } from './context.ts';
 import { openRepository, say, writeJson } from './context.ts';
+import { withSharedLock } from './repo-lock.ts';
 import { EXIT } from './exit-codes.ts';
 import { formatBytes } from './format.ts';
 import { registerForget } from './cmd-forget.ts';
+import { registerRepair } from './cmd-repair.ts';
 
 export function registerMaintenance(program: Command, ctx: CliContext, setExit: (code: number) => void): void {
   program
@@ -23,22 +25,10 @@ export function registerMaintenance(program: Command, ctx: CliContext, setExit: 
     .action(async (opts) => {
       // A cache of this run only: check reads what the storage holds, each object once.
       const scratch = mkdtempSync(join(tmpdir(), 'holdfast-check-'));
-      const repo = await openRepository(ctx, { cacheDir: scratch });
-      const lock = await acquireLock(repo, { exclusive: false, clock: ctx.clock });
-      const verifier = opts.readData ? new WorkerBlobVerifier(repo, opts.workers ? { workers: Number(opts.workers) } : {}) : undefined;
       try {
-        const report = await checkRepository(repo, { readData: opts.readData === true, ...(verifier ? { verifier } : {}) });
-        const errors = report.issues.filter((i) => i.severity === 'error');
-        if (ctx.globals().json) writeJson(ctx, { message_type: 'check', ...report, errors: errors.length });
-        else {
-          for (const i of report.issues) ctx.stderr.write(`${i.severity}: ${i.message}\n`);
-          say(ctx, `checked ${report.snapshots} snapshot(s), ${report.packs} pack(s), ${report.blobs} blob(s)${opts.readData ? `, read ${report.packsRead} pack(s) (${formatBytes(report.bytesRead)})` : ''}`);
-          say(ctx, errors.length === 0 ? 'no errors were found' : `${errors.length} error(s) found`);
-        }
-        if (errors.length > 0) setExit(EXIT.damaged);
+        const repo = await openRepository(ctx, { cacheDir: scratch });
+        await withSharedLock(ctx, repo, () => runCheck(ctx, repo, opts, setExit));
       } finally {
-        await verifier?.close();
-        await lock.release();
         rmSync(scratch, { recursive: true, force: true });
       }
     });
@@ -66,7 +56,7 @@ export function registerMaintenance(program: Command, ctx: CliContext, setExit: 
     .description('logical and stored sizes, deduplication and compression ratios')
     .action(async () => {
       const repo = await openRepository(ctx);
-      const s = await repositoryStats(repo);
+      const s = await withSharedLock(ctx, repo, () => repositoryStats(repo));
       if (ctx.globals().json) {
         writeJson(ctx, s);
         return;
@@ -81,4 +71,22 @@ export function registerMaintenance(program: Command, ctx: CliContext, setExit: 
     });
 
   registerForget(program, ctx);
+  registerRepair(program, ctx, setExit);
+}
+
+async function runCheck(ctx: CliContext, repo: Repository, opts: { readData?: true; workers?: string }, setExit: (code: number) => void): Promise<void> {
+  const verifier = opts.readData ? new WorkerBlobVerifier(repo, opts.workers ? { workers: Number(opts.workers) } : {}) : undefined;
+  try {
+    const report = await checkRepository(repo, { readData: opts.readData === true, ...(verifier ? { verifier } : {}) });
+    const errors = report.issues.filter((i) => i.severity === 'error');
+    if (ctx.globals().json) writeJson(ctx, { message_type: 'check', ...report, errors: errors.length });
+    else {
+      for (const i of report.issues) ctx.stderr.write(`${i.severity}: ${i.message}\n`);
+      say(ctx, `checked ${report.snapshots} snapshot(s), ${report.packs} pack(s), ${report.blobs} blob(s)${opts.readData ? `, read ${report.packsRead} pack(s) (${formatBytes(report.bytesRead)})` : ''}`);
+      say(ctx, errors.length === 0 ? 'no errors were found' : `${errors.length} error(s) found`);
+    }
+    if (errors.length > 0) setExit(EXIT.damaged);
+  } finally {
+    await verifier?.close();
+  }
 }

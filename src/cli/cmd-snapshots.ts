@@ -2,6 +2,7 @@ import type { Command } from '@commander-js/extra-typings';
 import { listSnapshots } from '../repo/snapshot/snapshot-store.ts';
 import type { CliContext } from './context.ts';
 import { openRepository, say, writeJson } from './context.ts';
+import { withSharedLock } from './repo-lock.ts';
 import { formatBytes, table } from './format.ts';
 import { parseLabels } from './labels.ts';
 import { collect } from './option-values.ts';
@@ -15,11 +16,11 @@ export function registerSnapshots(program: Command, ctx: CliContext): void {
     .option('--label <key=value>', 'only snapshots with this label (repeatable)', collect, [] as string[])
     .action(async (opts) => {
       const repo = await openRepository(ctx);
-      const snaps = await listSnapshots(repo, {
+      const snaps = await withSharedLock(ctx, repo, () => listSnapshots(repo, {
         ...(opts.host ? { hostname: opts.host } : {}),
         ...(opts.tag.length ? { tags: opts.tag } : {}),
         ...(opts.label.length ? { labels: parseLabels(opts.label) } : {}),
-      });
+      }));
       if (ctx.globals().json) {
         writeJson(ctx, snaps);
         return;

@@ -2,6 +2,7 @@
  * What every command gets: the resolved environment, output streams, the clock, and
  * helpers to open the repository the way the global options say.
  */
+import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { Clock } from '../core/clock.ts';
 import { HoldfastError } from '../core/errors.ts';
@@ -22,6 +23,8 @@ export interface GlobalOptions {
   quiet?: boolean;
   /** false with --no-cache. */
   cache?: boolean;
+  /** false with --no-lock. */
+  lock?: boolean;
 }
 
 export interface CliContext {
@@ -84,4 +87,12 @@ export function writeJson(ctx: CliContext, value: unknown): void {
 
 export function say(ctx: CliContext, line: string): void {
   if (!ctx.globals().quiet) ctx.stdout.write(`${line}\n`);
+}
+
+/**
+ * Writes one line of a long listing and waits while stdout is full, so a listing to a
+ * slow reader (`ls | less`) neither piles up in memory nor outlives its repository lock.
+ */
+export async function emitLine(ctx: CliContext, line: string): Promise<void> {
+  if (!ctx.stdout.write(`${line}\n`)) await once(ctx.stdout, 'drain');
 }

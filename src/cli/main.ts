@@ -15,6 +15,7 @@ import { registerInstall } from './cmd-install.ts';
 import { registerInit } from './cmd-init.ts';
 import { registerKey } from './cmd-key.ts';
 import { registerMaintenance } from './cmd-maintenance.ts';
+import { registerMover } from './cmd-mover.ts';
 import { registerRestore } from './cmd-restore.ts';
 import { registerSnapshots } from './cmd-snapshots.ts';
 
@@ -33,6 +34,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
     .option('--json', 'machine-readable output (JSON lines)')
     .option('-q, --quiet', 'print only errors')
     .option('--no-cache', 'do not use the local cache of index files, snapshots and tree packs (~/.cache/holdfast)')
+    .option('--no-lock', 'read without a shared lock (snapshots, ls, dump, diff, stats, restore, check), for storage you may not write to')
     .exitOverride()
     .configureOutput({ writeOut: (s) => deps.stdout.write(s), writeErr: (s) => deps.stderr.write(s) });
   const ctx: CliContext = { ...deps, globals: () => program.opts() as GlobalOptions };
@@ -45,6 +47,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
   registerKey(program, ctx);
   registerCopy(program, ctx);
   registerInstall(program, ctx);
+  registerMover(program, ctx);
   const sub = (name: string): Command => program.commands.find((c) => c.name() === name) as Command;
   registerBackupCluster(sub('backup'), ctx, setExit);
   registerRestoreCluster(sub('restore'), ctx, setExit);

@@ -4,14 +4,12 @@
  * 13 damaged), and nothing already stored changed.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { show, stderrLines } from '../helpers/cli.ts';
+import { holdLock, releaseLock as release } from '../helpers/lock-holder.ts';
 import type { CliResult } from '../helpers/cli.ts';
 import { assertRepositoryUnchanged, fileBlobs, fingerprint, flipByte, packPath } from '../helpers/repo-files.ts';
 import { backup, restore } from '../helpers/steps.ts';
@@ -20,8 +18,6 @@ import type { TestRepository } from '../helpers/test-repository.ts';
 import { KiB, compressible, put, writeRandomFiles } from '../helpers/tree-builder.ts';
 import { assertSameTree, scanTree } from '../helpers/tree-compare.ts';
 
-const HOLD_LOCK = join(import.meta.dirname, '..', 'helpers', 'hold-lock.ts');
-
 function assertOneLine(r: CliResult, code: number, pattern: RegExp): void {
   assert.equal(r.code, code, show(r));
   const lines = stderrLines(r);
@@ -29,19 +25,6 @@ function assertOneLine(r: CliResult, code: number, pattern: RegExp): void {
   assert.match(lines[0] ?? '', pattern);
 }
 
-/** Starts a process holding a lock on the repository; resolves once it holds it. */
-async function holdLock(t: TestRepository, mode: 'exclusive' | 'shared'): Promise<ChildProcessWithoutNullStreams> {
-  const child = spawn(process.execPath, [HOLD_LOCK, t.repoDir, t.password, mode], { stdio: 'pipe' });
-  const [chunk] = (await once(child.stdout, 'data')) as [Buffer];
-  assert.match(chunk.toString(), /^locked \d+/);
-  return child;
-}
-
-async function release(child: ChildProcessWithoutNullStreams): Promise<void> {
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  await exited;
-}
 
 describe('errors', () => {
   let t: TestRepository;
@@ -84,12 +67,17 @@ describe('errors', () => {
     { command: 'backup', holder: 'exclusive', args: () => ['backup', src], exclusively: true },
     { command: 'check', holder: 'exclusive', args: () => ['check'], exclusively: true },
     { command: 'restore', holder: 'exclusive', args: () => ['restore', snapshot, '--target', t.path('never')], exclusively: true },
+    { command: 'snapshots', holder: 'exclusive', args: () => ['snapshots'], exclusively: true },
+    { command: 'ls', holder: 'exclusive', args: () => ['ls', snapshot], exclusively: true },
+    { command: 'dump', holder: 'exclusive', args: () => ['dump', snapshot, 'src/notes.txt'], exclusively: true },
+    { command: 'diff', holder: 'exclusive', args: () => ['diff', snapshot, snapshot], exclusively: true },
+    { command: 'stats', holder: 'exclusive', args: () => ['stats'], exclusively: true },
     { command: 'prune', holder: 'shared', args: () => ['prune'], exclusively: false },
     { command: 'forget', holder: 'shared', args: () => ['forget', snapshot], exclusively: false },
   ];
   for (const c of locked) {
     it(`${c.command} while another process holds a${c.holder === 'exclusive' ? 'n' : ''} ${c.holder} lock: exit 11, nothing changed`, async () => {
-      const holder = await holdLock(t, c.holder);
+      const holder = await holdLock(t.repoDir, t.password, c.holder);
       try {
         const before = await fingerprint(t.repoDir);
         const r = await t.cli.run(c.args());
@@ -103,7 +91,7 @@ describe('errors', () => {
   }
 
   it('a shared lock does not stop a backup, and a released lock leaves nothing behind', async () => {
-    const holder = await holdLock(t, 'shared');
+    const holder = await holdLock(t.repoDir, t.password, 'shared');
     try {
       await backup(t.cli, [src]);
     } finally {

@@ -77,8 +77,11 @@ describe('directory backup and restore', () => {
 
   const partial: Array<{ name: string; args: string[]; absent: (p: string) => boolean }> = [
     { name: '--include a folder', args: ['--include', 'src/sub'], absent: (p) => p !== '' && p !== 'sub' && !p.startsWith('sub/') },
+    { name: '--include a folder with a leading slash', args: ['--include', '/src/sub'], absent: (p) => p !== '' && p !== 'sub' && !p.startsWith('sub/') },
+    { name: '--include a file with a leading slash', args: ['--include', '/src/run.sh'], absent: (p) => p !== '' && p !== 'run.sh' },
     { name: '--include a glob at any depth', args: ['--include', 'src/**/*.txt'], absent: (p) => second.manifest.get(p)?.type !== 'dir' && !p.endsWith('.txt') },
     { name: '--exclude a name and a folder', args: ['--exclude', '*.bin', '--exclude', 'src/sub/nested'], absent: (p) => p.endsWith('.bin') || p.startsWith('sub/nested') },
+    { name: '--exclude anchored by a leading slash', args: ['--exclude', '/src/sub/nested', '--exclude', '/nested'], absent: (p) => p.startsWith('sub/nested') },
   ];
   for (const c of partial) {
     it(`partial restore with ${c.name}`, async () => {

@@ -31,6 +31,14 @@ export interface CsiOptions {
   readonly storageClassName?: string;
   /** Defaults to `csi-hostpath-snapclass`, the default class of the cluster. */
   readonly snapshotClassName?: string;
+  /**
+   * The driver's state folder; default `<control plane dir>/csi/state`. Give another
+   * cluster's `stateDir` to put both clusters on one storage system (two clusters on one
+   * storage array): each sees the other's snapshots, so a snapshot handle recorded in one
+   * imports into the other. The folder then belongs to the first cluster: stop the second
+   * one's CSI pieces first.
+   */
+  readonly stateDir?: string;
 }
 
 export interface CsiHostPath extends CsiClassNames {
@@ -73,6 +81,7 @@ interface Layout {
 
 async function startDriver(layout: Layout, driverName: string): Promise<ServerProcess> {
   await mkdir(layout.stateDir, { recursive: true });
+  await mkdir(layout.dir, { recursive: true });
   const driver = startServerProcess('holdfast-hostpath', csiBinary('holdfast-hostpath'), [
     `--endpoint=unix://${layout.socket}`,
     `--nodeid=${layout.nodeId}`,
@@ -106,7 +115,7 @@ export async function startCsi(plane: ControlPlane, opts: CsiOptions = {}): Prom
     snapshotClassName: opts.snapshotClassName ?? 'csi-hostpath-snapclass',
   };
   const dir = join(plane.dir, 'csi');
-  const layout: Layout = { dir, stateDir: join(dir, 'state'), socket: join(dir, 'csi.sock'), nodeId: `holdfast-${plane.name}-node` };
+  const layout: Layout = { dir, stateDir: opts.stateDir ?? join(dir, 'state'), socket: join(dir, 'csi.sock'), nodeId: `holdfast-${plane.name}-node` };
   const processes: ServerProcess[] = [];
   let stopped: Promise<void> | undefined;
   const stop = async (): Promise<void> => {

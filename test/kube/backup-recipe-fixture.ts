@@ -5,12 +5,14 @@
  * Holdfast CRDs, the shipped ClusterRecipes, a filesystem BackupRepository, and the
  * Backup, Restore and BackupRepository controllers running in this process.
  */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
+import { HOLDFAST_BIN } from '../helpers/cli.ts';
 import { startControlPlane, type ControlPlane } from '../helpers/control-plane.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { installHoldfastCrds } from '../helpers/holdfast-crds.ts';
@@ -106,4 +108,45 @@ export async function get(w: RecipeWorld, plural: 'backups' | 'restores', namesp
 
 export function show(o: Phased): string {
   return JSON.stringify(o.status, null, 2);
+}
+
+export type Hook = Record<string, unknown> & { name?: string; phase?: string; outcome?: string; startedAt?: string; finishedAt?: string; message?: string };
+
+/** The status.hooks entries of a step (by name, and phase when given), in the order they ran. */
+export function hooksNamed(o: Phased, name: string, phase?: string): Hook[] {
+  return ((o.status?.hooks ?? []) as Hook[]).filter((h) => h.name === name && (phase === undefined || h.phase === phase));
+}
+
+/** When a status timestamp was, in ms since the epoch. */
+export function at(iso: unknown): number {
+  if (typeof iso !== 'string') throw new Error(`not a timestamp: ${String(iso)}`);
+  return Date.parse(iso);
+}
+
+/** A real `holdfast operator` process against the world's control plane (no leader election). */
+export interface OperatorProcess {
+  readonly child: ChildProcessWithoutNullStreams;
+  /** What it printed on stderr (its log). */
+  readonly log: string[];
+  /** SIGKILL, resolved once it exited. */
+  kill(): Promise<void>;
+}
+
+export function startOperatorProcess(w: RecipeWorld, name: string): OperatorProcess {
+  const child = spawn(HOLDFAST_BIN, ['operator'], {
+    env: { ...process.env, KUBECONFIG: w.cp.kubeconfigPath, POD_NAME: name, POD_NAMESPACE: 'holdfast-system', HOLDFAST_HEALTH_PORT: '0', HOLDFAST_LEADER_ELECTION: 'false', HOLDFAST_KDF_COST: 'test' },
+    stdio: 'pipe',
+  });
+  const log: string[] = [];
+  child.stderr.on('data', (b: Buffer) => log.push(b.toString()));
+  child.stdout.resume();
+  return {
+    child, log,
+    kill: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
 }

@@ -21,15 +21,19 @@ function shellWord(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`;
 }
 
-/** Starts `sleep N; thaw` detached from this process; returns its pid. */
-function armWatchdog(thaw: readonly string[], timeoutS: number, env: InheritedEnv): number | undefined {
-  const script = `sleep ${timeoutS}; exec ${thaw.map(shellWord).join(' ')}`;
+/**
+ * Starts `sleep N; thaw…` (each thaw command in turn, whatever the one before did)
+ * detached from this process, in its own session; returns its pid for `disarm`.
+ */
+export function armWatchdog(thaws: readonly (readonly string[])[], timeoutS: number, env: InheritedEnv): number | undefined {
+  const script = `sleep ${timeoutS}; ${thaws.map((argv) => argv.map(shellWord).join(' ')).join('; ')}`;
   const child = spawn('/bin/sh', ['-c', script], { detached: true, stdio: 'ignore', env: { ...env } });
   child.unref();
   return child.pid;
 }
 
-function disarm(pid: number | undefined): boolean {
+/** Ends a watchdog before it fired; false when it is already gone. */
+export function disarm(pid: number | undefined): boolean {
   if (pid === undefined) return false;
   try {
     process.kill(-pid, 'SIGKILL');
@@ -52,7 +56,7 @@ export class CommandFreeze implements FreezeStrategy {
 
   async freeze(timeoutMs: number): Promise<Frozen> {
     const timeoutS = Math.max(1, Math.ceil(timeoutMs / 1000));
-    const watchdog = armWatchdog(this.#spec.thaw, timeoutS, this.#env);
+    const watchdog = armWatchdog([this.#spec.thaw], timeoutS, this.#env);
     const expires = Date.now() + timeoutS * 1000;
     try {
       await new LocalCommandExecutor({ argv: this.#spec.freeze, timeoutMs: 30_000 }, this.#env).run();

@@ -42,6 +42,7 @@ export interface GroupRun<T> {
 }
 
 export type CaptureMember<T> = (member: GroupMember, pausedAt: string) => Promise<T>;
+export type CapturePaths<T> = (paths: readonly string[], pausedAt: string) => Promise<T>;
 
 const PROBE_TIMEOUT_MS = 60_000;
 
@@ -71,7 +72,10 @@ async function probeAfter(action: ActionSpec | undefined, before: readonly Probe
   }
 }
 
-export async function runGroup<T>(spec: GroupSpec, deps: GroupDeps, capture: CaptureMember<T>): Promise<GroupRun<T>> {
+/** Captures the members in order, then the paths (if the group lists any), all inside one pause window. */
+export async function runGroup<T>(spec: GroupSpec, deps: GroupDeps, capture: CaptureMember<T>, capturePaths?: CapturePaths<T>): Promise<GroupRun<T>> {
+  const paths = spec.paths ?? [];
+  if (paths.length > 0 && !capturePaths) throw new HoldfastError('CONFIG_INVALID', `group ${spec.name} lists paths, which cannot be captured here`);
   const strategies = groupFreezes(spec, deps.env);
   const before = spec.probe ? await probe(spec.probe, deps.env) : [];
   let unpausedAt = '';
@@ -80,6 +84,7 @@ export async function runGroup<T>(spec: GroupSpec, deps: GroupDeps, capture: Cap
     await deps.sleep(spec.clockSkewMarginMs);
     const captures: T[] = [];
     for (const member of spec.members) captures.push(await capture(member, pausedAt));
+    if (capturePaths && paths.length > 0) captures.push(await capturePaths(paths, pausedAt));
     unpausedAt = deps.clock.now().toISOString();
     return { pausedAt, captures };
   });

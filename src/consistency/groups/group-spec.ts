@@ -1,9 +1,11 @@
 /**
  * A consistency group file (YAML) as users write it, and its resolved form. Members are
- * databases named by URL; the group is paused by the members' native freezes (unless a
- * member says `freeze: false`) and by optional pause/resume commands, which run on this
- * machine with a detached watchdog that resumes when the timeout passes. A probe
- * command lists the application's processes before and after the pause.
+ * databases named by URL; `paths` are files and directories (the application's uploads,
+ * say) captured as one snapshot inside the same pause window. The group is paused by the
+ * members' native freezes (unless a member says `freeze: false`) and by optional
+ * pause/resume commands, which run on this machine with a detached watchdog that resumes
+ * when the timeout passes. A probe command lists the application's processes before and
+ * after the pause.
  *
  * ```yaml
  * name: scalardb
@@ -13,6 +15,7 @@
  *   - url: postgres://app@db1:5432/coordinator
  *   - url: mariadb://app@db2:3306/orders
  *     freeze: false
+ * paths: [/srv/shop/uploads]
  * pause:  { command: [scalar-admin, pause] }
  * resume: { command: [scalar-admin, unpause] }
  * probe:  { shell: "kubectl get pods -o json | jq -c '…'" }
@@ -33,7 +36,8 @@ const duration = z.union([z.number().nonnegative(), z.string()]);
 
 export const groupFileSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$/i, 'letters, digits, ".", "_" and "-"'),
-  members: z.array(z.strictObject({ url: z.string().min(1), freeze: z.boolean().default(true) })).min(1),
+  members: z.array(z.strictObject({ url: z.string().min(1), freeze: z.boolean().default(true) })).default([]),
+  paths: z.array(z.string().min(1)).min(1).optional(),
   pause: localCommand.optional(),
   resume: localCommand.optional(),
   probe: actionSchema.optional(),
@@ -50,6 +54,8 @@ export interface GroupMember {
 export interface GroupSpec {
   readonly name: string;
   readonly members: readonly GroupMember[];
+  /** Files and directories captured (as one snapshot) inside the pause window. */
+  readonly paths?: readonly string[];
   /** argv of the pause and resume commands; both or neither. */
   readonly pause?: { readonly pause: readonly string[]; readonly resume: readonly string[] };
   readonly probe?: ActionSpec;
@@ -86,10 +92,12 @@ export function parseGroupFile(text: string, source: string): GroupSpec {
     throw new HoldfastError('CONFIG_INVALID', `${source}: ${issue?.path.join('.') || '(top)'}: ${issue?.message ?? 'invalid'}`);
   }
   const g = r.data;
+  if (g.members.length === 0 && !g.paths) throw new HoldfastError('CONFIG_INVALID', `${source}: members: Too small: expected array to have >=1 items (or give paths)`);
   if ((g.pause === undefined) !== (g.resume === undefined)) throw new HoldfastError('CONFIG_INVALID', `${source}: give both pause and resume, or neither`);
   return {
     name: g.name,
     members: g.members,
+    ...(g.paths ? { paths: g.paths } : {}),
     ...(g.pause && g.resume ? { pause: { pause: argvOf(g.pause), resume: argvOf(g.resume) } } : {}),
     ...(g.probe ? { probe: g.probe } : {}),
     clockSkewMarginMs: parseDuration(g.clockSkewMargin, 'clockSkewMargin'),

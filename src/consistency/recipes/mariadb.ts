@@ -11,7 +11,7 @@ import { HeldSessionFreeze, READY_MARK } from '../freeze/held-session.ts';
 import type { DatabaseRecipe, DumpPlan, ErrorPattern, LoadOptions, LoadPlan } from './recipe.ts';
 import { classifyBy, RecipeBase } from './recipe.ts';
 
-const PATTERNS: readonly ErrorPattern[] = [
+export const MARIADB_ERRORS: readonly ErrorPattern[] = [
   { pattern: /access denied/i, code: 'DATABASE_AUTH' },
   { pattern: /can't connect|lost connection|unknown mysql server host|unknown database|connection refused|gone away/i, code: 'DATABASE_UNREACHABLE' },
 ];
@@ -22,7 +22,7 @@ function quoteIdent(s: string): string {
 
 export class MariadbRecipe extends RecipeBase implements DatabaseRecipe {
   readonly engine = 'mariadb';
-  protected readonly patterns = PATTERNS;
+  protected readonly patterns = MARIADB_ERRORS;
 
   /** Connection options; mariadb-dump has no connect timeout option, the client does. */
   #conn(client = true): string[] {
@@ -74,7 +74,7 @@ export class MariadbRecipe extends RecipeBase implements DatabaseRecipe {
         '',
       ].join('\n'),
       cancel: (id) => ({ argv: ['mariadb', '--no-defaults', ...this.#conn(), '-e', `KILL QUERY ${Number(id)}`], env: this.#pwd() }),
-      classify: (err) => classifyBy(PATTERNS, this.display, err, 'FREEZE_FAILED'),
+      classify: (err) => classifyBy(MARIADB_ERRORS, this.display, err, 'FREEZE_FAILED'),
     }, this.env);
   }
 

@@ -13,7 +13,7 @@ import type { DatabaseRecipe, DumpPlan, ErrorPattern, LoadOptions, LoadPlan } fr
 import { classifyBy, RecipeBase } from './recipe.ts';
 import type { DatabaseTarget } from './target.ts';
 
-const PATTERNS: readonly ErrorPattern[] = [
+export const POSTGRES_ERRORS: readonly ErrorPattern[] = [
   { pattern: /password authentication failed|no password supplied|authentication failed|role ".*" does not exist/i, code: 'DATABASE_AUTH' },
   { pattern: /connection refused|could not connect|timeout expired|could not translate host name|no route to host|database ".*" does not exist|server closed the connection/i, code: 'DATABASE_UNREACHABLE' },
 ];
@@ -34,7 +34,7 @@ function quoteLiteral(s: string): string {
 
 export class PostgresRecipe extends RecipeBase implements DatabaseRecipe {
   readonly engine = 'postgres';
-  protected readonly patterns = PATTERNS;
+  protected readonly patterns = POSTGRES_ERRORS;
 
   #cmd(spec: LocalCommandSpec): LocalCommandExecutor {
     return new LocalCommandExecutor(spec, this.env);
@@ -91,7 +91,7 @@ export class PostgresRecipe extends RecipeBase implements DatabaseRecipe {
         '',
       ].join('\n'),
       cancel: (pid) => ({ argv: ['psql', '-XAtq', '--no-password', '-v', 'ON_ERROR_STOP=1', '-c', `SELECT pg_cancel_backend(${Number(pid)})`], env }),
-      classify: (err) => classifyBy(PATTERNS, this.display, err, 'FREEZE_FAILED'),
+      classify: (err) => classifyBy(POSTGRES_ERRORS, this.display, err, 'FREEZE_FAILED'),
     }, this.env);
   }
 

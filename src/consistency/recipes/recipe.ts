@@ -41,6 +41,8 @@ export interface LoadPlan {
   readonly load: StreamingExecutor;
   /** Run in order after the load (reload the server). */
   readonly after: readonly Executor[];
+  /** What the user does next, when the load alone does not finish the job (start etcd on the new data dir). */
+  readonly next?: string;
 }
 
 export interface DatabaseRecipe {

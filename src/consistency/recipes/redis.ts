@@ -12,7 +12,7 @@ import type { Hook } from '../hooks.ts';
 import type { DatabaseRecipe, DumpPlan, ErrorPattern, LoadOptions, LoadPlan } from './recipe.ts';
 import { RecipeBase } from './recipe.ts';
 
-const PATTERNS: readonly ErrorPattern[] = [
+export const REDIS_ERRORS: readonly ErrorPattern[] = [
   { pattern: /NOAUTH|WRONGPASS|invalid password|invalid username-password/i, code: 'DATABASE_AUTH' },
   { pattern: /could not connect|connection refused|connection reset/i, code: 'DATABASE_UNREACHABLE' },
 ];
@@ -55,7 +55,7 @@ rc DEBUG RELOAD NOSAVE >/dev/null
 
 export class RedisRecipe extends RecipeBase implements DatabaseRecipe {
   readonly engine = 'redis';
-  protected readonly patterns = PATTERNS;
+  protected readonly patterns = REDIS_ERRORS;
 
   #script(script: string, what: string, timeoutMs = 0): LocalCommandExecutor {
     const env = { H: this.target.host, P: String(this.target.port), ...(this.target.password !== undefined ? { REDISCLI_AUTH: this.target.password } : {}) };

@@ -1,8 +1,11 @@
 /**
  * A database named by URL — `postgres://user:pw@host:port/db`, `mysql://…` or
- * `mariadb://…`, `redis://:pw@host:port`, `etcd://host:port`. The password is kept
- * apart so messages and snapshot labels never carry it.
+ * `mariadb://…`, `redis://:pw@host:port`, `etcd://[user:pw@]host:port`. The password is
+ * kept apart so messages and snapshot labels never carry it. An etcd snapshot is not
+ * loaded into a server but restored into a new data dir: `etcd-data-dir:/path[?name=…]`
+ * names one (its path in `params['data-dir']`).
  */
+import { resolve } from 'node:path';
 import { HoldfastError } from '../../core/errors.ts';
 
 export type Engine = 'postgres' | 'mariadb' | 'redis' | 'etcd';
@@ -35,7 +38,19 @@ export function isDatabaseUrl(arg: string): boolean {
   return m?.[1] !== undefined && m[1].toLowerCase() in SCHEMES;
 }
 
+export const ETCD_DATA_DIR = 'etcd-data-dir:';
+
+function parseEtcdDataDir(raw: string): DatabaseTarget {
+  const [path = '', query = ''] = raw.slice(ETCD_DATA_DIR.length).split('?', 2);
+  if (path === '') throw new HoldfastError('USAGE', `${ETCD_DATA_DIR} needs a path: ${ETCD_DATA_DIR}/var/lib/etcd-restored`);
+  const dir = resolve(decodeURIComponent(path));
+  const params: Record<string, string> = { 'data-dir': dir };
+  for (const [k, v] of new URLSearchParams(query)) params[k] = v;
+  return { engine: 'etcd', host: '', port: 0, user: undefined, password: undefined, database: '', params, display: `etcd data dir ${dir}` };
+}
+
 export function parseDatabaseUrl(raw: string): DatabaseTarget {
+  if (raw.startsWith(ETCD_DATA_DIR)) return parseEtcdDataDir(raw);
   let url: URL;
   try {
     url = new URL(raw);
@@ -43,7 +58,7 @@ export function parseDatabaseUrl(raw: string): DatabaseTarget {
     throw new HoldfastError('USAGE', `'${raw.replace(/\/\/[^@/]*@/, '//***@')}' is not a valid database URL`);
   }
   const engine = SCHEMES[url.protocol.toLowerCase()];
-  if (!engine) throw new HoldfastError('USAGE', `unknown database scheme '${url.protocol}' (known: postgres, mysql, mariadb, redis, etcd)`);
+  if (!engine) throw new HoldfastError('USAGE', `unknown database scheme '${url.protocol}' (known: postgres, mysql, mariadb, redis, etcd; etcd-data-dir:/path for an etcd restore)`);
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1';
   const port = url.port ? Number(url.port) : DEFAULT_PORTS[engine];
   const database = decodeURIComponent(url.pathname.replace(/^\//, ''));

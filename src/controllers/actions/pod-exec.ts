@@ -123,7 +123,6 @@ export class PodExecExecutor implements StreamingExecutor {
     const timer = this.timeoutMs > 0 ? setTimeout(() => session.stop('timeout'), this.timeoutMs) : undefined;
     const onAbort = (): void => session.stop('abort');
     req.signal?.addEventListener('abort', onAbort, { once: true });
-    if (req.signal?.aborted) session.stop('abort');
     const done = new Promise<ExecOutput>((resolve, reject) => {
       session.onEnd = (status) => {
         clearTimeout(timer);
@@ -135,9 +134,13 @@ export class PodExecExecutor implements StreamingExecutor {
       };
     });
     done.catch(() => {});
+    // Only once onEnd is set: stopping earlier would end the session with nobody to settle `done`.
+    if (req.signal?.aborted) session.stop('abort');
     const streams = { stdout: session.stdoutSink(stdout), stderr: session.stderrSink(), stdin: toRemote, onStatus: (s: V1Status) => session.status(s) };
-    this.#transport(this.#spec.target, this.#spec.command, streams)
-      .then((socket) => session.attach(socket), (err: unknown) => session.connectFailed(err));
+    if (session.ended === undefined) {
+      this.#transport(this.#spec.target, this.#spec.command, streams)
+        .then((socket) => session.attach(socket), (err: unknown) => session.connectFailed(err));
+    }
     return { stdout, stdin: session.stdinSink(toRemote), done, stop: () => session.stop('abort') };
   }
 

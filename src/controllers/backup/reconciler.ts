@@ -117,20 +117,31 @@ export class BackupReconciler implements Reconciler {
   async #finalize(obj: KubeObjectJson): Promise<ReconcileResult | undefined> {
     const finalizers = obj.metadata?.finalizers ?? [];
     if (!finalizers.includes(FINALIZERS.backupSnapshots)) return undefined;
-    const snapshotId = ((obj.status ?? {}) as BackupStatus).snapshotId;
+    await this.#releaseVolumes(obj);
+    const status = (obj.status ?? {}) as BackupStatus;
+    const snapshotId = status.snapshotId;
     const spec = backupSpecSchema.safeParse(obj.spec);
     if (snapshotId !== undefined && spec.success && !spec.data.imported && spec.data.deletionPolicy === 'delete') {
       if (await this.#namespaceGoing(obj)) this.#d.logger.info({ backup: `${obj.metadata?.namespace ?? ''}/${obj.metadata?.name ?? ''}`, snapshot: snapshotId }, 'the namespace is being deleted: snapshot kept, the catalog lists it as an imported Backup');
-      else await this.#forget(spec.data.repositoryRef.name, snapshotId);
+      else await this.#forget(spec.data.repositoryRef.name, [snapshotId, ...(status.snapshots ?? []).map((x) => x.id).filter((id) => id !== snapshotId)]);
     }
     await this.#d.objects.setFinalizers(refOf(obj, BACKUP_PLURAL), finalizers.filter((f) => f !== FINALIZERS.backupSnapshots));
     return undefined;
   }
 
-  async #forget(repository: string, snapshotId: string): Promise<void> {
+  /** Temporary objects of the volume stage left by a run the deletion interrupted, and the Backup's VolumeSnapshots. */
+  async #releaseVolumes(obj: KubeObjectJson): Promise<void> {
+    const volumes = this.#d.stages?.volumes;
+    if (volumes?.release) await volumes.release(obj);
+  }
+
+  /** Forgets the backup's snapshots: its record first, then the volume and dump snapshots it lists. */
+  async #forget(repository: string, snapshotIds: readonly string[]): Promise<void> {
     const repo = await this.#d.objects.get({ plural: 'backuprepositories', name: repository });
     const repoSpec = backupRepositorySpecSchema.safeParse(repo?.spec);
-    if (repoSpec.success) await this.#d.archive.forget(await repositoryTarget(repoSpec.data, this.#d.objects), snapshotId);
+    if (!repoSpec.success) return;
+    const target = await repositoryTarget(repoSpec.data, this.#d.objects);
+    for (const id of snapshotIds) await this.#d.archive.forget(target, id);
   }
 
   async #namespaceGoing(obj: KubeObjectJson): Promise<boolean> {

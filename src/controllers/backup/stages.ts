@@ -43,6 +43,8 @@ export interface VolumeStage {
   move(ctx: BackupRunContext): Promise<void>;
   /** Removes temporary PVCs, Jobs and (unless kept) VolumeSnapshots; safe to call repeatedly and after failures. */
   cleanup(ctx: BackupRunContext): Promise<void>;
+  /** The Backup is being deleted: removes what is left of its temporary objects (by label) and, unless it retains its data, its VolumeSnapshots. */
+  release?(obj: KubeObjectJson): Promise<void>;
 }
 
 /** The freeze window and the logical dumps (recipe, hooks, consistency group). */

@@ -62,6 +62,12 @@ export const ANNOTATIONS = {
   originalName: `${GROUP}/original-name`,
   /** On workloads scaled down (in-place restore, scale-to-zero freeze): the replica count to restore. */
   replicasBeforeScaleDown: `${GROUP}/replicas-before-scale-down`,
+  /** On restored PVCs: `<namespace>/<claimName>` of the captured claim whose data they hold. */
+  restoredFromVolume: `${GROUP}/restored-from-volume`,
+  /** On restored PVCs filled from the repository: the volume's repository snapshot id. */
+  restoredFromVolumeSnapshot: `${GROUP}/restored-from-volume-snapshot`,
+  /** On a PV the volume populator filled: `<namespace>/<name>` of the PVC it was filled for (lib-volume-populator's populated-from). */
+  populatedFor: `${GROUP}/populated-for`,
   /** On a PVC to be filled by the volume populator (dataSourceRef → a Backup): which captured claim, `<namespace>/<claimName>`. */
   sourceVolume: `${GROUP}/source-volume`,
 } as const;

@@ -120,6 +120,10 @@ const volumeResultSchema = z
     phase: z.enum(['Pending', 'ScalingDown', 'Refilling', 'ScalingUp', 'Completed', 'Failed', 'RolledBack']).describe('Where the volume is in its restore.'),
     from: z.enum(['volume-snapshot', 'repository']).optional().describe('Filled from a VolumeSnapshot in this cluster or from the repository.'),
     snapshotId: z.string().optional().describe('Repository snapshot used.'),
+    safetySnapshotId: z
+      .string()
+      .optional()
+      .describe('in-place: the repository snapshot of what the PVC held before the refill; the rollback source, kept as an undo.'),
     bytesTotal: total('Bytes to write.').optional(),
     bytesDone: total('Bytes written.').optional(),
     message: z.string().max(4096).optional().describe('Error, if any.'),

@@ -13,7 +13,7 @@ import type { Id } from '../../core/ids.ts';
 import type { Repository } from '../../repo/repository.ts';
 import { safeUsername } from '../../repo/repository.ts';
 import { acquireLock } from '../../repo/lock/lock.ts';
-import { listSnapshots } from '../../repo/snapshot/snapshot-store.ts';
+import { listSnapshots, loadSnapshot } from '../../repo/snapshot/snapshot-store.ts';
 import type { Snapshot, SnapshotManifest, SnapshotSummary } from '../../repo/snapshot/snapshot.ts';
 import type { ChunkProfileName } from './profiles.ts';
 import { chunkerParams } from './profiles.ts';
@@ -23,7 +23,7 @@ import { StreamArchiver } from './stream-archiver.ts';
 import { TreeArchiver } from './tree-archiver.ts';
 import { DirScanner } from './dir-scanner.ts';
 import { FileScheduler } from './file-scheduler.ts';
-import { nodeFromStats } from './node-meta.ts';
+import { nodeFromStats, type ChangeDetection } from './node-meta.ts';
 
 export interface CommonBackupOptions extends SessionOptions {
   readonly tags?: readonly string[];
@@ -77,10 +77,13 @@ interface ParentQuery {
   readonly host: string;
   readonly paths: readonly string[];
   readonly kind: SnapshotManifest['kind'];
+  /** This snapshot, rather than the newest of the same host and paths. */
+  readonly id?: Id;
 }
 
-/** The newest snapshot of the same host and paths, used for change detection. */
+/** The parent named, else the newest snapshot of the same host and paths, used for change detection. */
 async function findParent(repo: Repository, q: ParentQuery): Promise<Snapshot | undefined> {
+  if (q.id !== undefined) return loadSnapshot(repo, q.id);
   const all = await listSnapshots(repo, { hostname: q.host, paths: q.paths, kind: q.kind });
   return all.at(-1);
 }
@@ -95,6 +98,8 @@ export interface TreeBackupOptions extends CommonBackupOptions {
    * one, it starts its own.
    */
   readonly scan?: DirScanner;
+  /** How unchanged files are recognised against the parent (node-meta.ts); default `strict`. */
+  readonly changeDetection?: ChangeDetection;
 }
 
 /** Starts listing the source tree on a worker thread, ahead of `backupTree`. */
@@ -104,12 +109,12 @@ export function startTreeScan(paths: readonly string[], excludes: readonly strin
 
 export async function backupTree(repo: Repository, paths: readonly string[], opts: TreeBackupOptions): Promise<BackupResult> {
   const abs = paths.map((p) => resolve(p));
-  const parentOf = opts.parent === false ? undefined : { host: opts.hostname ?? hostname(), paths: abs, kind: 'tree' as const };
+  const parentOf = opts.parent === false ? undefined : { host: opts.hostname ?? hostname(), paths: abs, kind: 'tree' as const, ...(opts.parent !== undefined ? { id: opts.parent } : {}) };
   const scan = opts.scan ?? startTreeScan(abs, opts.excludes ?? []);
   try {
     return await withSession(repo, opts, parentOf, async (session, parent) => {
       if (!parent) session.pool.start();
-      const archiver = new TreeArchiver(session, chunkerParams(repo, opts.chunkProfile ?? 'default'), opts.excludes ?? [], scan);
+      const archiver = new TreeArchiver(session, chunkerParams(repo, opts.chunkProfile ?? 'default'), opts.excludes ?? [], scan, opts.changeDetection);
       const tree = await archiver.archive(abs, parent?.tree);
       const { id, summary } = await session.publish({ ...manifestBase(opts, parent, session.started), kind: 'tree', paths: abs, tree });
       return { id, summary, errors: session.errors, ...(parent ? { parent: parent.id } : {}) };

@@ -26,10 +26,18 @@ export function nodeFromStats(name: string, type: NodeType, st: EntryStat): Tree
   return node;
 }
 
-/** A file is unchanged when size, mtime, ctime and inode all match the parent's node. */
-export function unchanged(node: TreeNode, parent: TreeNode | undefined): parent is TreeNode & { content: NonNullable<TreeNode['content']> } {
-  return parent !== undefined && parent.type === 'file' && parent.content !== undefined &&
-    parent.size === node.size && parent.mtime === node.mtime && parent.ctime === node.ctime && parent.inode === node.inode;
+/**
+ * How a file is judged unchanged since the parent snapshot. `strict` (the default): size,
+ * mtime, ctime and inode all match. `size-mtime`: only size and mtime, for sources whose
+ * files get new inodes and ctimes at every backup though their contents did not change —
+ * a volume restored from a CSI snapshot for each move (restic's --ignore-inode --ignore-ctime).
+ */
+export type ChangeDetection = 'strict' | 'size-mtime';
+
+export function unchanged(node: TreeNode, parent: TreeNode | undefined, mode: ChangeDetection = 'strict'): parent is TreeNode & { content: NonNullable<TreeNode['content']> } {
+  if (parent === undefined || parent.type !== 'file' || parent.content === undefined) return false;
+  if (parent.size !== node.size || parent.mtime !== node.mtime) return false;
+  return mode === 'size-mtime' || (parent.ctime === node.ctime && parent.inode === node.inode);
 }
 
 /**

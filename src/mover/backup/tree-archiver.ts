@@ -18,7 +18,7 @@ import type { TreeNode } from '../../repo/tree/tree.ts';
 import type { ChunkerParams } from '../../repo/chunker/fastcdc.ts';
 import { FileScheduler } from './file-scheduler.ts';
 import type { FileResult } from './file-scheduler.ts';
-import { nodeFromStats, nodeType, sameNodes, unchanged } from './node-meta.ts';
+import { nodeFromStats, nodeType, sameNodes, unchanged, type ChangeDetection } from './node-meta.ts';
 import { isExcluded, readListing } from './dir-listing.ts';
 import type { DirListing, EntryStat } from './dir-listing.ts';
 import type { DirScanner } from './dir-scanner.ts';
@@ -55,14 +55,16 @@ export class TreeArchiver {
   readonly #hardlinks = new Map<string, Started<FileResult>>();
   readonly #parentTrees: TreePrefetcher;
   readonly #scanner: DirScanner | undefined;
+  readonly #changeDetection: ChangeDetection;
 
   /** With a `scanner`, directories come from its listings (made ahead, on a worker thread). */
-  constructor(session: BackupSession, profile: ChunkerParams, excludes: readonly string[], scanner?: DirScanner) {
+  constructor(session: BackupSession, profile: ChunkerParams, excludes: readonly string[], scanner?: DirScanner, changeDetection: ChangeDetection = 'strict') {
     this.#session = session;
     this.#parentTrees = new TreePrefetcher(session.repo, { expand: subtreesOf });
     this.#files = new FileScheduler(session, profile);
     this.#excludes = excludes;
     this.#scanner = scanner;
+    this.#changeDetection = changeDetection;
   }
 
   /** Archives the given paths under one root tree; returns the root tree id. */
@@ -161,7 +163,7 @@ export class TreeArchiver {
     const counts = this.#session.counts;
     counts.files++;
     counts.bytesTotal += node.size;
-    if (unchanged(node, parent) && parent.content.every((c) => typeof c === 'number' || this.#session.repo.index.has(c, 'data'))) {
+    if (unchanged(node, parent, this.#changeDetection) && parent.content.every((c) => typeof c === 'number' || this.#session.repo.index.has(c, 'data'))) {
       counts.filesUnchanged++;
       node.content = parent.content;
       return node;

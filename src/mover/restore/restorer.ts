@@ -29,6 +29,8 @@ export interface RestoreOptions {
   readonly workers?: number;
   readonly verify?: boolean;
   readonly progress?: ProgressSink;
+  /** Hold a shared repository lock while restoring (default true; false only for storage that cannot be written). */
+  readonly lock?: boolean;
 }
 
 export interface RestoreResult {
@@ -40,7 +42,7 @@ export interface RestoreResult {
 }
 
 export async function restoreSnapshot(repo: Repository, snapshot: Snapshot, opts: RestoreOptions): Promise<RestoreResult> {
-  const lock = await acquireLock(repo, { exclusive: false, clock: opts.clock });
+  const lock = opts.lock === false ? undefined : await acquireLock(repo, { exclusive: false, clock: opts.clock });
   try {
     await repo.loadIndex();
     mkdirSync(opts.target, { recursive: true });
@@ -52,7 +54,7 @@ export async function restoreSnapshot(repo: Repository, snapshot: Snapshot, opts
       await pool.close();
     }
   } finally {
-    await lock.release();
+    await lock?.release();
   }
 }
 

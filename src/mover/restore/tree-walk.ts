@@ -2,6 +2,11 @@
  * Walks a snapshot's trees depth-first, yielding every node with its path relative to
  * the snapshot root, filtered by include/exclude globs. A directory is yielded when it
  * or anything below it can match an include.
+ *
+ * Paths have no leading slash, but the user sees them with one (`ls` prints `/src/a`),
+ * so a glob may have one too: an include `/src/a` is the include `src/a`; an exclude
+ * with a leading slash is anchored at the root (`/a` is only the top-level `a`), one
+ * without also matches any entry by its name (as restic's excludes do).
  */
 import { matchesGlob } from 'node:path';
 import type { Id } from '../../core/ids.ts';
@@ -31,6 +36,10 @@ export async function loadTree(repo: Repository, id: Id): Promise<TreeNode[]> {
  */
 export function walkTree(repo: Repository, root: Id, filter: PathFilter = {}, prefix = ''): AsyncGenerator<WalkEntry> {
   return walkFrom(new TreePrefetcher(repo, { expand: subtreesOf }), root, filter, prefix);
+}
+
+function unrooted(glob: string): string {
+  return glob.replace(/^\/+/, '');
 }
 
 function subtreesOf(nodes: readonly TreeNode[]): Id[] {
@@ -77,17 +86,20 @@ async function openLevel(trees: TreePrefetcher, id: Id, filter: PathFilter, pref
 
 function excluded(path: string, f: PathFilter): boolean {
   if (!f.excludes || f.excludes.length === 0) return false;
-  return f.excludes.some((p) => matchesGlob(path, p) || matchesGlob(path.split('/').at(-1) ?? path, p));
+  return f.excludes.some((p) => (p.startsWith('/') ? matchesGlob(path, unrooted(p)) : matchesGlob(path, p) || matchesGlob(path.split('/').at(-1) ?? path, p)));
 }
 
 function included(path: string, f: PathFilter): boolean {
   const inc = f.includes ?? [];
-  return inc.length === 0 || inc.some((p) => matchesGlob(path, p) || matchesGlob(path, `${p}/**`));
+  return inc.length === 0 || inc.some((p) => {
+    const glob = unrooted(p);
+    return glob === '' || matchesGlob(path, glob) || matchesGlob(path, `${glob}/**`);
+  });
 }
 
 function mayContainIncluded(dir: string, f: PathFilter): boolean {
   const parts = dir.split('/');
-  return (f.includes ?? []).some((p) => mayMatchBelow(parts, p.split('/')));
+  return (f.includes ?? []).some((p) => mayMatchBelow(parts, unrooted(p).split('/')));
 }
 
 /** Whether a path below the folder (as segments) can match the glob (as segments); `**` matches any depth. */

@@ -9,8 +9,7 @@ import { messageOf } from '../../core/errors.ts';
 import type { Id } from '../../core/ids.ts';
 import type { BlobLocation } from '../blob.ts';
 import { contentHash } from '../crypto/keyed-hash.ts';
-import { open } from '../crypto/aead.ts';
-import { PACK_HEADER_AAD, PACK_TRAILER_SIZE, decodePackHeader, locateEntries, readTrailer } from '../pack/pack-format.ts';
+import { packHeaderOf } from '../pack/pack-header.ts';
 import type { Repository } from '../repository.ts';
 import type { BlobVerifier, DamagedBlob } from './blob-verifier.ts';
 import type { CheckIssue } from './check-report.ts';
@@ -65,10 +64,7 @@ function headerMismatches(indexed: readonly BlobLocation[], header: readonly Blo
 
 function headerLocations(repo: Repository, pack: Id, data: Buffer): BlobLocation[] | string {
   try {
-    const headerLength = readTrailer(data, pack);
-    const headerStart = data.byteLength - PACK_TRAILER_SIZE - headerLength;
-    const plain = open(repo.key.encKey, data.subarray(headerStart, data.byteLength - PACK_TRAILER_SIZE), PACK_HEADER_AAD, `header of pack ${pack}`);
-    return locateEntries(pack, decodePackHeader(plain, pack), headerStart, pack);
+    return packHeaderOf(repo.key.encKey, pack, data);
   } catch (err) {
     return `header unreadable: ${messageOf(err)}`;
   }

@@ -1,0 +1,240 @@
+/**
+ * The volume part of a Backup (methods `snapshot` and `snapshot+move`), as the Backup
+ * reconciler calls it (backup/stages.ts):
+ *
+ *   plan     the PVCs in scope → status.volumes (Pending)
+ *   cut      a VolumeSnapshot per PVC in its namespace (Snapshotting → SnapshotCut)
+ *   ready    wait until each is ready; record its content and storage handle (SnapshotReady;
+ *            for `snapshot`, Completed: the snapshots are the backup)
+ *   move     per volume: import the snapshot into the operator namespace, a PVC from it, a
+ *            mover Job that writes a repository snapshot incremental to this PVC's previous
+ *            one (Moving → Completed), progress from the mover's log
+ *   cleanup  temporary Jobs, PVCs and snapshots by label; the Backup's VolumeSnapshots too
+ *            after a move (unless keepSnapshots) or a failure
+ *
+ * Every object has a name derived from the Backup's uid and the PVC, and status is saved
+ * after each step, so a restarted operator resumes where the last one stopped.
+ */
+import type { MoverSettings } from '../../config/operator-env.ts';
+import { HoldfastError } from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { Clock } from '../../core/clock.ts';
+import type { BackupStatus, BackupVolumeStatus } from '../../k8s/api/backup.ts';
+import { backupRepositorySpecSchema } from '../../k8s/api/backup-repository.ts';
+import { backupSpecSchema } from '../../k8s/api/backup.ts';
+import type { HoldfastObjects, KubeObjectJson } from '../../k8s/client/custom-objects.ts';
+import type { BackupRunContext, VolumeStage } from '../backup/stages.ts';
+import { PATHS, type VolumeCluster } from './cluster.ts';
+import { exposeSnapshot } from './exposer.ts';
+import { moverJob, MOUNT_PATH, repositoryAccess } from './mover-job.ts';
+import type { MoverSummary } from './mover-output.ts';
+import { runMoverJob } from './mover-run.ts';
+import { backupSnapshotName, ownerLabels, temporaryName, VOLUME_SNAPSHOT_LABELS, volumeLabel, type Owner } from './names.ts';
+import { planVolumes } from './plan.ts';
+import { offersGroupSnapshots, snapshotClassFor, snapshotOfClaim, waitForSnapshot } from './snapshots.ts';
+import { eachLimited, statusWriter, volumeProgress, type StatusWriter } from './status-writer.ts';
+import { removeTemporaryObjects } from './temporary-objects.ts';
+
+export interface VolumeStageDeps {
+  readonly cluster: VolumeCluster;
+  readonly objects: HoldfastObjects;
+  readonly operatorNamespace: string;
+  readonly clusterId: string;
+  readonly mover: MoverSettings;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** How often a running mover Job is looked at; default 1 s. */
+  readonly pollMs?: number;
+}
+
+type Method = BackupVolumeStatus['method'];
+
+function ownerOf(obj: KubeObjectJson): Owner {
+  return { kind: 'backup', uid: obj.metadata?.uid ?? '' };
+}
+
+function methodOf(ctx: BackupRunContext): Method {
+  const method = ctx.spec.method;
+  if (method === 'snapshot' || method === 'snapshot+move') return method;
+  throw new HoldfastError('CONFIG_INVALID', `method ${method} is not implemented for volumes yet; use snapshot or snapshot+move`);
+}
+
+export class BackupVolumeStage implements VolumeStage {
+  readonly #d: VolumeStageDeps;
+  readonly #writers = new WeakMap<BackupRunContext, StatusWriter>();
+
+  constructor(deps: VolumeStageDeps) {
+    this.#d = deps;
+  }
+
+  #writer(ctx: BackupRunContext): StatusWriter {
+    let w = this.#writers.get(ctx);
+    if (w === undefined) {
+      w = statusWriter(() => ctx.save());
+      this.#writers.set(ctx, w);
+    }
+    return w;
+  }
+
+  async plan(ctx: BackupRunContext): Promise<void> {
+    const method = methodOf(ctx);
+    const volumes = await planVolumes(this.#d.cluster, { namespaces: ctx.namespaces, volumes: ctx.spec.volumes, method, previous: ctx.status.volumes ?? [] });
+    ctx.status.volumes = volumes;
+    ctx.status.progress = volumeProgress(volumes, this.#d.clock.now());
+    await this.#writer(ctx).save();
+  }
+
+  async cut(ctx: BackupRunContext): Promise<void> {
+    const volumes = (ctx.status.volumes ?? []).filter((v) => v.phase === 'Pending' || v.phase === 'Snapshotting');
+    if (volumes.length === 0) return;
+    await this.#checkGroupSnapshots(ctx, volumes);
+    const classes = new Map<string, string>();
+    const owner = ownerOf(ctx.obj);
+    for (const v of volumes) {
+      const driver = v.driver ?? '';
+      if (!classes.has(driver)) classes.set(driver, await snapshotClassFor(this.#d.cluster, driver, ctx.spec.volumes?.volumeSnapshotClassName));
+      const name = backupSnapshotName(ctx.obj.metadata?.name ?? '', owner, v.claimName);
+      const labels = { ...ownerLabels(owner), [VOLUME_SNAPSHOT_LABELS.volume]: volumeLabel(v.namespace, v.claimName) };
+      await this.#d.cluster.create(PATHS.snapshots(v.namespace), snapshotOfClaim({ namespace: v.namespace, name, claim: v.claimName, className: classes.get(driver) ?? '', labels }));
+      Object.assign(v, { phase: 'Snapshotting', volumeSnapshotName: name, startedAt: v.startedAt ?? this.#d.clock.now().toISOString() });
+    }
+    await this.#writer(ctx).save();
+    const deadline = this.#deadline(ctx);
+    for (const v of volumes) {
+      const facts = await waitForSnapshot(this.#d.cluster, { namespace: v.namespace, name: v.volumeSnapshotName ?? '', until: 'cut', deadline, signal: ctx.signal });
+      Object.assign(v, { phase: 'SnapshotCut', volumeSnapshotContentName: facts.contentName });
+    }
+    await this.#writer(ctx).save();
+  }
+
+  async #checkGroupSnapshots(ctx: BackupRunContext, volumes: readonly BackupVolumeStatus[]): Promise<void> {
+    const mode = ctx.spec.volumes?.groupSnapshot ?? 'auto';
+    if (mode === 'never') return;
+    for (const driver of new Set(volumes.map((v) => v.driver ?? ''))) {
+      const offered = await offersGroupSnapshots(this.#d.cluster, driver);
+      if (mode === 'required' && !offered) {
+        throw new HoldfastError('CONFIG_INVALID', `spec.volumes.groupSnapshot is required, but CSI driver ${driver} offers no group snapshots (no VolumeGroupSnapshotClass for it)`);
+      }
+      if (mode === 'required') throw new HoldfastError('CONFIG_INVALID', `CSI driver ${driver} offers group snapshots, but this operator cuts one snapshot per PVC (group snapshots are not implemented yet); use groupSnapshot auto or never`);
+      if (offered) ctx.status.warnings = [...(ctx.status.warnings ?? []), `CSI driver ${driver} offers group snapshots; one snapshot per PVC was cut instead (not implemented yet)`].slice(-100);
+    }
+  }
+
+  #deadline(ctx: BackupRunContext): number {
+    return Date.now() + (ctx.spec.volumes?.readyTimeoutSeconds ?? 1800) * 1000;
+  }
+
+  async ready(ctx: BackupRunContext): Promise<void> {
+    const volumes = (ctx.status.volumes ?? []).filter((v) => v.phase === 'Snapshotting' || v.phase === 'SnapshotCut');
+    const deadline = this.#deadline(ctx);
+    const snapshotOnly = ctx.spec.method === 'snapshot';
+    for (const v of volumes) {
+      const facts = await waitForSnapshot(this.#d.cluster, { namespace: v.namespace, name: v.volumeSnapshotName ?? '', until: 'ready', deadline, signal: ctx.signal });
+      if (facts.snapshotHandle === undefined) throw new HoldfastError('COMMAND_FAILED', `VolumeSnapshotContent ${facts.contentName} of ${v.namespace}/${v.claimName} reports no snapshot handle`);
+      Object.assign(v, { phase: snapshotOnly ? 'Completed' : 'SnapshotReady', volumeSnapshotContentName: facts.contentName, snapshotHandle: facts.snapshotHandle });
+      if (snapshotOnly) v.completedAt = this.#d.clock.now().toISOString();
+    }
+    ctx.status.progress = volumeProgress(ctx.status.volumes ?? [], this.#d.clock.now());
+    await this.#writer(ctx).save();
+  }
+
+  async move(ctx: BackupRunContext): Promise<void> {
+    const volumes = (ctx.status.volumes ?? []).filter((v) => v.phase !== 'Completed');
+    if (volumes.length === 0) return;
+    const repo = await this.#d.objects.getOrFail({ plural: 'backuprepositories', name: ctx.repositoryName }, 'BackupRepository');
+    const access = repositoryAccess(backupRepositorySpecSchema.parse(repo.spec), this.#d.operatorNamespace);
+    const classes = new Map<string, string>();
+    for (const v of volumes) if (!classes.has(v.driver ?? '')) classes.set(v.driver ?? '', await snapshotClassFor(this.#d.cluster, v.driver ?? '', ctx.spec.volumes?.volumeSnapshotClassName));
+    await eachLimited(volumes, ctx.spec.volumes?.parallelism ?? 2, async (v) => {
+      try {
+        await this.#moveOne(ctx, v, { access, className: classes.get(v.driver ?? '') });
+      } catch (err) {
+        Object.assign(v, { phase: 'Failed', message: err instanceof Error ? err.message.slice(0, 4000) : String(err) });
+        await this.#writer(ctx).save();
+        throw err;
+      }
+    });
+  }
+
+  async #moveOne(ctx: BackupRunContext, v: BackupVolumeStatus, o: { access: ReturnType<typeof repositoryAccess>; className: string | undefined }): Promise<void> {
+    if (v.snapshotHandle === undefined) throw new HoldfastError('INTERNAL', `volume ${v.namespace}/${v.claimName} has no snapshot handle to move`);
+    const owner = ownerOf(ctx.obj);
+    const name = temporaryName(owner, v.namespace, v.claimName);
+    const labels = ownerLabels(owner);
+    const writer = this.#writer(ctx);
+    Object.assign(v, { phase: 'Moving', message: undefined });
+    await writer.save();
+    const place = { namespace: this.#d.operatorNamespace, name, labels, signal: ctx.signal, deadline: this.#deadline(ctx) };
+    await exposeSnapshot(this.#d.cluster, place, { driver: v.driver ?? '', snapshotHandle: v.snapshotHandle, className: o.className, shape: { storageClassName: v.storageClassName, volumeMode: v.volumeMode, size: v.capacity ?? '1Gi' } });
+    const args = this.#backupArgs(owner, v);
+    const job = moverJob({ name, namespace: this.#d.operatorNamespace, labels, claimName: name, args, readOnly: true, pod: ctx.spec.volumes?.mover }, o.access, this.#d.mover);
+    const summary = await runMoverJob({
+      cluster: this.#d.cluster, job, signal: ctx.signal, ...(this.#d.pollMs ? { pollMs: this.#d.pollMs } : {}),
+      onProgress: async (s) => {
+        Object.assign(v, { bytesDone: s.bytesDone, ...(s.bytesTotal !== undefined ? { bytesTotal: s.bytesTotal } : {}) });
+        ctx.status.progress = volumeProgress(ctx.status.volumes ?? [], this.#d.clock.now());
+        await writer.saveProgress();
+      },
+    });
+    this.#recordMove(ctx.status, v, summary);
+    await writer.save();
+    await removeTemporaryObjects(this.#d.cluster, { namespace: this.#d.operatorNamespace, name });
+  }
+
+  #backupArgs(owner: Owner, v: BackupVolumeStatus): string[] {
+    const volume = `${VOLUME_SNAPSHOT_LABELS.volume}=${volumeLabel(v.namespace, v.claimName)}`;
+    const cluster = `${VOLUME_SNAPSHOT_LABELS.cluster}=${this.#d.clusterId}`;
+    return [
+      'backup-volume', '--path', MOUNT_PATH,
+      '--label', volume, '--label', cluster, '--label', `${VOLUME_SNAPSHOT_LABELS.backupUid}=${owner.uid}`, '--label', `namespace=${v.namespace}`,
+      '--parent-label', volume, '--parent-label', cluster,
+    ];
+  }
+
+  #recordMove(status: BackupStatus, v: BackupVolumeStatus, s: MoverSummary): void {
+    Object.assign(v, {
+      phase: 'Completed', snapshotId: s.snapshotId, bytesTotal: s.bytesTotal, bytesDone: s.bytesTotal, completedAt: this.#d.clock.now().toISOString(),
+      ...(s.parent ? { parentSnapshotId: s.parent } : {}), ...(s.bytesNew !== undefined ? { bytesNew: s.bytesNew } : {}),
+    });
+    status.snapshots = [...(status.snapshots ?? []).filter((x) => x.id !== s.snapshotId), { id: s.snapshotId, type: 'volume', name: `${v.namespace}/${v.claimName}` }];
+    const stats = status.stats ?? {};
+    status.stats = {
+      ...stats,
+      bytesRead: (stats.bytesRead ?? 0) + s.bytesDone,
+      bytesNew: (stats.bytesNew ?? 0) + (s.bytesNew ?? 0),
+      filesChanged: (stats.filesChanged ?? 0) + (s.filesChanged ?? 0),
+      filesUnchanged: (stats.filesUnchanged ?? 0) + (s.filesUnchanged ?? 0),
+    };
+    status.progress = volumeProgress(status.volumes ?? [], this.#d.clock.now());
+  }
+
+  async cleanup(ctx: BackupRunContext): Promise<void> {
+    await removeTemporaryObjects(this.#d.cluster, { namespace: this.#d.operatorNamespace, owner: ownerOf(ctx.obj) });
+    const volumes = ctx.status.volumes ?? [];
+    const complete = volumes.every((v) => v.phase === 'Completed');
+    const keep = ctx.spec.method === 'snapshot' ? complete : (ctx.spec.volumes?.keepSnapshots ?? false) && complete;
+    if (keep) return;
+    for (const v of volumes) {
+      if (v.volumeSnapshotName === undefined) continue;
+      await this.#d.cluster.remove(PATHS.snapshots(v.namespace), v.volumeSnapshotName);
+      delete v.volumeSnapshotName;
+      delete v.volumeSnapshotContentName;
+      delete v.snapshotHandle;
+    }
+    await this.#writer(ctx).save();
+  }
+
+  /**
+   * The Backup is going: its temporary objects go, and its VolumeSnapshots too unless
+   * it keeps its data (deletionPolicy retain).
+   */
+  async release(obj: KubeObjectJson): Promise<void> {
+    const owner = ownerOf(obj);
+    await removeTemporaryObjects(this.#d.cluster, { namespace: this.#d.operatorNamespace, owner });
+    const spec = backupSpecSchema.safeParse(obj.spec);
+    if (!spec.success || spec.data.deletionPolicy === 'retain' || spec.data.imported !== undefined) return;
+    for (const v of ((obj.status ?? {}) as BackupStatus).volumes ?? []) {
+      if (v.volumeSnapshotName !== undefined) await this.#d.cluster.remove(PATHS.snapshots(v.namespace), v.volumeSnapshotName);
+    }
+  }
+}
