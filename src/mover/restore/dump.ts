@@ -57,11 +57,33 @@ export async function dumpFile(repo: Repository, node: TreeNode, out: Writable):
 /** Writes a blob, or a zero run in pieces of at most ZERO_BLOCK bytes. */
 async function write(out: Writable, data: Buffer | number): Promise<number> {
   if (typeof data !== 'number') {
-    if (!out.write(data)) await once(out, 'drain');
+    await put(out, data);
     return data.byteLength;
   }
-  for (let left = data; left > 0; left -= ZERO_BLOCK.byteLength) {
-    if (!out.write(ZERO_BLOCK.subarray(0, Math.min(left, ZERO_BLOCK.byteLength)))) await once(out, 'drain');
-  }
+  for (let left = data; left > 0; left -= ZERO_BLOCK.byteLength) await put(out, ZERO_BLOCK.subarray(0, Math.min(left, ZERO_BLOCK.byteLength)));
   return data;
+}
+
+/**
+ * Writes one piece and waits for room; a reader that went away (a loader that exited
+ * without reading its input) ends the dump with an error instead of a wait for a
+ * 'drain' that never comes.
+ */
+async function put(out: Writable, piece: Buffer): Promise<void> {
+  if (out.destroyed || out.writableEnded) throw gone();
+  if (out.write(piece)) return;
+  const ac = new AbortController();
+  try {
+    await Promise.race([
+      once(out, 'drain', { signal: ac.signal }),
+      once(out, 'close', { signal: ac.signal }).then(() => { throw gone(); }),
+      once(out, 'error', { signal: ac.signal }).then(([err]) => { throw gone(err); }),
+    ]);
+  } finally {
+    ac.abort();
+  }
+}
+
+function gone(cause?: unknown): HoldfastError {
+  return new HoldfastError('INTERRUPTED', 'the reader of the restored stream closed it before the end', cause === undefined ? {} : { cause });
 }
