@@ -48,11 +48,11 @@ export async function deployment(c: VolumeCluster, namespace: string, name: stri
   return { replicas: d.spec?.replicas ?? 0, annotations: d.metadata?.annotations ?? {} };
 }
 
-/** The uids of the Running pods of a Deployment, once there are `count` of them. */
+/** The uids of the Running pods of a Deployment (not of its clones), once there are `count` of them. */
 export async function runningPods(c: VolumeCluster, namespace: string, app: string, count: number): Promise<string[]> {
   const core = c.kc.makeApiClient(CoreV1Api);
   return eventually(`${count} running pods of ${namespace}/${app}`, async () => {
-    const pods = (await core.listNamespacedPod({ namespace, labelSelector: `app=${app}` })).items.filter((p) => !p.metadata?.deletionTimestamp);
+    const pods = (await core.listNamespacedPod({ namespace, labelSelector: `app=${app}` })).items.filter((p) => !p.metadata?.deletionTimestamp && p.metadata?.labels?.['holdfast.dev/clone'] === undefined);
     return pods.length === count && pods.every((p) => p.status?.phase === 'Running') ? pods.map((p) => p.metadata?.uid ?? '').sort() : undefined;
   }, 90_000);
 }

@@ -4,7 +4,8 @@
  * the Deployment is scaled down (its pods go), the PVC ends up holding exactly the backup,
  * and the Deployment is back at its replicas with new pods. When the refill fails midway
  * (a data pack of the backup is gone from the repository), the PVC is put back from the
- * safety copy, the Deployment is scaled back up, and the Restore fails saying so.
+ * safety copy, the Deployment is scaled back up, and the Restore fails saying so. A clone
+ * under new names beside the original carries the provenance of its volume data.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -12,6 +13,7 @@ import { mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { CoreV1Api } from '@kubernetes/client-node';
 import { ANNOTATIONS } from '#src/k8s/api/group.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { claimsBound, createHoldfast, filesOf, finished, names, startVolumeCluster, type HoldfastObject, type VolumeCluster } from './volumes-fixture.ts';
@@ -81,6 +83,20 @@ describe('in-place restore', () => {
     const uidLabel = `holdfast.dev/restore=${r.metadata.uid ?? ''}`;
     assert.deepEqual(await names(c, '/apis/batch/v1/namespaces/web/jobs', uidLabel), []);
     await eventually('the mover credentials Secrets to be collected with their Jobs', async () => ((await names(c, '/api/v1/namespaces/web/secrets', uidLabel)).length === 0 ? true : undefined), 60_000);
+  });
+
+  it('a clone under new names beside the original keeps provenance annotations on its PVC', async () => {
+    await createHoldfast(c, 'restores', 'web', 'clone', { source: { backupName: 'b1' }, rename: { prefix: 'clone-' } });
+    const r = await finished(c, 'restores', 'web', 'clone', 240_000);
+    assert.equal(r.status?.phase, 'Completed', detail(r));
+    await claimsBound(c, 'web', ['clone-web-data']);
+    const pvc = await c.kc.makeApiClient(CoreV1Api).readNamespacedPersistentVolumeClaim({ namespace: 'web', name: 'clone-web-data' });
+    const a = pvc.metadata?.annotations ?? {};
+    assert.equal(a[ANNOTATIONS.restoredFromBackup], 'web/b1');
+    assert.equal(a[ANNOTATIONS.restoredFromVolume], 'web/web-data');
+    assert.match(a[ANNOTATIONS.restoredFromVolumeSnapshot] ?? '', /^[0-9a-f]{64}$/);
+    assert.equal(a[ANNOTATIONS.originalName], 'web/web-data');
+    assertSameFiles(await filesOf(await c.csi.claimDir('web', 'clone-web-data')), backedUp, 'the cloned PVC');
   });
 
   it('a refill that fails midway puts back what the PVC held and scales the Deployment back up', async () => {
