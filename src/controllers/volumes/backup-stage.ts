@@ -32,7 +32,7 @@ import { runMoverJob } from './mover-run.ts';
 import { backupSnapshotName, ownerLabels, temporaryName, VOLUME_SNAPSHOT_LABELS, volumeLabel, type Owner } from './names.ts';
 import { planVolumes } from './plan.ts';
 import { offersGroupSnapshots, snapshotClassFor, snapshotOfClaim, waitForSnapshot } from './snapshots.ts';
-import { eachLimited, statusWriter, volumeProgress, type StatusWriter } from './status-writer.ts';
+import { eachLimited, StatusWriters, volumeProgress, type StatusWriter } from './status-writer.ts';
 import { removeTemporaryObjects } from './temporary-objects.ts';
 
 export interface VolumeStageDeps {
@@ -61,19 +61,14 @@ function methodOf(ctx: BackupRunContext): Method {
 
 export class BackupVolumeStage implements VolumeStage {
   readonly #d: VolumeStageDeps;
-  readonly #writers = new WeakMap<BackupRunContext, StatusWriter>();
+  readonly #writers = new StatusWriters<BackupRunContext>();
 
   constructor(deps: VolumeStageDeps) {
     this.#d = deps;
   }
 
   #writer(ctx: BackupRunContext): StatusWriter {
-    let w = this.#writers.get(ctx);
-    if (w === undefined) {
-      w = statusWriter(() => ctx.save());
-      this.#writers.set(ctx, w);
-    }
-    return w;
+    return this.#writers.of(ctx);
   }
 
   async plan(ctx: BackupRunContext): Promise<void> {

@@ -28,7 +28,7 @@ import { runInPlaceJob } from './in-place-mover.ts';
 import { scaleUp } from './in-place-workloads.ts';
 import { MOUNT_PATH } from './mover-job.ts';
 import { boundedName, ownerLabels, ownerSelector, volumeKey, volumeLabel, type Owner } from './names.ts';
-import { eachLimited, statusWriter, volumeProgress, type StatusWriter } from './status-writer.ts';
+import { eachLimited, StatusWriters, volumeProgress, type StatusWriter } from './status-writer.ts';
 
 export interface InPlaceDeps {
   readonly cluster: VolumeCluster;
@@ -50,19 +50,14 @@ function ownerOf(ctx: RestoreRunContext): Owner {
 export class InPlaceRestoreStage implements RestoreVolumeStage {
   readonly #d: InPlaceDeps;
   readonly #targets = new WeakMap<RestoreRunContext, InPlaceTarget[]>();
-  readonly #writers = new WeakMap<RestoreRunContext, StatusWriter>();
+  readonly #writers = new StatusWriters<RestoreRunContext>();
 
   constructor(deps: InPlaceDeps) {
     this.#d = deps;
   }
 
   #writer(ctx: RestoreRunContext): StatusWriter {
-    let w = this.#writers.get(ctx);
-    if (w === undefined) {
-      w = statusWriter(() => ctx.save());
-      this.#writers.set(ctx, w);
-    }
-    return w;
+    return this.#writers.of(ctx);
   }
 
   async before(ctx: RestoreRunContext): Promise<void> {

@@ -33,7 +33,7 @@ import { moverJob, MOUNT_PATH, repositoryAccess } from './mover-job.ts';
 import { runMoverJob } from './mover-run.ts';
 import { boundedName, ownerLabels, ownerSelector, temporaryName, volumeKey, type Owner } from './names.ts';
 import { importSnapshot, removeImport, type SnapshotJson } from './snapshots.ts';
-import { eachLimited, statusWriter, volumeProgress, type StatusWriter } from './status-writer.ts';
+import { eachLimited, StatusWriters, volumeProgress, type StatusWriter } from './status-writer.ts';
 import { InPlaceRestoreStage } from './in-place-stage.ts';
 import { annotateRestoredClaims } from './restore-provenance.ts';
 import { removeTemporaryObjects } from './temporary-objects.ts';
@@ -77,7 +77,7 @@ function shapeOf(obj: KubeObject, mapping: Readonly<Record<string, string>>, v: 
 export class RestoreVolumeStageImpl implements RestoreVolumeStage {
   readonly #d: RestoreVolumeDeps;
   readonly #plans = new WeakMap<RestoreRunContext, Planned[]>();
-  readonly #writers = new WeakMap<RestoreRunContext, StatusWriter>();
+  readonly #writers = new StatusWriters<RestoreRunContext>();
   /** Mode in-place (in-place-stage.ts). */
   readonly #inPlace: InPlaceRestoreStage;
 
@@ -87,12 +87,7 @@ export class RestoreVolumeStageImpl implements RestoreVolumeStage {
   }
 
   #writer(ctx: RestoreRunContext): StatusWriter {
-    let w = this.#writers.get(ctx);
-    if (w === undefined) {
-      w = statusWriter(() => ctx.save());
-      this.#writers.set(ctx, w);
-    }
-    return w;
+    return this.#writers.of(ctx);
   }
 
   async before(ctx: RestoreRunContext): Promise<void> {

@@ -33,6 +33,20 @@ interface VolumeProgress {
 }
 
 /** Overall progress from the volumes': bytes summed, volumes done of all. */
+/** One StatusWriter per run context, made on first use (a stage serves many runs at once). */
+export class StatusWriters<C extends { save(): Promise<void> }> {
+  readonly #writers = new WeakMap<C, StatusWriter>();
+
+  of(ctx: C): StatusWriter {
+    let w = this.#writers.get(ctx);
+    if (w === undefined) {
+      w = statusWriter(() => ctx.save());
+      this.#writers.set(ctx, w);
+    }
+    return w;
+  }
+}
+
 export function volumeProgress(volumes: readonly VolumeProgress[], now: Date): Progress {
   let bytesDone = 0;
   let bytesTotal = 0;
