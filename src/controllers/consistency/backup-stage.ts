@@ -2,10 +2,11 @@
  * The Backup's ConsistencyStage: prepare → freeze (each member's freeze, then the
  * quiesce/unquiesce hooks) → `inside` (the reconciler cuts the volume snapshots; for a
  * consistency group the members' dumps run here too) → thaw, always, once the first
- * freeze started → the dumps (single recipe and dump hooks). For a consistency group the
- * window is recorded (pausedAt after every member froze and the skew margin passed,
- * unpausedAt before the first thaw) and the members' pods are compared before and
- * after: a change marks the backup Inconsistent, or fails it (`onPodChange: fail`).
+ * freeze started → the dumps (single recipe and dump hooks) → the verify hooks. For a
+ * consistency group the window is recorded (pausedAt after every member froze and the
+ * skew margin passed, unpausedAt before the first thaw) and the members' pods are
+ * compared before and after: a change marks the backup Inconsistent, or fails it
+ * (`onPodChange: fail`).
  * Freezes left by a crashed run (a workload still scaled to zero) are undone first.
  */
 import { captureFrozen, type FreezeStrategy } from '../../consistency/freeze/freeze.ts';
@@ -54,12 +55,15 @@ export class OperatorConsistencyStage implements ConsistencyStage {
     await ctx.save();
   }
 
+  /** The dumps (a group's ran inside its window), then the Backup's verify hooks. */
   async dumps(ctx: BackupRunContext): Promise<void> {
-    if (ctx.spec.method !== 'dump' || ctx.spec.consistencyGroup) return;
     const scope = this.#scope(ctx);
-    const members = await resolveMembers(this.#deps.objects, namespaceOf(ctx), ctx.spec);
-    await this.#memberDumps(ctx, members, scope, false);
-    for (const step of hookSteps(ctx.spec.hooks, 'dump', namespaceOf(ctx))) await runDump(step, ctx, scope);
+    if (ctx.spec.method === 'dump' && !ctx.spec.consistencyGroup) {
+      const members = await resolveMembers(this.#deps.objects, namespaceOf(ctx), ctx.spec);
+      await this.#memberDumps(ctx, members, scope, false);
+      for (const step of hookSteps(ctx.spec.hooks, 'dump', namespaceOf(ctx))) await runDump(step, ctx, scope);
+    }
+    await runSteps(hookSteps(ctx.spec.hooks, 'verify', namespaceOf(ctx)), scope);
   }
 
   /** Every member's dump steps; inside a group's window, dumps of an earlier window are dropped first. */

@@ -43,9 +43,10 @@ export async function resolveMembers(objects: HoldfastObjects, namespace: string
   return out;
 }
 
+/** The longest of the members' freeze timeouts (a member without one has the default): the watchdog of the whole window. */
 export function freezeTimeoutMs(members: readonly Member[]): number {
   const seconds = members.map((m) => m.binding.freeze?.timeoutSeconds ?? DEFAULT_FREEZE_TIMEOUT_S);
-  return Math.max(DEFAULT_FREEZE_TIMEOUT_S, ...seconds) * 1000;
+  return (seconds.length > 0 ? Math.max(...seconds) : DEFAULT_FREEZE_TIMEOUT_S) * 1000;
 }
 
 /** The member's freeze, or undefined for mode none. */

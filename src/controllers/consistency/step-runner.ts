@@ -94,9 +94,12 @@ export function outcomeOf(err: unknown): HookResult['outcome'] {
 
 /** The failure as the user should read it: classified by the engine, secrets blanked, the step named. */
 export function stepError(step: Step, target: string, err: unknown, attempts = 1): HoldfastError {
-  const classified = classifyFailure(step.engine, `${step.phase} step '${step.name}' (${step.source}) on ${target}`, err, isHoldfastError(err) ? err.code : 'ACTION_FAILED');
+  const display = `${step.phase} step '${step.name}' (${step.source}) on ${target}`;
+  const classified = classifyFailure(step.engine, display, err, isHoldfastError(err) ? err.code : 'ACTION_FAILED');
+  // Timeouts and interruptions come back as they are, without the step's name.
+  const message = classified === err ? `${display}: ${classified.message}` : classified.message;
   const tries = attempts > 1 ? ` (after ${attempts} attempts)` : '';
-  return new HoldfastError(classified.code, redact(classified.message, step.params) + tries, { cause: err });
+  return new HoldfastError(classified.code, redact(message, step.params) + tries, { cause: err });
 }
 
 export interface Ended {
