@@ -5,6 +5,7 @@
  * secret: they are blanked out of every message, status field and log line.
  */
 import type { Action } from '../../k8s/api/actions.ts';
+import { expand as expandValues } from '../../consistency/recipes/recipe-params.ts';
 
 export interface Parameters {
   readonly values: Readonly<Record<string, string>>;
@@ -14,11 +15,9 @@ export interface Parameters {
 
 export const NO_PARAMETERS: Parameters = { values: {}, secrets: [] };
 
+/** The rules of the CLI's recipe files (consistency/recipes/recipe-params.ts), with these parameters. */
 export function expand(text: string, p: Parameters): string {
-  return text.replace(/\$(\$)?\(([A-Za-z_][A-Za-z0-9_.]*)\)/g, (whole, escaped: string | undefined, name: string) => {
-    if (escaped) return whole.slice(1);
-    return p.values[name] ?? whole;
-  });
+  return expandValues(text, p.values);
 }
 
 /** The action with every parameter inserted. */
