@@ -5,8 +5,11 @@
  * socket, plus the snapshot CRDs, a CSIDriver, the StorageClass `csi-hostpath` and a default
  * VolumeSnapshotClass. PVCs of that class bind to volumes that are directories under
  * `stateDir`, VolumeSnapshots are tar archives of them, and PVCs restored from a snapshot
- * start with its files. Nothing is ever mounted: there is no kubelet (see
- * docs/test-environment.md). Binaries come from scripts/install-csi.sh.
+ * start with its files. With `groupSnapshots: true` the driver also serves the CSI group
+ * controller, the sidecars run with the `CSIVolumeGroupSnapshot` feature gate and a default
+ * VolumeGroupSnapshotClass exists, so VolumeGroupSnapshots are cut across several PVCs.
+ * Nothing is ever mounted: there is no kubelet (see docs/test-environment.md). Binaries
+ * come from scripts/install-csi.sh.
  *
  * Stop it before the control plane: its folder lives inside the control plane's.
  */
@@ -39,9 +42,19 @@ export interface CsiOptions {
    * one's CSI pieces first.
    */
   readonly stateDir?: string;
+  /**
+   * VolumeGroupSnapshots: the driver's group controller, the sidecars' `CSIVolumeGroupSnapshot`
+   * feature gate and a default VolumeGroupSnapshotClass (`groupSnapshotClassName`). Off by
+   * default: a cluster then has the group-snapshot CRDs but nothing that cuts them.
+   */
+  readonly groupSnapshots?: boolean;
+  /** Defaults to `csi-hostpath-groupsnapclass`; only with `groupSnapshots`. */
+  readonly groupSnapshotClassName?: string;
 }
 
 export interface CsiHostPath extends CsiClassNames {
+  /** The default VolumeGroupSnapshotClass, when started with `groupSnapshots`. */
+  readonly groupSnapshotClassName: string | undefined;
   /** The driver's state: `volumes/<volume id>/` holds each volume's files. */
   readonly stateDir: string;
   /** The unix socket the driver serves and the sidecars dial. */
@@ -79,7 +92,7 @@ interface Layout {
   readonly nodeId: string;
 }
 
-async function startDriver(layout: Layout, driverName: string): Promise<ServerProcess> {
+async function startDriver(layout: Layout, driverName: string, groupSnapshots: boolean): Promise<ServerProcess> {
   await mkdir(layout.stateDir, { recursive: true });
   await mkdir(layout.dir, { recursive: true });
   const driver = startServerProcess('holdfast-hostpath', csiBinary('holdfast-hostpath'), [
@@ -87,6 +100,7 @@ async function startDriver(layout: Layout, driverName: string): Promise<ServerPr
     `--nodeid=${layout.nodeId}`,
     `--drivername=${driverName}`,
     `--statedir=${layout.stateDir}`,
+    ...(groupSnapshots ? ['--group-snapshots'] : []),
   ], join(layout.dir, 'holdfast-hostpath.log'));
   await waitFor('the CSI driver socket', async () => (existsSync(layout.socket) ? true : undefined), { timeoutMs: 30_000, processes: [driver] });
   return driver;
@@ -95,24 +109,29 @@ async function startDriver(layout: Layout, driverName: string): Promise<ServerPr
 /**
  * The sidecars run as the cluster admin (no RBAC objects for them) and without leader
  * election; `--extra-create-metadata` hands the PVC's and snapshot's names to the driver,
- * which keeps them in its metadata files for debugging.
+ * which keeps them in its metadata files for debugging. `CSIVolumeGroupSnapshot` is a beta
+ * gate, off by default, of the csi-snapshotter sidecar and the snapshot-controller (the
+ * provisioner does not know it and refuses to start with it).
  */
-function startSidecars(plane: ControlPlane, layout: Layout): ServerProcess[] {
+function startSidecars(plane: ControlPlane, layout: Layout, groupSnapshots: boolean): ServerProcess[] {
+  const gates = groupSnapshots ? ['--feature-gates=CSIVolumeGroupSnapshot=true'] : [];
   const common = [`--kubeconfig=${plane.kubeconfigPath}`, '--leader-election=false', '--v=4'];
   const sidecar = [...common, `--csi-address=${layout.socket}`, '--extra-create-metadata', '--timeout=30s', '--retry-interval-max=5s'];
   const log = (name: string): string => join(layout.dir, `${name}.log`);
   return [
     startServerProcess('csi-provisioner', csiBinary('csi-provisioner'), sidecar, log('csi-provisioner')),
-    startServerProcess('csi-snapshotter', csiBinary('csi-snapshotter'), sidecar, log('csi-snapshotter')),
-    startServerProcess('snapshot-controller', csiBinary('snapshot-controller'), [...common, '--retry-interval-max=5s'], log('snapshot-controller')),
+    startServerProcess('csi-snapshotter', csiBinary('csi-snapshotter'), [...sidecar, ...gates], log('csi-snapshotter')),
+    startServerProcess('snapshot-controller', csiBinary('snapshot-controller'), [...common, '--retry-interval-max=5s', ...gates], log('snapshot-controller')),
   ];
 }
 
 export async function startCsi(plane: ControlPlane, opts: CsiOptions = {}): Promise<CsiHostPath> {
+  const groups = opts.groupSnapshots ?? false;
   const names: CsiClassNames = {
     driverName: opts.driverName ?? 'hostpath.csi.k8s.io',
     storageClassName: opts.storageClassName ?? 'csi-hostpath',
     snapshotClassName: opts.snapshotClassName ?? 'csi-hostpath-snapclass',
+    groupSnapshotClassName: groups ? (opts.groupSnapshotClassName ?? 'csi-hostpath-groupsnapclass') : undefined,
   };
   const dir = join(plane.dir, 'csi');
   const layout: Layout = { dir, stateDir: opts.stateDir ?? join(dir, 'state'), socket: join(dir, 'csi.sock'), nodeId: `holdfast-${plane.name}-node` };
@@ -127,11 +146,11 @@ export async function startCsi(plane: ControlPlane, opts: CsiOptions = {}): Prom
   const logs = (lines = 40): string => processes.map((p) => `--- ${p.name} (${p.logPath})\n${p.logTail(lines)}`).join('\n');
   try {
     const kc = plane.kubeConfig();
-    processes.push(await startDriver(layout, names.driverName));
+    processes.push(await startDriver(layout, names.driverName, groups));
     // The sidecars' informers need the snapshot kinds to exist when they start.
     await applySnapshotCrds(kc, join(csiInstallDir(), 'crd'), processes);
     await createStorageObjects(kc, names);
-    processes.push(...startSidecars(plane, layout));
+    processes.push(...startSidecars(plane, layout, groups));
   } catch (err) {
     const detail = logs(15);
     await stop();

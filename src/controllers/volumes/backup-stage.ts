@@ -3,14 +3,19 @@
  * reconciler calls it (backup/stages.ts):
  *
  *   plan     the PVCs in scope → status.volumes (Pending)
- *   cut      a VolumeSnapshot per PVC in its namespace (Snapshotting → SnapshotCut)
+ *   cut      a VolumeGroupSnapshot per namespace and driver when the driver offers them
+ *            (group-snapshots.ts; its member VolumeSnapshots are recorded per PVC), else a
+ *            VolumeSnapshot per PVC in its namespace (Snapshotting → SnapshotCut); with
+ *            `volumes.unquiesceWhen: snapshot-ready`, also `ready` before returning, so the
+ *            freeze window around it lasts until the snapshots are ready to use
  *   ready    wait until each is ready; record its content and storage handle (SnapshotReady;
  *            for `snapshot`, Completed: the snapshots are the backup)
  *   move     per volume: import the snapshot into the operator namespace, a PVC from it, a
  *            mover Job that writes a repository snapshot incremental to this PVC's previous
  *            one (Moving → Completed), progress from the mover's log
  *   cleanup  temporary Jobs, PVCs and snapshots by label; the Backup's VolumeSnapshots too
- *            after a move (unless keepSnapshots) or a failure
+ *            after a move (unless keepSnapshots) or a failure (a group's members by deleting
+ *            their VolumeGroupSnapshot), and temporary group labels on PVCs
  *
  * Every object has a name derived from the Backup's uid and the PVC, and status is saved
  * after each step, so a restarted operator resumes where the last one stopped.
@@ -31,7 +36,8 @@ import type { MoverSummary } from './mover-output.ts';
 import { runMoverJob } from './mover-run.ts';
 import { backupSnapshotName, ownerLabels, temporaryName, VOLUME_SNAPSHOT_LABELS, volumeLabel, type Owner } from './names.ts';
 import { planVolumes } from './plan.ts';
-import { offersGroupSnapshots, snapshotClassFor, snapshotOfClaim, waitForSnapshot } from './snapshots.ts';
+import { groupsOf, groupSnapshotClassFor, groupSnapshotName, removeBackupSnapshots, startGroupCut, waitForGroupCut, type GroupClass, type GroupCut } from './group-snapshots.ts';
+import { snapshotClassFor, snapshotOfClaim, waitForSnapshot } from './snapshots.ts';
 import { eachLimited, StatusWriters, volumeProgress, type StatusWriter } from './status-writer.ts';
 import { removeTemporaryObjects } from './temporary-objects.ts';
 
@@ -81,38 +87,78 @@ export class BackupVolumeStage implements VolumeStage {
 
   async cut(ctx: BackupRunContext): Promise<void> {
     const volumes = (ctx.status.volumes ?? []).filter((v) => v.phase === 'Pending' || v.phase === 'Snapshotting');
-    if (volumes.length === 0) return;
-    await this.#checkGroupSnapshots(ctx, volumes);
+    if (volumes.length > 0) {
+      const groups = await this.#groups(ctx, volumes);
+      const grouped = new Set(groups.flatMap((g) => g.volumes));
+      const singles = volumes.filter((v) => !grouped.has(v));
+      await this.#startSingles(ctx, singles);
+      await this.#startGroups(ctx, groups);
+      await this.#writer(ctx).save();
+      const deadline = this.#deadline(ctx);
+      for (const v of singles) {
+        const facts = await waitForSnapshot(this.#d.cluster, { namespace: v.namespace, name: v.volumeSnapshotName ?? '', until: 'cut', deadline, signal: ctx.signal });
+        Object.assign(v, { phase: 'SnapshotCut', volumeSnapshotContentName: facts.contentName });
+      }
+      for (const g of groups) await this.#groupCut(ctx, g, deadline);
+      await this.#writer(ctx).save();
+    }
+    if (ctx.spec.volumes?.unquiesceWhen === 'snapshot-ready') await this.ready(ctx);
+  }
+
+  async #startSingles(ctx: BackupRunContext, volumes: readonly BackupVolumeStatus[]): Promise<void> {
     const classes = new Map<string, string>();
     const owner = ownerOf(ctx.obj);
     for (const v of volumes) {
       const driver = v.driver ?? '';
       if (!classes.has(driver)) classes.set(driver, await snapshotClassFor(this.#d.cluster, driver, ctx.spec.volumes?.volumeSnapshotClassName));
       const name = backupSnapshotName(ctx.obj.metadata?.name ?? '', owner, v.claimName);
-      const labels = { ...ownerLabels(owner), [VOLUME_SNAPSHOT_LABELS.volume]: volumeLabel(v.namespace, v.claimName) };
-      await this.#d.cluster.create(PATHS.snapshots(v.namespace), snapshotOfClaim({ namespace: v.namespace, name, claim: v.claimName, className: classes.get(driver) ?? '', labels }));
+      await this.#d.cluster.create(PATHS.snapshots(v.namespace), snapshotOfClaim({ namespace: v.namespace, name, claim: v.claimName, className: classes.get(driver) ?? '', labels: this.#snapshotLabels(owner, v) }));
       Object.assign(v, { phase: 'Snapshotting', volumeSnapshotName: name, startedAt: v.startedAt ?? this.#d.clock.now().toISOString() });
     }
-    await this.#writer(ctx).save();
-    const deadline = this.#deadline(ctx);
-    for (const v of volumes) {
-      const facts = await waitForSnapshot(this.#d.cluster, { namespace: v.namespace, name: v.volumeSnapshotName ?? '', until: 'cut', deadline, signal: ctx.signal });
-      Object.assign(v, { phase: 'SnapshotCut', volumeSnapshotContentName: facts.contentName });
-    }
-    await this.#writer(ctx).save();
   }
 
-  async #checkGroupSnapshots(ctx: BackupRunContext, volumes: readonly BackupVolumeStatus[]): Promise<void> {
+  #snapshotLabels(owner: Owner, v: BackupVolumeStatus): Record<string, string> {
+    return { ...ownerLabels(owner), [VOLUME_SNAPSHOT_LABELS.volume]: volumeLabel(v.namespace, v.claimName) };
+  }
+
+  async #startGroups(ctx: BackupRunContext, groups: readonly GroupCut[]): Promise<void> {
+    const owner = ownerOf(ctx.obj);
+    for (const g of groups) {
+      // Recorded first: the clean-up finds the group (and its temporary labels) by it.
+      for (const v of g.volumes) Object.assign(v, { phase: 'Snapshotting', volumeGroupSnapshotName: g.name, startedAt: v.startedAt ?? this.#d.clock.now().toISOString() });
+      await startGroupCut(this.#d.cluster, g, { claimSelector: ctx.spec.volumes?.claimSelector, labels: ownerLabels(owner) });
+    }
+  }
+
+  /** Waits for a group's cut, then records each member VolumeSnapshot and its content on its PVC's entry. */
+  async #groupCut(ctx: BackupRunContext, g: GroupCut, deadline: number): Promise<void> {
+    const owner = ownerOf(ctx.obj);
+    const members = await waitForGroupCut(this.#d.cluster, g, { deadline, signal: ctx.signal });
+    for (const v of g.volumes) {
+      const name = members.get(v.claimName) ?? '';
+      await this.#d.cluster.mergePatch(PATHS.snapshots(v.namespace), name, { metadata: { labels: this.#snapshotLabels(owner, v) } });
+      const facts = await waitForSnapshot(this.#d.cluster, { namespace: v.namespace, name, until: 'cut', deadline, signal: ctx.signal });
+      Object.assign(v, { phase: 'SnapshotCut', volumeSnapshotName: name, volumeSnapshotContentName: facts.contentName });
+    }
+  }
+
+  /**
+   * The group snapshots to cut: per namespace and driver, when the driver has a
+   * VolumeGroupSnapshotClass (groupSnapshot auto or required; required fails without one).
+   */
+  async #groups(ctx: BackupRunContext, volumes: readonly BackupVolumeStatus[]): Promise<GroupCut[]> {
     const mode = ctx.spec.volumes?.groupSnapshot ?? 'auto';
-    if (mode === 'never') return;
+    if (mode === 'never') return [];
+    const classes = new Map<string, GroupClass | undefined>();
     for (const driver of new Set(volumes.map((v) => v.driver ?? ''))) {
-      const offered = await offersGroupSnapshots(this.#d.cluster, driver);
-      if (mode === 'required' && !offered) {
+      const groupClass = await groupSnapshotClassFor(this.#d.cluster, driver, ctx.spec.volumes?.volumeGroupSnapshotClassName);
+      if (mode === 'required' && groupClass === undefined) {
         throw new HoldfastError('CONFIG_INVALID', `spec.volumes.groupSnapshot is required, but CSI driver ${driver} offers no group snapshots (no VolumeGroupSnapshotClass for it)`);
       }
-      if (mode === 'required') throw new HoldfastError('CONFIG_INVALID', `CSI driver ${driver} offers group snapshots, but this operator cuts one snapshot per PVC (group snapshots are not implemented yet); use groupSnapshot auto or never`);
-      if (offered) ctx.status.warnings = [...(ctx.status.warnings ?? []), `CSI driver ${driver} offers group snapshots; one snapshot per PVC was cut instead (not implemented yet)`].slice(-100);
+      classes.set(driver, groupClass);
     }
+    const uid = ctx.obj.metadata?.uid ?? '';
+    return groupsOf(volumes, classes, (driver) => groupSnapshotName(ctx.obj.metadata?.name ?? '', uid, driver));
   }
 
   #deadline(ctx: BackupRunContext): number {
@@ -209,11 +255,11 @@ export class BackupVolumeStage implements VolumeStage {
     const complete = volumes.every((v) => v.phase === 'Completed');
     const keep = ctx.spec.method === 'snapshot' ? complete : (ctx.spec.volumes?.keepSnapshots ?? false) && complete;
     if (keep) return;
+    await removeBackupSnapshots(this.#d.cluster, volumes);
     for (const v of volumes) {
-      if (v.volumeSnapshotName === undefined) continue;
-      await this.#d.cluster.remove(PATHS.snapshots(v.namespace), v.volumeSnapshotName);
       delete v.volumeSnapshotName;
       delete v.volumeSnapshotContentName;
+      delete v.volumeGroupSnapshotName;
       delete v.snapshotHandle;
     }
     await this.#writer(ctx).save();
@@ -228,8 +274,6 @@ export class BackupVolumeStage implements VolumeStage {
     await removeTemporaryObjects(this.#d.cluster, { namespace: this.#d.operatorNamespace, owner });
     const spec = backupSpecSchema.safeParse(obj.spec);
     if (!spec.success || spec.data.deletionPolicy === 'retain' || spec.data.imported !== undefined) return;
-    for (const v of ((obj.status ?? {}) as BackupStatus).volumes ?? []) {
-      if (v.volumeSnapshotName !== undefined) await this.#d.cluster.remove(PATHS.snapshots(v.namespace), v.volumeSnapshotName);
-    }
+    await removeBackupSnapshots(this.#d.cluster, ((obj.status ?? {}) as BackupStatus).volumes ?? []);
   }
 }

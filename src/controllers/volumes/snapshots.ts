@@ -42,15 +42,6 @@ export async function snapshotClassFor(cluster: VolumeCluster, driver: string, n
   return chosen.metadata.name;
 }
 
-/** Whether the cluster has a VolumeGroupSnapshotClass for the driver (then the driver offers group snapshots). */
-export async function offersGroupSnapshots(cluster: VolumeCluster, driver: string): Promise<boolean> {
-  for (const version of ['v1beta2', 'v1beta1']) {
-    const classes = await cluster.list<ClassJson>(PATHS.groupSnapshotClasses(version));
-    if (classes.some((c) => c.driver === driver)) return true;
-  }
-  return false;
-}
-
 export function snapshotOfClaim(o: { namespace: string; name: string; claim: string; className: string; labels: Record<string, string> }): JsonObject {
   return {
     apiVersion: API_VERSION,

@@ -43,6 +43,12 @@ export const backupVolumesSchema = z
       .default('auto')
       .describe('Use a VolumeGroupSnapshot (one cut across all PVCs) when the driver offers it (auto), never, or fail without it (required).'),
     volumeGroupSnapshotClassName: objectName('VolumeGroupSnapshotClass; default: the driver\'s default.').optional(),
+    unquiesceWhen: z
+      .enum(['snapshot-cut', 'snapshot-ready'])
+      .optional()
+      .describe(
+        "snapshot methods: end the freeze (recipe, hooks, consistency group) as soon as every VolumeSnapshot is cut, or only once they are ready to use; snapshot-ready here or in the recipe's freeze waits. The way to choose it for a backup with hooks and no recipe. Absent: the recipe's freeze.unquiesceWhen, else snapshot-cut.",
+      ),
     readyTimeoutSeconds: z.int().min(1).max(86_400).default(1800).describe('How long to wait for snapshots to become ready to use.'),
     moveMode: z
       .enum(['auto', 'filesystem', 'block'])

@@ -1,7 +1,8 @@
 /**
  * The API objects that make a test cluster's CSI pieces usable: the snapshot CRDs of
  * external-snapshotter (copied from its Go module by scripts/install-csi.sh), a CSIDriver
- * without attach, an Immediate-binding StorageClass and a default VolumeSnapshotClass.
+ * without attach, an Immediate-binding StorageClass, a default VolumeSnapshotClass and,
+ * when group snapshots are on, a default VolumeGroupSnapshotClass.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,11 +14,15 @@ import { waitFor } from '../kube/server-process.ts';
 import type { ServerProcess } from '../kube/server-process.ts';
 
 export const SNAPSHOT_GROUP = 'snapshot.storage.k8s.io';
+/** external-snapshotter v8.6.0 serves v1 (its controllers use it), v1beta2 (storage) and v1beta1. */
+export const GROUP_SNAPSHOT_API = 'groupsnapshot.storage.k8s.io/v1';
 
 export interface CsiClassNames {
   readonly driverName: string;
   readonly storageClassName: string;
   readonly snapshotClassName: string;
+  /** Set when the cluster cuts group snapshots. */
+  readonly groupSnapshotClassName: string | undefined;
 }
 
 /** Creates every CRD in `crdDir` (snapshot and group-snapshot kinds) and waits until each is Established. */
@@ -69,4 +74,13 @@ export async function createStorageObjects(kc: KubeConfig, names: CsiClassNames)
       deletionPolicy: 'Delete',
     },
   });
+  if (names.groupSnapshotClassName !== undefined) {
+    await kubeHttp(kc).post('/apis/groupsnapshot.storage.k8s.io/v1/volumegroupsnapshotclasses', {
+      apiVersion: GROUP_SNAPSHOT_API,
+      kind: 'VolumeGroupSnapshotClass',
+      metadata: { name: names.groupSnapshotClassName, annotations: { 'groupsnapshot.storage.kubernetes.io/is-default-class': 'true' } },
+      driver: names.driverName,
+      deletionPolicy: 'Delete',
+    });
+  }
 }

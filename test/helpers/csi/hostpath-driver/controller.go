@@ -16,6 +16,10 @@ const (
 	// The volume context key under which a PV's spec.csi.volumeAttributes carries the
 	// volume's directory, for the test node agent.
 	hostPathKey = "holdfast.dev/host-path"
+	// A VolumeSnapshotClass parameter (a Go duration, e.g. "2s"): snapshots of the class
+	// are cut at once but report readyToUse only that long after, like storage that
+	// uploads a snapshot after cutting it.
+	readyAfterKey = "holdfast.dev/ready-after"
 )
 
 type controller struct {
@@ -177,6 +181,13 @@ func (c *controller) CreateSnapshot(_ context.Context, req *csi.CreateSnapshotRe
 		return nil, status.Errorf(codes.NotFound, "source volume %s: %v", req.GetSourceVolumeId(), err)
 	}
 	meta := snapshotMeta{ID: req.GetName(), Name: req.GetName(), SourceVolume: vol.ID, SizeBytes: vol.CapacityBytes, CreatedAt: time.Now().UTC()}
+	if after, ok := req.GetParameters()[readyAfterKey]; ok {
+		delay, err := time.ParseDuration(after)
+		if err != nil || delay < 0 {
+			return nil, status.Errorf(codes.InvalidArgument, "parameter %s: %q is not a duration", readyAfterKey, after)
+		}
+		meta.ReadyAt = meta.CreatedAt.Add(delay)
+	}
 	if err := c.store.createSnapshot(meta); err != nil {
 		return nil, internal(err)
 	}
@@ -189,7 +200,7 @@ func snapshotOf(meta *snapshotMeta) *csi.Snapshot {
 		SourceVolumeId: meta.SourceVolume,
 		SizeBytes:      meta.SizeBytes,
 		CreationTime:   timestamppb.New(meta.CreatedAt),
-		ReadyToUse:     true,
+		ReadyToUse:     !time.Now().Before(meta.ReadyAt),
 	}
 }
 

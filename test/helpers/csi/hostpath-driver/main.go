@@ -11,6 +11,8 @@
 //	volume-meta/<volume id>.json   name, capacity and content source of the volume
 //	snapshots/<snapshot id>.tar.gz the files of the source volume when the snapshot was cut
 //	snapshots/<snapshot id>.json   source volume, size and creation time
+//	groups/<group id>.json         a group snapshot's volumes and member snapshots
+//	                               (with --group-snapshots: the CSI group controller service)
 package main
 
 import (
@@ -32,6 +34,7 @@ func main() {
 	nodeID := flag.String("nodeid", "", "the node name reported by NodeGetInfo")
 	driverName := flag.String("drivername", "hostpath.csi.k8s.io", "the CSI driver name")
 	stateDir := flag.String("statedir", "", "where volumes and snapshots are kept")
+	groupSnapshots := flag.Bool("group-snapshots", false, "serve the CSI group controller (VolumeGroupSnapshots)")
 	flag.Parse()
 	if *endpoint == "" || *nodeID == "" || *stateDir == "" {
 		log.Fatal("--endpoint, --nodeid and --statedir are required")
@@ -49,8 +52,11 @@ func main() {
 		log.Fatal(err)
 	}
 	server := grpc.NewServer(grpc.UnaryInterceptor(logCalls))
-	csi.RegisterIdentityServer(server, &identity{name: *driverName})
+	csi.RegisterIdentityServer(server, &identity{name: *driverName, groups: *groupSnapshots})
 	csi.RegisterControllerServer(server, &controller{store: store})
+	if *groupSnapshots {
+		csi.RegisterGroupControllerServer(server, &groupController{store: store})
+	}
 	csi.RegisterNodeServer(server, &node{id: *nodeID})
 	go func() {
 		signals := make(chan os.Signal, 1)
@@ -76,20 +82,27 @@ func logCalls(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler 
 
 type identity struct {
 	csi.UnimplementedIdentityServer
-	name string
+	name   string
+	groups bool
 }
 
 func (i *identity) GetPluginInfo(context.Context, *csi.GetPluginInfoRequest) (*csi.GetPluginInfoResponse, error) {
 	return &csi.GetPluginInfoResponse{Name: i.name, VendorVersion: "holdfast-test"}, nil
 }
 
-// Only the controller service: no VOLUME_ACCESSIBILITY_CONSTRAINTS, so the provisioner
-// needs no Node or CSINode objects, which a cluster without a kubelet does not have.
+// The controller service (and the group controller with --group-snapshots): no
+// VOLUME_ACCESSIBILITY_CONSTRAINTS, so the provisioner needs no Node or CSINode objects,
+// which a cluster without a kubelet does not have.
 func (i *identity) GetPluginCapabilities(context.Context, *csi.GetPluginCapabilitiesRequest) (*csi.GetPluginCapabilitiesResponse, error) {
-	controller := &csi.PluginCapability{Type: &csi.PluginCapability_Service_{
-		Service: &csi.PluginCapability_Service{Type: csi.PluginCapability_Service_CONTROLLER_SERVICE},
-	}}
-	return &csi.GetPluginCapabilitiesResponse{Capabilities: []*csi.PluginCapability{controller}}, nil
+	services := []csi.PluginCapability_Service_Type{csi.PluginCapability_Service_CONTROLLER_SERVICE}
+	if i.groups {
+		services = append(services, csi.PluginCapability_Service_GROUP_CONTROLLER_SERVICE)
+	}
+	var caps []*csi.PluginCapability
+	for _, t := range services {
+		caps = append(caps, &csi.PluginCapability{Type: &csi.PluginCapability_Service_{Service: &csi.PluginCapability_Service{Type: t}}})
+	}
+	return &csi.GetPluginCapabilitiesResponse{Capabilities: caps}, nil
 }
 
 func (i *identity) Probe(context.Context, *csi.ProbeRequest) (*csi.ProbeResponse, error) {

@@ -28,6 +28,10 @@ type snapshotMeta struct {
 	SourceVolume string    `json:"sourceVolume"`
 	SizeBytes    int64     `json:"sizeBytes"`
 	CreatedAt    time.Time `json:"createdAt"`
+	// ReadyAt is when the snapshot turns readyToUse; zero: at once.
+	ReadyAt time.Time `json:"readyAt,omitzero"`
+	// Group is the group snapshot the snapshot was cut in, if any.
+	Group string `json:"group,omitempty"`
 }
 
 // store keeps volumes and snapshots under one directory. A volume or snapshot exists once
@@ -44,7 +48,7 @@ var validID = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._-]{0,127}$`)
 var errNotFound = errors.New("not found")
 
 func openStore(root string) (*store, error) {
-	for _, dir := range []string{"volumes", "volume-meta", "snapshots"} {
+	for _, dir := range []string{"volumes", "volume-meta", "snapshots", "groups"} {
 		if err := os.MkdirAll(filepath.Join(root, dir), 0o755); err != nil {
 			return nil, err
 		}
@@ -62,6 +66,8 @@ func (s *store) archivePath(id string) string {
 func (s *store) snapshotMetaPath(id string) string {
 	return filepath.Join(s.root, "snapshots", id+".json")
 }
+
+func (s *store) groupPath(id string) string { return filepath.Join(s.root, "groups", id+".json") }
 
 func readJSON[T any](path string) (*T, error) {
 	data, err := os.ReadFile(path)
@@ -152,6 +158,22 @@ func (s *store) deleteSnapshot(id string) error {
 		return err
 	}
 	if err := os.Remove(s.archivePath(id)); err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	return nil
+}
+
+func (s *store) group(id string) (*groupMeta, error) {
+	return readJSON[groupMeta](s.groupPath(id))
+}
+
+// createGroup records a group whose member snapshots are in place.
+func (s *store) createGroup(meta groupMeta) error {
+	return writeJSON(s.groupPath(meta.ID), meta)
+}
+
+func (s *store) deleteGroup(id string) error {
+	if err := os.Remove(s.groupPath(id)); err != nil && !os.IsNotExist(err) {
 		return err
 	}
 	return nil
