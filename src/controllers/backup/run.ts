@@ -21,6 +21,11 @@ export function needsStages(ctx: Pick<BackupRunContext, 'spec'>): boolean {
   return VOLUME_METHODS.has(ctx.spec.method) || wantsConsistency(ctx);
 }
 
+/** The recipe's freeze or the volumes' own setting (for backups with hooks only) asks to stay frozen until the snapshots are ready. */
+function unquiesceWhenReady({ spec }: Pick<BackupRunContext, 'spec'>): boolean {
+  return spec.recipe?.freeze?.unquiesceWhen === 'snapshot-ready' || spec.volumes?.unquiesceWhen === 'snapshot-ready';
+}
+
 function wantsConsistency({ spec }: Pick<BackupRunContext, 'spec'>): boolean {
   return spec.recipe !== undefined || spec.consistencyGroup !== undefined || (spec.hooks?.length ?? 0) > 0;
 }
@@ -28,7 +33,7 @@ function wantsConsistency({ spec }: Pick<BackupRunContext, 'spec'>): boolean {
 export async function runStages(ctx: BackupRunContext, stages: BackupStages): Promise<void> {
   const volumes = VOLUME_METHODS.has(ctx.spec.method) ? required(stages.volumes, `method ${ctx.spec.method}`) : undefined;
   const consistency = wantsConsistency(ctx) ? required(stages.consistency, 'recipes, hooks and consistency groups') : undefined;
-  const readyInside = ctx.spec.recipe?.freeze?.unquiesceWhen === 'snapshot-ready';
+  const readyInside = unquiesceWhenReady(ctx);
   try {
     await volumes?.plan(ctx);
     const inside = async (): Promise<void> => {

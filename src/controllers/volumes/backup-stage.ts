@@ -5,9 +5,9 @@
  *   plan     the PVCs in scope → status.volumes (Pending)
  *   cut      a VolumeGroupSnapshot per namespace and driver when the driver offers them
  *            (group-snapshots.ts; its member VolumeSnapshots are recorded per PVC), else a
- *            VolumeSnapshot per PVC in its namespace (Snapshotting → SnapshotCut); with
- *            `volumes.unquiesceWhen: snapshot-ready`, also `ready` before returning, so the
- *            freeze window around it lasts until the snapshots are ready to use
+ *            VolumeSnapshot per PVC in its namespace (Snapshotting → SnapshotCut); the
+ *            Backup's run calls `ready` inside the freeze window too when the spec says
+ *            unquiesce at snapshot-ready (backup/run.ts)
  *   ready    wait until each is ready; record its content and storage handle (SnapshotReady;
  *            for `snapshot`, Completed: the snapshots are the backup)
  *   move     per volume: import the snapshot into the operator namespace, a PVC from it, a
@@ -102,7 +102,6 @@ export class BackupVolumeStage implements VolumeStage {
       for (const g of groups) await this.#groupCut(ctx, g, deadline);
       await this.#writer(ctx).save();
     }
-    if (ctx.spec.volumes?.unquiesceWhen === 'snapshot-ready') await this.ready(ctx);
   }
 
   async #startSingles(ctx: BackupRunContext, volumes: readonly BackupVolumeStatus[]): Promise<void> {
