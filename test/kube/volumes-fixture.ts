@@ -29,9 +29,9 @@ export interface VolumeCluster {
   stop(): Promise<void>;
 }
 
-export async function startVolumeCluster(name: string, o: { repository: string; stateDir?: string; catalogInterval?: string }): Promise<VolumeCluster> {
+export async function startVolumeCluster(name: string, o: { repository: string; stateDir?: string; catalogInterval?: string; groupSnapshots?: boolean }): Promise<VolumeCluster> {
   const plane = await startControlPlane({ name });
-  const csi = await startCsi(plane, o.stateDir ? { stateDir: o.stateDir } : {});
+  const csi = await startCsi(plane, { ...(o.stateDir ? { stateDir: o.stateDir } : {}), ...(o.groupSnapshots ? { groupSnapshots: true } : {}) });
   const agent = await startNodeAgent(plane, { csi });
   const kc = plane.kubeConfig();
   await installHoldfastCrds(kc);

@@ -14,15 +14,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { kubeHttp } from '#src/k8s/resources/kube-http.ts';
-import { startControlPlane } from '../helpers/control-plane.ts';
-import { startCsi } from '../helpers/csi.ts';
+import { CoreV1Api } from '@kubernetes/client-node';
 import { eventually } from '../helpers/eventually.ts';
-import { installHoldfastCrds } from '../helpers/holdfast-crds.ts';
-import { startNodeAgent } from '../helpers/node-agent.ts';
-import { startControllers, stopControllers } from '../helpers/operator-controllers.ts';
-import { claimsBound, createHoldfast, createStatefulSet, filesOf, finished, G, getHoldfast, names, OPERATOR_NS, type HoldfastObject, type VolumeCluster } from './volumes-fixture.ts';
+import { claimsBound, createHoldfast, startVolumeCluster, createStatefulSet, filesOf, finished, getHoldfast, names, OPERATOR_NS, type HoldfastObject, type VolumeCluster } from './volumes-fixture.ts';
 
 const SNAPSHOTS = '/apis/snapshot.storage.k8s.io/v1';
 const GROUPS = '/apis/groupsnapshot.storage.k8s.io/v1';
@@ -37,37 +31,9 @@ let dir: string;
 const volumesOf = (o: HoldfastObject): VolumeStatus[] => (o.status?.volumes ?? []) as VolumeStatus[];
 const detail = (o: HoldfastObject | undefined): string => JSON.stringify(o?.status, null, 1);
 
-/** volumes-fixture's cluster, with group snapshots on. */
-async function startGroupCluster(repository: string): Promise<VolumeCluster> {
-  const plane = await startControlPlane({ name: 'volumes-group' });
-  const csi = await startCsi(plane, { groupSnapshots: true });
-  const agent = await startNodeAgent(plane, { csi });
-  const kc = plane.kubeConfig();
-  await installHoldfastCrds(kc);
-  await plane.createNamespace(OPERATOR_NS);
-  await kc.makeApiClient(CoreV1Api).createNamespacedSecret({ namespace: OPERATOR_NS, body: { metadata: { name: 'repo-key' }, stringData: { password: 'volume-pw' } } });
-  const controllers = await startControllers(kc, ['BackupRepository', 'Backup', 'Restore']);
-  const spec = { backend: { filesystem: { path: repository } }, encryption: { keySecretRef: { name: 'repo-key', namespace: OPERATOR_NS } }, allowedNamespaces: { from: 'all' } };
-  await kc.makeApiClient(CustomObjectsApi).createClusterCustomObject({ ...G, plural: 'backuprepositories', body: { apiVersion: 'holdfast.dev/v1alpha1', kind: 'BackupRepository', metadata: { name: 'main' }, spec } });
-  const http = kubeHttp(kc);
-  await eventually('BackupRepository main Ready', async () => {
-    const repo = await http.get<{ status?: { conditions?: Array<{ type: string; status: string }> } }>('/apis/holdfast.dev/v1alpha1/backuprepositories/main');
-    return repo.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True') || undefined;
-  });
-  return {
-    plane, kc, http, csi, agent, controllers,
-    stop: async () => {
-      await stopControllers(controllers);
-      await agent.stop();
-      await csi.stop();
-      await plane.stop();
-    },
-  };
-}
-
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'holdfast-volumes-group-'));
-  c = await startGroupCluster(join(dir, 'repo'));
+  c = await startVolumeCluster('volumes-group', { repository: join(dir, 'repo'), groupSnapshots: true });
   await c.plane.createNamespace('app');
   await createStatefulSet(c, 'app', 'db', 2);
   await claimsBound(c, 'app', ['data-db-0', 'data-db-1']);
