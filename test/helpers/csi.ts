@@ -5,7 +5,8 @@
  * socket, plus the snapshot CRDs, a CSIDriver, the StorageClass `csi-hostpath` and a default
  * VolumeSnapshotClass. PVCs of that class bind to volumes that are directories under
  * `stateDir`, VolumeSnapshots are tar archives of them, and PVCs restored from a snapshot
- * start with its files. With `groupSnapshots: true` the driver also serves the CSI group
+ * start with its files. A PVC with `volumeMode: Block` binds to a sparse image file of its
+ * capacity (`volumes/<id>.img`), and its snapshots are sparse copies of the image. With `groupSnapshots: true` the driver also serves the CSI group
  * controller, the sidecars run with the `CSIVolumeGroupSnapshot` feature gate and a default
  * VolumeGroupSnapshotClass exists, so VolumeGroupSnapshots are cut across several PVCs.
  * Nothing is ever mounted: there is no kubelet (see docs/test-environment.md). Binaries
@@ -65,6 +66,10 @@ export interface CsiHostPath extends CsiClassNames {
   volumeDir(volumeHandle: string): string;
   /** The folder of a bound PVC's volume. */
   claimDir(namespace: string, claim: string): Promise<string>;
+  /** The image file of a block volume (`volumeMode: Block`), from its PV's `spec.csi.volumeHandle`. */
+  volumeImage(volumeHandle: string): string;
+  /** The image file of a bound Block PVC's volume. */
+  claimImage(namespace: string, claim: string): Promise<string>;
   /** The last lines of every process's log, to print when a test fails. */
   logs(lines?: number): string;
   /** Kills the processes; safe to call twice. */
@@ -157,14 +162,17 @@ export async function startCsi(plane: ControlPlane, opts: CsiOptions = {}): Prom
     throw new Error(`starting the CSI pieces of control plane ${plane.name} failed\n${detail}`, { cause: err });
   }
   const volumeDir = (volumeHandle: string): string => join(layout.stateDir, 'volumes', volumeHandle);
-  const claimDir = async (namespace: string, claim: string): Promise<string> => {
+  const volumeImage = (volumeHandle: string): string => join(layout.stateDir, 'volumes', `${volumeHandle}.img`);
+  const claimHandle = async (namespace: string, claim: string): Promise<string> => {
     const core = plane.kubeConfig().makeApiClient(CoreV1Api);
     const pvc = await core.readNamespacedPersistentVolumeClaim({ namespace, name: claim });
     const pvName = pvc.spec?.volumeName;
     if (!pvName) throw new Error(`PVC ${namespace}/${claim} is not bound`);
     const handle = (await core.readPersistentVolume({ name: pvName })).spec?.csi?.volumeHandle;
     if (!handle) throw new Error(`PV ${pvName} is not a CSI volume`);
-    return volumeDir(handle);
+    return handle;
   };
-  return { ...names, stateDir: layout.stateDir, socket: layout.socket, nodeId: layout.nodeId, volumeDir, claimDir, logs, stop };
+  const claimDir = async (namespace: string, claim: string): Promise<string> => volumeDir(await claimHandle(namespace, claim));
+  const claimImage = async (namespace: string, claim: string): Promise<string> => volumeImage(await claimHandle(namespace, claim));
+  return { ...names, stateDir: layout.stateDir, socket: layout.socket, nodeId: layout.nodeId, volumeDir, claimDir, volumeImage, claimImage, logs, stop };
 }

@@ -12,7 +12,8 @@
  *            for `snapshot`, Completed: the snapshots are the backup)
  *   move     per volume: import the snapshot into the operator namespace, a PVC from it, a
  *            mover Job that writes a repository snapshot incremental to this PVC's previous
- *            one (Moving → Completed), progress from the mover's log
+ *            one (Moving → Completed), progress from the mover's log; a Block PVC (or
+ *            moveMode block) is read as a device into one image (move-mode.ts)
  *   cleanup  temporary Jobs, PVCs and snapshots by label; the Backup's VolumeSnapshots too
  *            after a move (unless keepSnapshots) or a failure (a group's members by deleting
  *            their VolumeGroupSnapshot), and temporary group labels on PVCs
@@ -31,7 +32,8 @@ import type { HoldfastObjects, KubeObjectJson } from '../../k8s/client/custom-ob
 import type { BackupRunContext, VolumeStage } from '../backup/stages.ts';
 import { PATHS, type VolumeCluster } from './cluster.ts';
 import { exposeSnapshot } from './exposer.ts';
-import { moverJob, MOUNT_PATH, repositoryAccess } from './mover-job.ts';
+import { backupSourceArgs, exposedVolumeMode, moveModeOf, type MoveMode } from './move-mode.ts';
+import { moverJob, repositoryAccess } from './mover-job.ts';
 import type { MoverSummary } from './mover-output.ts';
 import { runMoverJob } from './mover-run.ts';
 import { backupSnapshotName, ownerLabels, temporaryName, VOLUME_SNAPSHOT_LABELS, volumeLabel, type Owner } from './names.ts';
@@ -80,6 +82,8 @@ export class BackupVolumeStage implements VolumeStage {
   async plan(ctx: BackupRunContext): Promise<void> {
     const method = methodOf(ctx);
     const volumes = await planVolumes(this.#d.cluster, { namespaces: ctx.namespaces, volumes: ctx.spec.volumes, method, previous: ctx.status.volumes ?? [] });
+    // Refused before any snapshot is cut: a move mode that cannot read a volume.
+    if (method === 'snapshot+move') for (const v of volumes) moveModeOf(v, ctx.spec.volumes?.moveMode);
     ctx.status.volumes = volumes;
     ctx.status.progress = volumeProgress(volumes, this.#d.clock.now());
     await this.#writer(ctx).save();
@@ -202,12 +206,13 @@ export class BackupVolumeStage implements VolumeStage {
     const name = temporaryName(owner, v.namespace, v.claimName);
     const labels = ownerLabels(owner);
     const writer = this.#writer(ctx);
+    const mode = moveModeOf(v, ctx.spec.volumes?.moveMode);
     Object.assign(v, { phase: 'Moving', message: undefined });
     await writer.save();
     const place = { namespace: this.#d.operatorNamespace, name, labels, signal: ctx.signal, deadline: this.#deadline(ctx) };
-    await exposeSnapshot(this.#d.cluster, place, { driver: v.driver ?? '', snapshotHandle: v.snapshotHandle, className: o.className, shape: { storageClassName: v.storageClassName, volumeMode: v.volumeMode, size: v.capacity ?? '1Gi' } });
-    const args = this.#backupArgs(owner, v);
-    const job = moverJob({ name, namespace: this.#d.operatorNamespace, labels, claimName: name, args, readOnly: true, pod: ctx.spec.volumes?.mover }, o.access, this.#d.mover);
+    await exposeSnapshot(this.#d.cluster, place, { driver: v.driver ?? '', snapshotHandle: v.snapshotHandle, className: o.className, shape: { storageClassName: v.storageClassName, volumeMode: exposedVolumeMode(v, mode), size: v.capacity ?? '1Gi' } });
+    const args = this.#backupArgs(owner, v, mode);
+    const job = moverJob({ name, namespace: this.#d.operatorNamespace, labels, claimName: name, args, readOnly: true, block: mode === 'block', pod: ctx.spec.volumes?.mover }, o.access, this.#d.mover);
     const summary = await runMoverJob({
       cluster: this.#d.cluster, job, signal: ctx.signal, ...(this.#d.pollMs ? { pollMs: this.#d.pollMs } : {}),
       onProgress: async (s) => {
@@ -221,11 +226,11 @@ export class BackupVolumeStage implements VolumeStage {
     await removeTemporaryObjects(this.#d.cluster, { namespace: this.#d.operatorNamespace, name });
   }
 
-  #backupArgs(owner: Owner, v: BackupVolumeStatus): string[] {
+  #backupArgs(owner: Owner, v: BackupVolumeStatus, mode: MoveMode): string[] {
     const volume = `${VOLUME_SNAPSHOT_LABELS.volume}=${volumeLabel(v.namespace, v.claimName)}`;
     const cluster = `${VOLUME_SNAPSHOT_LABELS.cluster}=${this.#d.clusterId}`;
     return [
-      'backup-volume', '--path', MOUNT_PATH,
+      'backup-volume', ...backupSourceArgs(mode),
       '--label', volume, '--label', cluster, '--label', `${VOLUME_SNAPSHOT_LABELS.backupUid}=${owner.uid}`, '--label', `namespace=${v.namespace}`,
       '--parent-label', volume, '--parent-label', cluster,
     ];

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { DEFAULT_MOVER_SETTINGS } from '../../config/operator-env.ts';
 import { isHoldfastError } from '../../core/errors.ts';
 import { backupRepositorySpecSchema } from '../../k8s/api/backup-repository.ts';
-import { moverJob, repositoryAccess } from './mover-job.ts';
+import { DEVICE_PATH, moverJob, repositoryAccess } from './mover-job.ts';
 
 const key = { keySecretRef: { name: 'repo-key', namespace: 'holdfast-system' } };
 const fsRepo = backupRepositorySpecSchema.parse({ backend: { filesystem: { path: '/srv/repo' } }, encryption: key });
@@ -55,6 +55,17 @@ describe('mover Job', () => {
     assert.equal(container.terminationMessagePolicy, 'FallbackToLogsOnError');
     assert.deepEqual(pod.volumes[0], { name: 'data', persistentVolumeClaim: { claimName: 'holdfast-move-data-1', readOnly: true } });
     assert.ok(pod.volumes.some((v) => JSON.stringify(v) === JSON.stringify({ name: 'repository', hostPath: { path: '/srv/repo', type: 'Directory' } })));
+  });
+
+  it('gives a block move its PVC as a device, not a mount', () => {
+    const j = moverJob(
+      { name: 'm', namespace: 'holdfast-system', labels: {}, claimName: 'm', args: ['backup-volume', '--device', DEVICE_PATH], readOnly: true, block: true, pod: undefined },
+      repositoryAccess(fsRepo, 'holdfast-system'),
+      DEFAULT_MOVER_SETTINGS,
+    ) as { spec: { template: { spec: { containers: Array<{ volumeDevices?: unknown; volumeMounts: Array<{ name: string }> }> } } } };
+    const container = j.spec.template.spec.containers[0];
+    assert.deepEqual(container?.volumeDevices, [{ name: 'data', devicePath: '/dev/holdfast-volume' }]);
+    assert.ok(!container?.volumeMounts.some((m) => m.name === 'data'));
   });
 
   it('refuses Secrets outside the namespace the mover runs in', () => {

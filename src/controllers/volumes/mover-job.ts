@@ -1,6 +1,7 @@
 /**
  * The data-mover Job: one pod running the Holdfast image's `holdfast mover` on one volume
- * mounted at /data, in the operator namespace (where the repository's Secrets are). The
+ * mounted at /data — or, for a block move, given as the device /dev/holdfast-volume
+ * (`volumeDevices`) — in the operator namespace (where the repository's Secrets are). The
  * repository password and S3 keys reach it as `secretKeyRef` env vars — never as values in
  * the Job — so the Secrets must be in that namespace. A filesystem repository is mounted
  * where the operator sees it (hostPath for `path`, the PVC for `pvc`). Placement and
@@ -15,6 +16,8 @@ import type { MoverPod } from '../../k8s/api/volumes.ts';
 import type { JsonObject } from './cluster.ts';
 
 export const MOUNT_PATH = '/data';
+/** Where a block move's volume appears in the mover container (`volumeDevices`). */
+export const DEVICE_PATH = '/dev/holdfast-volume';
 export const CONTAINER = 'mover';
 const REPOSITORY_MOUNT = '/repository';
 const TERMINATION_LOG = '/dev/termination-log';
@@ -25,8 +28,10 @@ export interface MoverJobSpec {
   readonly name: string;
   readonly namespace: string;
   readonly labels: Readonly<Record<string, string>>;
-  /** The PVC the mover works on, mounted at /data. */
+  /** The PVC the mover works on, mounted at /data (or the device at /dev/holdfast-volume when `block`). */
   readonly claimName: string;
+  /** A block move: the PVC (volumeMode Block) is a device of the container, not a mount. */
+  readonly block?: boolean;
   /** Arguments after `holdfast mover`, e.g. `backup-volume --path /data …`. */
   readonly args: readonly string[];
   readonly readOnly: boolean;
@@ -95,7 +100,8 @@ export function moverJob(job: MoverJobSpec, access: RepositoryAccess, settings: 
     env: [...access.env, { name: 'HOME', value: SCRATCH }, { name: 'TMPDIR', value: SCRATCH }, { name: 'XDG_CACHE_HOME', value: `${SCRATCH}/cache` }],
     ...(job.pod?.resources ? { resources: job.pod.resources } : {}),
     securityContext: settings.securityContext,
-    volumeMounts: [{ name: 'data', mountPath: MOUNT_PATH, readOnly: job.readOnly }, { name: 'scratch', mountPath: SCRATCH }, ...access.mounts],
+    ...(job.block === true ? { volumeDevices: [{ name: 'data', devicePath: DEVICE_PATH }] } : {}),
+    volumeMounts: [...(job.block === true ? [] : [{ name: 'data', mountPath: MOUNT_PATH, readOnly: job.readOnly }]), { name: 'scratch', mountPath: SCRATCH }, ...access.mounts],
     terminationMessagePath: TERMINATION_LOG,
     terminationMessagePolicy: 'FallbackToLogsOnError',
   };

@@ -9,7 +9,9 @@
  *   repository       the volume's repository snapshot: the PVC is created with a selector
  *                    that only the PV filled for it matches, so it stays Pending (and its
  *                    pods with it) until a mover Job has filled a temporary PVC in the
- *                    operator namespace and that PV is handed over (exposer.ts).
+ *                    operator namespace and that PV is handed over (exposer.ts). A
+ *                    Block PVC (recorded volumeMode) is recreated as one, and the
+ *                    mover writes the volume's image over it as a device.
  *
  * `before` rewrites the PVC objects about to be applied; `after` imports snapshots into
  * namespaces the restore created, runs the fills, and waits until every PVC is bound;
@@ -29,7 +31,8 @@ import { isRecord, type KubeObject } from '../../k8s/resources/types.ts';
 import type { RestoreRunContext, RestoreVolumeStage } from '../restore/stages.ts';
 import { PATHS, type VolumeCluster } from './cluster.ts';
 import { emptyClaim, HANDOVER_LABEL, handOver, waitBound, type ClaimShape } from './exposer.ts';
-import { moverJob, MOUNT_PATH, repositoryAccess } from './mover-job.ts';
+import { restoreTargetArgs } from './move-mode.ts';
+import { moverJob, repositoryAccess } from './mover-job.ts';
 import { runMoverJob } from './mover-run.ts';
 import { boundedName, ownerLabels, ownerSelector, temporaryName, volumeKey, type Owner } from './names.ts';
 import { importSnapshot, removeImport, type SnapshotJson } from './snapshots.ts';
@@ -205,8 +208,9 @@ export class RestoreVolumeStageImpl implements RestoreVolumeStage {
     Object.assign(p.result, { phase: 'Refilling' });
     await this.#writer(ctx).save();
     const pv = await emptyClaim(this.#d.cluster, { namespace, name, labels, signal: ctx.signal, deadline }, p.shape);
-    const args = ['restore-volume', '--snapshot', p.result.snapshotId ?? '', '--target', MOUNT_PATH];
-    const job = moverJob({ name, namespace, labels, claimName: name, args, readOnly: false, pod: ctx.spec.volumes?.mover }, access, this.#d.mover);
+    const target = restoreTargetArgs(p.shape.volumeMode);
+    const args = ['restore-volume', '--snapshot', p.result.snapshotId ?? '', ...target.args];
+    const job = moverJob({ name, namespace, labels, claimName: name, args, readOnly: false, block: target.mode === 'block', pod: ctx.spec.volumes?.mover }, access, this.#d.mover);
     await runMoverJob({
       cluster: this.#d.cluster, job, signal: ctx.signal, ...(this.#d.pollMs ? { pollMs: this.#d.pollMs } : {}),
       onProgress: async (s) => {

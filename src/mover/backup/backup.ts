@@ -4,7 +4,7 @@
  * repository lock and publishes a snapshot only when everything it needs is stored.
  */
 import { spawn } from 'node:child_process';
-import { lstatSync } from 'node:fs';
+import { readFileSync, statSync, type Stats } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, resolve } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
@@ -178,13 +178,19 @@ export async function backupCommand(repo: Repository, command: string, opts: Str
   }
 }
 
-export async function backupBlock(repo: Repository, path: string, opts: CommonBackupOptions): Promise<BackupResult> {
+export interface BlockBackupOptions extends CommonBackupOptions {
+  /** The snapshot recorded as parent instead of the newest of the same host and path; `false` for none. */
+  readonly parent?: Id | false;
+}
+
+export async function backupBlock(repo: Repository, path: string, opts: BlockBackupOptions): Promise<BackupResult> {
   const abs = resolve(path);
-  return withSession(repo, opts, { host: opts.hostname ?? hostname(), paths: [abs], kind: 'block' }, async (session, parent) => {
+  const parentOf = opts.parent === false ? undefined : { host: opts.hostname ?? hostname(), paths: [abs], kind: 'block' as const, ...(opts.parent !== undefined ? { id: opts.parent } : {}) };
+  return withSession(repo, opts, parentOf, async (session, parent) => {
     session.pool.start();
-    const st = lstatSync(abs);
+    const st = statSync(abs);
     const files = new FileScheduler(session, chunkerParams(repo, opts.chunkProfile ?? 'default'));
-    const result = await (await files.submit(abs, st.size)).done;
+    const result = await (await files.submit(abs, sourceSize(abs, st))).done;
     await files.drain();
     if (result.error !== undefined) throw new HoldfastError('SOURCE_UNREADABLE', `cannot read ${abs}: ${result.error}`);
     Object.assign(session.counts, { files: 1, filesChanged: 1, bytesRead: result.bytesRead, bytesTotal: result.bytesRead });
@@ -193,4 +199,19 @@ export async function backupBlock(repo: Repository, path: string, opts: CommonBa
     const { id, summary } = await session.publish({ ...manifestBase(opts, parent, session.started), kind: 'block', paths: [abs], tree });
     return { id, summary, errors: [], ...(parent ? { parent: parent.id } : {}) };
   });
+}
+
+/**
+ * Bytes in a device or image: a block device's stat size is 0, so its size comes from
+ * /sys/dev/block/<major>:<minor>/size (in 512-byte sectors); an image file's is its size.
+ */
+export function sourceSize(path: string, st: Stats = statSync(path)): number {
+  if (!st.isBlockDevice()) return st.size;
+  const major = Number((BigInt(st.rdev) >> 8n) & 0xfffn) | Number((BigInt(st.rdev) >> 32n) & ~0xfffn);
+  const minor = Number(BigInt(st.rdev) & 0xffn) | Number((BigInt(st.rdev) >> 12n) & ~0xffn);
+  try {
+    return Number(readFileSync(`/sys/dev/block/${major}:${minor}/size`, 'utf8').trim()) * 512;
+  } catch (err) {
+    throw new HoldfastError('SOURCE_UNREADABLE', `cannot tell the size of block device ${path} (${major}:${minor})`, { cause: err });
+  }
 }

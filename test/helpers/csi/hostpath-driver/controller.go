@@ -42,17 +42,19 @@ func (c *controller) ControllerGetCapabilities(context.Context, *csi.ControllerG
 	return &csi.ControllerGetCapabilitiesResponse{Capabilities: caps}, nil
 }
 
-// Volumes are directories: only filesystem access, any access mode.
-func checkCapabilities(caps []*csi.VolumeCapability) error {
+// Volumes are directories (access type mount) or image files (access type block), any
+// access mode; one volume is not both.
+func checkCapabilities(caps []*csi.VolumeCapability) (block bool, err error) {
 	if len(caps) == 0 {
-		return status.Error(codes.InvalidArgument, "volume capabilities are required")
+		return false, status.Error(codes.InvalidArgument, "volume capabilities are required")
 	}
+	block = caps[0].GetBlock() != nil
 	for _, c := range caps {
-		if c.GetBlock() != nil {
-			return status.Error(codes.InvalidArgument, "block volumes are not supported")
+		if (c.GetBlock() != nil) != block {
+			return false, status.Error(codes.InvalidArgument, "a volume is either block or filesystem, not both")
 		}
 	}
-	return nil
+	return block, nil
 }
 
 func capacity(r *csi.CapacityRange) int64 {
@@ -75,17 +77,18 @@ func (c *controller) CreateVolume(_ context.Context, req *csi.CreateVolumeReques
 	if !validID.MatchString(req.GetName()) {
 		return nil, status.Errorf(codes.InvalidArgument, "volume name %q is not usable as an id", req.GetName())
 	}
-	if err := checkCapabilities(req.GetVolumeCapabilities()); err != nil {
+	block, err := checkCapabilities(req.GetVolumeCapabilities())
+	if err != nil {
 		return nil, err
 	}
-	meta := volumeMeta{ID: req.GetName(), Name: req.GetName(), CapacityBytes: capacity(req.GetCapacityRange()), Parameters: req.GetParameters()}
+	meta := volumeMeta{ID: req.GetName(), Name: req.GetName(), CapacityBytes: capacity(req.GetCapacityRange()), Parameters: req.GetParameters(), Block: block}
 	meta.SourceSnapshot = req.GetVolumeContentSource().GetSnapshot().GetSnapshotId()
 	meta.SourceVolume = req.GetVolumeContentSource().GetVolume().GetVolumeId()
 	c.store.mu.Lock()
 	defer c.store.mu.Unlock()
 	existing, err := c.store.volume(meta.ID)
 	if err == nil {
-		if existing.CapacityBytes != meta.CapacityBytes || existing.SourceSnapshot != meta.SourceSnapshot || existing.SourceVolume != meta.SourceVolume {
+		if existing.CapacityBytes != meta.CapacityBytes || existing.SourceSnapshot != meta.SourceSnapshot || existing.SourceVolume != meta.SourceVolume || existing.Block != meta.Block {
 			return nil, status.Errorf(codes.AlreadyExists, "volume %s exists with other parameters", meta.ID)
 		}
 		return c.volumeResponse(existing, req.GetVolumeContentSource()), nil
@@ -102,21 +105,29 @@ func (c *controller) CreateVolume(_ context.Context, req *csi.CreateVolumeReques
 	return c.volumeResponse(&meta, req.GetVolumeContentSource()), nil
 }
 
+// checkSource refuses a source larger than the volume, and one of the other volume mode:
+// an archive of files cannot become an image, nor the reverse.
 func (c *controller) checkSource(meta volumeMeta) error {
 	var size int64
+	var block bool
 	switch {
 	case meta.SourceSnapshot != "":
 		snap, err := c.store.snapshot(meta.SourceSnapshot)
 		if err != nil {
 			return status.Errorf(codes.NotFound, "source snapshot %s: %v", meta.SourceSnapshot, err)
 		}
-		size = snap.SizeBytes
+		size, block = snap.SizeBytes, snap.Block
 	case meta.SourceVolume != "":
 		vol, err := c.store.volume(meta.SourceVolume)
 		if err != nil {
 			return status.Errorf(codes.NotFound, "source volume %s: %v", meta.SourceVolume, err)
 		}
-		size = vol.CapacityBytes
+		size, block = vol.CapacityBytes, vol.Block
+	default:
+		return nil
+	}
+	if block != meta.Block {
+		return status.Errorf(codes.InvalidArgument, "the source is a %s volume and the new volume a %s one: this driver cannot convert between them", modeName(block), modeName(meta.Block))
 	}
 	if size > meta.CapacityBytes {
 		return status.Errorf(codes.OutOfRange, "the source holds %d bytes, more than the %d requested", size, meta.CapacityBytes)
@@ -124,12 +135,23 @@ func (c *controller) checkSource(meta volumeMeta) error {
 	return nil
 }
 
+func modeName(block bool) string {
+	if block {
+		return "block"
+	}
+	return "filesystem"
+}
+
 func (c *controller) volumeResponse(meta *volumeMeta, source *csi.VolumeContentSource) *csi.CreateVolumeResponse {
+	path := c.store.volumeDir(meta.ID)
+	if meta.Block {
+		path = c.store.volumeImage(meta.ID)
+	}
 	return &csi.CreateVolumeResponse{Volume: &csi.Volume{
 		VolumeId:      meta.ID,
 		CapacityBytes: meta.CapacityBytes,
 		ContentSource: source,
-		VolumeContext: map[string]string{hostPathKey: c.store.volumeDir(meta.ID)},
+		VolumeContext: map[string]string{hostPathKey: path},
 	}}
 }
 
@@ -148,11 +170,12 @@ func (c *controller) DeleteVolume(_ context.Context, req *csi.DeleteVolumeReques
 func (c *controller) ValidateVolumeCapabilities(_ context.Context, req *csi.ValidateVolumeCapabilitiesRequest) (*csi.ValidateVolumeCapabilitiesResponse, error) {
 	c.store.mu.Lock()
 	defer c.store.mu.Unlock()
-	if _, err := c.store.volume(req.GetVolumeId()); err != nil {
+	vol, err := c.store.volume(req.GetVolumeId())
+	if err != nil {
 		return nil, status.Errorf(codes.NotFound, "volume %s: %v", req.GetVolumeId(), err)
 	}
-	if checkCapabilities(req.GetVolumeCapabilities()) != nil {
-		return &csi.ValidateVolumeCapabilitiesResponse{Message: "only filesystem volumes"}, nil
+	if block, err := checkCapabilities(req.GetVolumeCapabilities()); err != nil || block != vol.Block {
+		return &csi.ValidateVolumeCapabilitiesResponse{Message: "volume " + vol.ID + " is a " + modeName(vol.Block) + " volume"}, nil
 	}
 	return &csi.ValidateVolumeCapabilitiesResponse{Confirmed: &csi.ValidateVolumeCapabilitiesResponse_Confirmed{
 		VolumeCapabilities: req.GetVolumeCapabilities(),

@@ -1,5 +1,7 @@
 // Command holdfast-hostpath is the test clusters' CSI driver: a controller that keeps each
-// volume as a directory and each snapshot as a tar archive of one, under --statedir. It
+// volume as a directory and each snapshot as a tar archive of one, under --statedir; a
+// block volume (access type block, a PVC with volumeMode Block) is a sparse image file of
+// its capacity, and its snapshots are sparse copies of the image. It
 // stands in for kubernetes-csi's csi-driver-host-path, which the Go module proxy of the
 // development machines does not serve (see docs/test-environment.md). The real
 // csi-provisioner and csi-snapshotter sidecars drive it over a unix socket; nothing here
@@ -8,8 +10,10 @@
 // Layout of --statedir:
 //
 //	volumes/<volume id>/           the volume's files (what a mounted volume would show)
+//	volumes/<volume id>.img        a block volume's contents (sparse, of its capacity)
 //	volume-meta/<volume id>.json   name, capacity and content source of the volume
 //	snapshots/<snapshot id>.tar.gz the files of the source volume when the snapshot was cut
+//	snapshots/<snapshot id>.img    a block volume's image when the snapshot was cut
 //	snapshots/<snapshot id>.json   source volume, size and creation time
 //	groups/<group id>.json         a group snapshot's volumes and member snapshots
 //	                               (with --group-snapshots: the CSI group controller service)

@@ -20,6 +20,8 @@ type volumeMeta struct {
 	SourceSnapshot string            `json:"sourceSnapshot,omitempty"`
 	SourceVolume   string            `json:"sourceVolume,omitempty"`
 	Parameters     map[string]string `json:"parameters,omitempty"`
+	// Block: a raw block volume (CSI access type block), kept as a sparse image file.
+	Block bool `json:"block,omitempty"`
 }
 
 type snapshotMeta struct {
@@ -32,6 +34,8 @@ type snapshotMeta struct {
 	ReadyAt time.Time `json:"readyAt,omitzero"`
 	// Group is the group snapshot the snapshot was cut in, if any.
 	Group string `json:"group,omitempty"`
+	// Block: a copy of a block volume's image rather than a tar archive of its files.
+	Block bool `json:"block,omitempty"`
 }
 
 // store keeps volumes and snapshots under one directory. A volume or snapshot exists once
@@ -57,6 +61,12 @@ func openStore(root string) (*store, error) {
 }
 
 func (s *store) volumeDir(id string) string { return filepath.Join(s.root, "volumes", id) }
+func (s *store) volumeImage(id string) string {
+	return filepath.Join(s.root, "volumes", id+".img")
+}
+func (s *store) snapshotImage(id string) string {
+	return filepath.Join(s.root, "snapshots", id+".img")
+}
 func (s *store) volumeMetaPath(id string) string {
 	return filepath.Join(s.root, "volume-meta", id+".json")
 }
@@ -104,9 +114,12 @@ func (s *store) snapshot(id string) (*snapshotMeta, error) {
 	return readJSON[snapshotMeta](s.snapshotMetaPath(id))
 }
 
-// createVolume fills a fresh directory from the snapshot or volume that meta names, then
-// moves it into place.
+// createVolume fills a fresh directory (or, for a block volume, image) from the snapshot
+// or volume that meta names, then moves it into place.
 func (s *store) createVolume(meta volumeMeta) error {
+	if meta.Block {
+		return s.createBlockVolume(meta)
+	}
 	tmp, err := os.MkdirTemp(filepath.Join(s.root, "volumes"), ".new-"+meta.ID+"-")
 	if err != nil {
 		return err
@@ -133,15 +146,83 @@ func (s *store) createVolume(meta volumeMeta) error {
 	return writeJSON(s.volumeMetaPath(meta.ID), meta)
 }
 
+// createBlockVolume makes a sparse image of the volume's capacity: a copy of the source
+// snapshot's or volume's image (holes kept), grown to the capacity, or an empty one.
+func (s *store) createBlockVolume(meta volumeMeta) error {
+	tmp := s.volumeImage(meta.ID) + ".tmp"
+	defer os.Remove(tmp)
+	var err error
+	switch {
+	case meta.SourceSnapshot != "":
+		err = sparseCopy(s.snapshotImage(meta.SourceSnapshot), tmp)
+	case meta.SourceVolume != "":
+		err = sparseCopy(s.volumeImage(meta.SourceVolume), tmp)
+	}
+	if err != nil {
+		return err
+	}
+	if err := growTo(tmp, meta.CapacityBytes); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, s.volumeImage(meta.ID)); err != nil {
+		return err
+	}
+	return writeJSON(s.volumeMetaPath(meta.ID), meta)
+}
+
+// growTo makes path (created if missing) at least size bytes long; the growth is a hole.
+func growTo(path string, size int64) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o666)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if st.Size() < size {
+		if err := f.Truncate(size); err != nil {
+			return err
+		}
+	}
+	return os.Chmod(path, 0o666)
+}
+
+// sparseCopy copies an image, leaving runs of zeros as holes (cp --sparse=always).
+func sparseCopy(from, to string) error {
+	return run("cp", "--sparse=always", from, to)
+}
+
 func (s *store) deleteVolume(id string) error {
 	if err := os.Remove(s.volumeMetaPath(id)); err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	if err := os.Remove(s.volumeImage(id)); err != nil && !os.IsNotExist(err) {
 		return err
 	}
 	return os.RemoveAll(s.volumeDir(id))
 }
 
-// createSnapshot archives the source volume's files as they are now.
+// createSnapshot archives the source volume's files as they are now; a block volume's
+// image is copied instead.
 func (s *store) createSnapshot(meta snapshotMeta) error {
+	vol, err := s.volume(meta.SourceVolume)
+	if err != nil {
+		return err
+	}
+	if vol.Block {
+		meta.Block = true
+		tmp := s.snapshotImage(meta.ID) + ".tmp"
+		defer os.Remove(tmp)
+		if err := sparseCopy(s.volumeImage(meta.SourceVolume), tmp); err != nil {
+			return err
+		}
+		if err := os.Rename(tmp, s.snapshotImage(meta.ID)); err != nil {
+			return err
+		}
+		return writeJSON(s.snapshotMetaPath(meta.ID), meta)
+	}
 	tmp := s.archivePath(meta.ID) + ".tmp"
 	defer os.Remove(tmp)
 	if err := run("tar", "-czf", tmp, "-C", s.volumeDir(meta.SourceVolume), "."); err != nil {
@@ -157,8 +238,10 @@ func (s *store) deleteSnapshot(id string) error {
 	if err := os.Remove(s.snapshotMetaPath(id)); err != nil && !os.IsNotExist(err) {
 		return err
 	}
-	if err := os.Remove(s.archivePath(id)); err != nil && !os.IsNotExist(err) {
-		return err
+	for _, path := range []string{s.archivePath(id), s.snapshotImage(id)} {
+		if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
+			return err
+		}
 	}
 	return nil
 }
