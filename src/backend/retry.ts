@@ -7,7 +7,7 @@
  */
 import { setTimeout as sleepMs } from 'node:timers/promises';
 import { HoldfastError, isHoldfastError, isRetryable } from '../core/errors.ts';
-import { describeHandle, type ObjectInfo, type ObjectType, type Storage } from './storage.ts';
+import { describeHandle, type FileSource, type ObjectInfo, type ObjectType, type Storage } from './storage.ts';
 
 export interface RetryEvent {
   /** What was tried, e.g. `get data/ab12…`. */
@@ -36,9 +36,11 @@ interface Policy extends Required<Omit<RetryOptions, 'onRetry'>> {
 export function withRetry(storage: Storage, options: RetryOptions): Storage {
   const policy = resolvePolicy(options);
   const retry = <T>(operation: string, fn: () => Promise<T>): Promise<T> => retrying(operation, fn, policy);
+  const files = storage.files;
   return {
     location: storage.location,
     ...(storage.concurrency !== undefined ? { concurrency: storage.concurrency } : {}),
+    ...(files ? { files: { tempPath: () => files.tempPath(), putFile: (h, path, size) => retry(`put ${describeHandle(h)}`, () => files.putFile(h, path, size)) } satisfies FileSource } : {}),
     create: () => retry('create', () => storage.create()),
     exists: () => retry('exists', () => storage.exists()),
     get: (h, range) => retry(`get ${describeHandle(h)}`, () => storage.get(h, range)),

@@ -5,7 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, it, type TestContext } from 'node:test';
 import { isHoldfastError, type ErrorCode } from '../core/errors.ts';
 import { randomId } from '../core/ids.ts';
 import type { ObjectHandle, ObjectInfo, ObjectType, Storage } from './storage.ts';
@@ -127,6 +130,63 @@ export function storageContract(name: string, make: () => Promise<StorageFixture
         await Promise.all(versions.map((v) => s.put(h, v)));
         const got = await s.get(h);
         assert.ok(versions.some((v) => v.equals(got)), 'content is one of the versions, whole');
+      });
+    });
+
+    describe('putFile (storages with a FileSource)', () => {
+      /** Writes `bytes` to a fresh temporary path of the storage; removed after the test. */
+      async function tempFile(t: TestContext, bytes: Uint8Array): Promise<string | undefined> {
+        if (!s.files) {
+          t.skip('this storage has no FileSource');
+          return undefined;
+        }
+        const path = s.files.tempPath();
+        await writeFile(path, bytes);
+        t.after(() => rm(path, { force: true }));
+        return path;
+      }
+
+      const sizes = [{ title: 'an empty file', size: 0 }, { title: 'a 1 MiB file', size: MiB }, { title: 'a 20 MiB file', size: 20 * MiB }];
+      for (const c of sizes) {
+        it(`stores ${c.title}, leaves the file, and does not list it`, async (t) => {
+          const bytes = randomBytes(c.size);
+          const path = await tempFile(t, bytes);
+          if (!path || !s.files) return;
+          const h = data();
+          await s.files.putFile(h, path, c.size);
+          assert.ok((await s.get(h)).equals(bytes));
+          assert.ok((await readFile(path)).equals(bytes), 'the file is left as it was');
+          assert.deepEqual(await collect(s.list('data')), [{ name: h.name, size: c.size }]);
+        });
+      }
+
+      it('replaces an object, and a later change to the file does not reach the stored object', async (t) => {
+        const path = await tempFile(t, pattern(5000));
+        if (!path || !s.files) return;
+        const h = data();
+        await s.put(h, Buffer.from('old'));
+        await s.files.putFile(h, path, 5000);
+        await rm(path);
+        await writeFile(path, Buffer.from('changed'));
+        assert.ok((await s.get(h)).equals(pattern(5000)));
+      });
+
+      it('stores a file from another folder', async (t) => {
+        if (!s.files) return t.skip('this storage has no FileSource');
+        const dir = await mkdtemp(join(tmpdir(), 'holdfast-contract-'));
+        t.after(() => rm(dir, { recursive: true, force: true }));
+        const path = join(dir, 'pack');
+        await writeFile(path, pattern(3000));
+        const h = data();
+        await s.files.putFile(h, path, 3000);
+        assert.ok((await s.get(h)).equals(pattern(3000)));
+      });
+
+      it('fails naming the object when the file is missing', async (t) => {
+        if (!s.files) return t.skip('this storage has no FileSource');
+        const h = data();
+        await assert.rejects(s.files.putFile(h, s.files.tempPath(), 10), (err: unknown) => isHoldfastError(err) && err.message.includes(h.name));
+        await rejectsWith(s.get(h), 'OBJECT_NOT_FOUND');
       });
     });
 

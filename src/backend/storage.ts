@@ -48,12 +48,33 @@ export interface StorageWriter {
   delete(handle: ObjectHandle): Promise<void>;
 }
 
+/**
+ * Writing an object from a local file, so a writer need not hold it in memory (packs are
+ * assembled in such files). Optional: a storage without it takes bytes through `put`.
+ */
+export interface FileSource {
+  /**
+   * A fresh path for a new file meant for `putFile`: on the storage's own filesystem when
+   * that lets `putFile` link it into place instead of copying it, else a temporary folder.
+   * Names start with `.`, so a file left by a crash is never listed as an object.
+   */
+  tempPath(): string;
+  /**
+   * Stores the bytes of the local file `path` (`size` bytes) under `handle`, with the
+   * guarantees of `put` (atomic, replaces). The file is left where it is: the caller
+   * removes it. Safe to retry.
+   */
+  putFile(handle: ObjectHandle, path: string, size: number): Promise<void>;
+}
+
 export interface Storage extends StorageReader, StorageWriter {
   /**
    * Requests this storage serves well at once (S3: its connection limit); writers size
    * their upload concurrency from it. Absent for local storage.
    */
   readonly concurrency?: number;
+  /** Present when the storage can store an object from a local file (see FileSource). */
+  readonly files?: FileSource;
   /** Prepares an empty location to hold a repository (folders, bucket checks). Idempotent. */
   create(): Promise<void>;
   /** Whether a repository config object exists here. */

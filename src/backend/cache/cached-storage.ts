@@ -7,7 +7,7 @@
  * ever, not one per directory. Index files and snapshots are written through on `put`;
  * `delete` drops the copy. Listing and stat always ask the storage.
  */
-import type { ByteRange, ObjectHandle, ObjectInfo, ObjectType, Storage } from '../storage.ts';
+import type { ByteRange, FileSource, ObjectHandle, ObjectInfo, ObjectType, Storage } from '../storage.ts';
 import { ObjectCache } from './object-cache.ts';
 
 export type CachePolicy = (handle: ObjectHandle) => boolean;
@@ -21,6 +21,8 @@ export class CachedStorage implements Storage {
   readonly #cacheable: CachePolicy;
   readonly #fetching = new Map<string, Promise<Buffer>>();
   readonly concurrency?: number;
+  /** The storage's own: only packs are stored from files, and packs are cached when first read, not on put. */
+  readonly files?: FileSource;
 
   constructor(inner: Storage, cache: ObjectCache, cacheable: CachePolicy) {
     this.#inner = inner;
@@ -28,6 +30,7 @@ export class CachedStorage implements Storage {
     this.#cacheable = cacheable;
     this.location = inner.location;
     if (inner.concurrency !== undefined) this.concurrency = inner.concurrency;
+    if (inner.files !== undefined) this.files = inner.files;
   }
 
   /** The storage underneath, for reads that must see the stored bytes (check --read-data). */

@@ -3,7 +3,8 @@
  * errors (the storage maps them). Durability: a written file is fsynced before it is
  * renamed into place, and its folder after, so the new name survives a power loss.
  */
-import { mkdir, open, readdir, stat, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { copyFile, link, mkdir, open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { sysCode } from '../../core/errors.ts';
 import type { ByteRange, ObjectInfo } from '../storage.ts';
@@ -32,6 +33,47 @@ async function openExclusive(file: string): Promise<FileHandle> {
     await mkdir(dirname(file), { mode: DIR_MODE }).catch(ignoreCode('EEXIST'));
     return await open(file, 'wx', FILE_MODE);
   }
+}
+
+/** Flushes an existing file's bytes to disk. */
+export async function syncFile(file: string): Promise<void> {
+  const fh = await open(file, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Failures of `link` that mean "no hard link here" (another filesystem, or none supported): copy instead. */
+const NO_LINK = new Set(['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK']);
+
+/**
+ * Makes `to` (which must not exist) a second name of `from`'s bytes: a hard link, or a
+ * flushed copy where links are impossible. A missing folder of `to` is created.
+ */
+export async function linkOrCopy(from: string, to: string): Promise<void> {
+  try {
+    await linkRecreatingFolder(from, to);
+  } catch (err) {
+    if (!NO_LINK.has(sysCode(err) ?? '')) throw err;
+    await copyFile(from, to, constants.COPYFILE_EXCL);
+    await syncFile(to);
+  }
+}
+
+async function linkRecreatingFolder(from: string, to: string): Promise<void> {
+  try {
+    await link(from, to);
+  } catch (err) {
+    if (sysCode(err) !== 'ENOENT' || !(await exists(from))) throw err;
+    await mkdir(dirname(to), { mode: DIR_MODE }).catch(ignoreCode('EEXIST'));
+    await link(from, to);
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  return stat(file).then(() => true, () => false);
 }
 
 async function writeAll(fh: FileHandle, data: Uint8Array): Promise<void> {

@@ -17,9 +17,9 @@ import { dirname, join, resolve } from 'node:path';
 import { systemClock, type Clock } from '../../core/clock.ts';
 import { sysCode, type HoldfastError } from '../../core/errors.ts';
 import { checkHandle, checkRange } from '../object-handle.ts';
-import type { ByteRange, ObjectHandle, ObjectInfo, ObjectType, Storage } from '../storage.ts';
+import type { ByteRange, FileSource, ObjectHandle, ObjectInfo, ObjectType, Storage } from '../storage.ts';
 import { toStorageError, type FsOperation } from './fs-errors.ts';
-import { listFiles, listFolders, listNames, readFileRange, syncFolder, systemError, writeNewFileSynced } from './fs-files.ts';
+import { linkOrCopy, listFiles, listFolders, listNames, readFileRange, syncFile, syncFolder, systemError, writeNewFileSynced } from './fs-files.ts';
 import { DATA_SUBFOLDERS, DIR_MODE, FOLDER_TYPES, isTempFileName, objectPath, tempFileName } from './fs-layout.ts';
 
 export interface FsStorageOptions {
@@ -29,11 +29,17 @@ export interface FsStorageOptions {
 
 export class FsStorage implements Storage {
   readonly location: string;
+  /**
+   * Files to store are made in the root (as temporary files, which `list` skips and
+   * `removeStaleTempFiles` cleans up), so `putFile` links them into place: no copy.
+   */
+  readonly files: FileSource;
   readonly #clock: Clock;
 
   constructor(root: string, options: FsStorageOptions = {}) {
     this.location = resolve(root);
     this.#clock = options.clock ?? systemClock;
+    this.files = { tempPath: () => join(this.location, tempFileName()), putFile: (handle, path) => this.#putFile(handle, path) };
   }
 
   async create(): Promise<void> {
@@ -94,6 +100,23 @@ export class FsStorage implements Storage {
     const temp = join(dirname(target), tempFileName());
     try {
       await writeNewFileSynced(temp, data);
+      await rename(temp, target);
+      await syncFolder(dirname(target));
+    } catch (err) {
+      await rm(temp, { force: true }).catch(() => {});
+      throw this.#error(err, 'write', rel);
+    }
+  }
+
+  /** As `put`, from a file: flushed, linked (or copied) to a temporary name beside the target, renamed over it. */
+  async #putFile(handle: ObjectHandle, path: string): Promise<void> {
+    checkHandle(handle);
+    const rel = objectPath(handle);
+    const target = this.#abs(rel);
+    const temp = join(dirname(target), tempFileName());
+    try {
+      await syncFile(path);
+      await linkOrCopy(path, temp);
       await rename(temp, target);
       await syncFolder(dirname(target));
     } catch (err) {

@@ -3,15 +3,16 @@
  * ~0.1 s and ~30 MB at start-up, which local-disk commands should not pay.
  */
 import type { ByteRange, ObjectHandle, ObjectInfo, ObjectType, Storage } from '../storage.ts';
+import { localTempPath } from '../local-temp.ts';
 import { describeS3Location, type S3Location } from './s3-location.ts';
-import type { S3Options } from './s3-storage.ts';
+import type { S3Options, S3Storage } from './s3-storage.ts';
 
 /** The S3 client's default connection limit (see s3-storage.ts). */
 const DEFAULT_CONNECTIONS = 16;
 
 export function lazyS3Storage(loc: S3Location, options: S3Options = {}): Storage {
-  let inner: Promise<Storage> | undefined;
-  const open = (): Promise<Storage> => (inner ??= import('./s3-storage.ts').then((m) => new m.S3Storage(loc, options)));
+  let inner: Promise<S3Storage> | undefined;
+  const open = (): Promise<S3Storage> => (inner ??= import('./s3-storage.ts').then((m) => new m.S3Storage(loc, options)));
   return {
     location: describeS3Location(loc),
     concurrency: options.connections ?? DEFAULT_CONNECTIONS,
@@ -20,6 +21,7 @@ export function lazyS3Storage(loc: S3Location, options: S3Options = {}): Storage
     get: async (h: ObjectHandle, range?: ByteRange) => (await open()).get(h, range),
     stat: async (h: ObjectHandle) => (await open()).stat(h),
     put: async (h: ObjectHandle, data: Uint8Array) => (await open()).put(h, data),
+    files: { tempPath: localTempPath, putFile: async (h: ObjectHandle, path: string, size: number) => (await open()).files.putFile(h, path, size) },
     delete: async (h: ObjectHandle) => (await open()).delete(h),
     list: (type: ObjectType): AsyncIterable<ObjectInfo> => ({
       async *[Symbol.asyncIterator]() {

@@ -17,6 +17,8 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { createHash } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import {
   CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, GetObjectLockConfigurationCommand, HeadBucketCommand,
   HeadObjectCommand, ListObjectVersionsCommand, PutObjectCommand, PutObjectLockConfigurationCommand, S3Client,
@@ -25,7 +27,8 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { HoldfastError } from '../../core/errors.ts';
 import { checkHandle, checkRange } from '../object-handle.ts';
-import { describeHandle, type ByteRange, type ObjectHandle, type ObjectInfo, type ObjectType, type Storage } from '../storage.ts';
+import { describeHandle, type ByteRange, type FileSource, type ObjectHandle, type ObjectInfo, type ObjectType, type Storage } from '../storage.ts';
+import { localTempPath } from '../local-temp.ts';
 import { errorName, isNotFound, isNoSuchBucket, statusOf, toS3Error } from './s3-errors.ts';
 import { describeS3Location, type S3Location } from './s3-location.ts';
 import { readBody } from './s3-body.ts';
@@ -66,6 +69,8 @@ export interface S3Options {
 export class S3Storage implements Storage {
   readonly location: string;
   readonly concurrency: number;
+  /** Files to upload live in the local temporary folder and stream up from there. */
+  readonly files: FileSource = { tempPath: localTempPath, putFile: (handle, path, size) => this.#putFile(handle, path, size) };
   readonly #loc: S3Location;
   readonly #client: S3Client;
   readonly #options: S3Options;
@@ -166,6 +171,24 @@ export class S3Storage implements Storage {
     })));
   }
 
+  /** As `put`, streaming the body from the file (each try opens it again). */
+  async #putFile(handle: ObjectHandle, path: string, size: number): Promise<void> {
+    checkHandle(handle);
+    const op = `put ${describeHandle(handle)}`;
+    const key = this.#key(handle);
+    const locked = await this.#isLockEnabled();
+    // Opened before the request starts, so a missing file fails here, naming the object.
+    const body = async (): Promise<Readable> => (await open(path, 'r')).createReadStream();
+    if (!locked && size > (this.#options.multipartThreshold ?? 64 * MiB)) {
+      await this.#call(op, async () => this.#multipart(key, await body()));
+      return;
+    }
+    const md5 = locked ? await this.#call(op, async () => fileMd5(await body())) : undefined;
+    await this.#call(op, async () => this.#client.send(new PutObjectCommand({
+      Bucket: this.#loc.bucket, Key: key, Body: await body(), ContentLength: size, ...(md5 ? { ContentMD5: md5 } : {}),
+    })));
+  }
+
   async delete(handle: ObjectHandle): Promise<void> {
     checkHandle(handle);
     const op = `delete ${describeHandle(handle)}`;
@@ -181,7 +204,7 @@ export class S3Storage implements Storage {
     this.#client.destroy();
   }
 
-  async #multipart(key: string, body: Buffer): Promise<void> {
+  async #multipart(key: string, body: Buffer | Readable): Promise<void> {
     const upload = new Upload({
       client: this.#client,
       params: { Bucket: this.#loc.bucket, Key: key, Body: body },
@@ -289,9 +312,17 @@ export class S3Storage implements Storage {
   }
 }
 
+async function fileMd5(stream: Readable): Promise<string> {
+  const hash = createHash('md5');
+  for await (const chunk of stream) hash.update(chunk as Buffer);
+  return hash.digest('base64');
+}
+
 function nameOf(handle: ObjectHandle): string {
   return handle.type === 'config' ? 'config' : handle.name;
 }
+
+const SILENT_LOGGER = { debug: (): void => {}, info: (): void => {}, warn: (): void => {}, error: (): void => {} };
 
 function clientConfig(loc: S3Location, options: S3Options): S3ClientConfig {
   const maxSockets = options.connections ?? 16;
@@ -302,6 +333,10 @@ function clientConfig(loc: S3Location, options: S3Options): S3ClientConfig {
     ...(options.credentials ? { credentials: options.credentials } : {}),
     // Retries are the retry wrapper's job (backoff with jitter, one policy for all backends).
     maxAttempts: 1,
+    // The SDK's default logger is the console: it warned on stderr for every failed upload
+    // from a file stream ("non-retryable streaming request"), which the wrapper retries and
+    // reports in one line of its own.
+    logger: SILENT_LOGGER,
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     requestHandler: {

@@ -53,8 +53,13 @@ export async function archiveEntries(repo: Repository, entries: readonly Archive
   try {
     if (repo.index.size === 0) await repo.loadIndex();
     const writer = new EntryWriter(repo);
-    const tree = await writer.folder(toFolders(entries));
-    await writer.sink.flush();
+    let tree: Id;
+    try {
+      tree = await writer.folder(toFolders(entries));
+      await writer.sink.flush();
+    } finally {
+      writer.sink.abandon();
+    }
     const manifest: SnapshotManifest = {
       version: 1,
       time: opts.clock.now().toISOString(),

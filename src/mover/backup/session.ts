@@ -97,6 +97,7 @@ export class BackupSession {
   }
 
   async close(): Promise<void> {
+    this.sink.abandon();
     await this.pool.close();
   }
 }

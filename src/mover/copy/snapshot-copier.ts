@@ -66,13 +66,17 @@ export class SnapshotCopier {
     const copies = new Map<Id, Id>();
     for (const s of await listSnapshots(this.#dst)) copies.set(s.original ?? s.id, s.id);
     const outcomes: CopyOutcome[] = [];
-    for (const s of [...snapshots].sort((a, b) => a.time.localeCompare(b.time))) {
-      const original = s.original ?? s.id;
-      const existing = copies.get(original);
-      const outcome = existing !== undefined ? { source: s.id, target: existing, copied: false } : { source: s.id, target: await this.#copyOne(s, copies), copied: true };
-      copies.set(original, outcome.target);
-      outcomes.push(outcome);
-      onSnapshot?.(outcome);
+    try {
+      for (const s of [...snapshots].sort((a, b) => a.time.localeCompare(b.time))) {
+        const original = s.original ?? s.id;
+        const existing = copies.get(original);
+        const outcome = existing !== undefined ? { source: s.id, target: existing, copied: false } : { source: s.id, target: await this.#copyOne(s, copies), copied: true };
+        copies.set(original, outcome.target);
+        outcomes.push(outcome);
+        onSnapshot?.(outcome);
+      }
+    } finally {
+      this.#sink.abandon();
     }
     return outcomes;
   }

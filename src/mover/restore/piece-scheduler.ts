@@ -9,6 +9,7 @@ import type { Repository } from '../../repo/repository.ts';
 import type { BlobLocation } from '../../repo/blob.ts';
 import type { PackRange, RestorePiece } from '../worker/protocol.ts';
 import type { WorkerPool } from '../worker/worker-pool.ts';
+import type { PackRangeReader } from './pack-blocks.ts';
 
 const TASK_BYTES = 4 << 20;
 const TASK_PIECES = 512;
@@ -27,7 +28,7 @@ interface Batch {
 }
 
 export class PieceScheduler {
-  readonly #repo: Repository;
+  readonly #read: PackRangeReader;
   readonly #pool: WorkerPool;
   readonly #ownership: boolean;
   readonly #tasks = new Set<Promise<void>>();
@@ -36,8 +37,8 @@ export class PieceScheduler {
   #batch: Batch = newBatch();
   #sticky = 0;
 
-  constructor(repo: Repository, pool: WorkerPool, ownership: boolean) {
-    this.#repo = repo;
+  constructor(repo: Repository, pool: WorkerPool, ownership: boolean, read: PackRangeReader) {
+    this.#read = read;
     this.#pool = pool;
     this.#ownership = ownership;
     this.#maxTasks = tasksInFlight(pool.size, repo.storage.concurrency);
@@ -123,17 +124,21 @@ export class PieceScheduler {
   /** Reads the spans the blobs need; a span that cannot be read fails only the pieces that need it. */
   async #readRanges(blobs: BlobLocation[]): Promise<{ ranges: PackRange[]; unreadable: Map<Id, string> }> {
     const sorted = [...blobs].sort((a, b) => (a.pack < b.pack ? -1 : a.pack > b.pack ? 1 : a.offset - b.offset));
-    const spans: Array<{ pack: Id; offset: number; end: number }> = [];
+    const spans: Array<{ pack: Id; offset: number; end: number; blobs: BlobLocation[] }> = [];
     for (const b of sorted) {
       const last = spans.at(-1);
-      if (last && last.pack === b.pack && b.offset <= last.end + MERGE_GAP) last.end = Math.max(last.end, b.offset + b.length);
-      else spans.push({ pack: b.pack, offset: b.offset, end: b.offset + b.length });
+      if (last && last.pack === b.pack && b.offset <= last.end + MERGE_GAP) {
+        last.end = Math.max(last.end, b.offset + b.length);
+        last.blobs.push(b);
+      } else {
+        spans.push({ pack: b.pack, offset: b.offset, end: b.offset + b.length, blobs: [b] });
+      }
     }
     const ranges: PackRange[] = [];
     const unreadable = new Map<Id, string>();
     await Promise.all(spans.map(async (s) => {
       try {
-        ranges.push({ pack: s.pack, offset: s.offset, data: await this.#repo.storage.get({ type: 'data', name: s.pack }, { offset: s.offset, length: s.end - s.offset }) });
+        ranges.push({ pack: s.pack, offset: s.offset, data: await this.#read(s.pack, s.offset, s.end - s.offset, s.blobs) });
       } catch (err) {
         unreadable.set(s.pack, messageOf(err));
       }

@@ -17,6 +17,8 @@ import { WorkerPool } from '../worker/worker-pool.ts';
 import type { ProgressSink } from '../progress.ts';
 import { PieceScheduler } from './piece-scheduler.ts';
 import { splitPieces } from './pieces.ts';
+import { BlockPlan, PackBlockReader, exactRanges } from './pack-blocks.ts';
+import type { PackRangeReader } from './pack-blocks.ts';
 import { walkTree } from './tree-walk.ts';
 import type { PathFilter } from './tree-walk.ts';
 import { verifyFiles } from './verify.ts';
@@ -48,9 +50,13 @@ export async function restoreSnapshot(repo: Repository, snapshot: Snapshot, opts
     mkdirSync(opts.target, { recursive: true });
     const pool = new WorkerPool(repo, opts.workers ? { workers: opts.workers } : {});
     pool.start();
+    const plan = readsByBlocks(repo, opts.filter) ? new BlockPlan() : undefined;
+    const planning = plan ? fillPlan(plan, repo, snapshot.tree, opts.filter) : Promise.resolve();
     try {
-      return await new TreeRestorer(repo, pool, opts).run(snapshot.tree);
+      const read = plan ? new PackBlockReader(repo.storage, plan).read : exactRanges(repo.storage);
+      return await new TreeRestorer(repo, pool, opts, read).run(snapshot.tree);
     } finally {
+      await planning;
       await pool.close();
     }
   } finally {
@@ -70,10 +76,10 @@ class TreeRestorer {
   readonly #ownership = process.getuid?.() === 0;
   readonly result: RestoreResult = { files: 0, dirs: 0, bytes: 0, verified: 0, errors: [] };
 
-  constructor(repo: Repository, pool: WorkerPool, opts: RestoreOptions) {
+  constructor(repo: Repository, pool: WorkerPool, opts: RestoreOptions, read: PackRangeReader) {
     this.#repo = repo;
     this.#opts = opts;
-    this.#pieces = new PieceScheduler(repo, pool, this.#ownership);
+    this.#pieces = new PieceScheduler(repo, pool, this.#ownership, read);
   }
 
   async run(root: Id): Promise<RestoreResult> {
@@ -152,6 +158,41 @@ class TreeRestorer {
     } catch (err) {
       this.result.errors.push({ path, message: messageOf(err) });
     }
+  }
+}
+
+/**
+ * Remote storage serves a full restore from large blocks (few requests); local disks, and
+ * a partial restore, read the exact ranges the tasks need.
+ */
+function readsByBlocks(repo: Repository, filter: PathFilter | undefined): boolean {
+  return repo.storage.concurrency !== undefined && (filter?.includes?.length ?? 0) === 0;
+}
+
+/**
+ * Makes the block plan: a walk of the snapshot beside the restore's own (running ahead of
+ * it: it only decodes trees), counting every blob the restore will read, as the restore
+ * will (a hard-linked file's content once). A tree it cannot read leaves the plan
+ * incomplete (the restore reports the tree): the reader then keeps the blocks it used last.
+ */
+async function fillPlan(plan: BlockPlan, repo: Repository, root: Id, filter: PathFilter | undefined): Promise<void> {
+  const links = new Set<string>();
+  try {
+    for await (const { node } of walkTree(repo, root, filter)) {
+      if (node.type !== 'file') continue;
+      if (node.links > 1) {
+        const key = `${node.dev}:${node.inode}`;
+        if (links.has(key)) continue;
+        links.add(key);
+      }
+      for (const ref of node.content ?? []) {
+        const loc = typeof ref === 'string' ? repo.index.get(ref) : undefined;
+        if (loc) plan.add(loc.pack, loc);
+      }
+    }
+    plan.complete = true;
+  } catch (err) {
+    repo.logger.debug({ error: messageOf(err) }, 'restore plan incomplete');
   }
 }
 

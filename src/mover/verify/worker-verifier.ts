@@ -9,6 +9,7 @@
  * reachable until their threads collect garbage, so a fresh buffer per pack would keep
  * every pack of the repository in memory for a while.
  */
+import { releaseBuffer } from '../../core/buffers.ts';
 import type { Id } from '../../core/ids.ts';
 import type { BlobLocation } from '../../repo/blob.ts';
 import type { BlobVerifier, DamagedBlob } from '../../repo/maintenance/blob-verifier.ts';
@@ -38,6 +39,7 @@ export class WorkerBlobVerifier implements BlobVerifier {
     try {
       const shared = new Uint8Array(buffer, 0, data.byteLength);
       shared.set(data);
+      releaseBuffer(data);
       const slices = await Promise.all(sliceBlobs(blobs, this.#sliceBytes).map((slice) => this.#verifySlice(shared, slice)));
       return slices.flat();
     } finally {

@@ -3,12 +3,20 @@
  * seals each: the worker side of a tree or block backup. Zero chunks become holes.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
+import { releaseBuffer } from '../../core/buffers.ts';
 import { Chunker } from '../../repo/chunker/fastcdc.ts';
 import { BlobSealer, isAllZero } from '../../repo/blob-sealer.ts';
 import type { ContentRef } from '../../repo/tree/tree.ts';
 import type { BlobBatcher } from './blob-batcher.ts';
 
-const READ_SIZE = 8 << 20;
+/**
+ * Reads are this size; the buffer holds the chunk being cut plus one read, and grows (up
+ * to the profile's `maxSize` plus a read) only while a chunk is longer than it. A buffer of
+ * `maxSize` + 8 MiB per worker was 16 MiB resident each; cutting from what has been read
+ * (`Chunker.cutAvailable`) needs only the current chunk.
+ */
+const READ_SIZE = 1 << 20;
+const BASE_BUFFER = 4 * READ_SIZE;
 
 export class FileReader {
   readonly #sealer: BlobSealer;
@@ -21,7 +29,7 @@ export class FileReader {
   }
 
   read(path: string, chunker: Chunker, maxSize: number): { content: ContentRef[]; bytesRead: number } {
-    if (this.#buffer.byteLength < maxSize + READ_SIZE) this.#buffer = new Uint8Array(maxSize + READ_SIZE);
+    if (this.#buffer.byteLength !== BASE_BUFFER) this.#replaceBuffer(new Uint8Array(BASE_BUFFER));
     const fd = openSync(path, 'r');
     try {
       return this.#readFd(fd, chunker, maxSize);
@@ -31,31 +39,50 @@ export class FileReader {
   }
 
   #readFd(fd: number, chunker: Chunker, maxSize: number): { content: ContentRef[]; bytesRead: number } {
-    const buf = this.#buffer;
     const content: ContentRef[] = [];
     let start = 0;
     let end = 0;
+    let scanned = 0;
     let eof = false;
     let bytesRead = 0;
-    while (!eof || start < end) {
-      if (!eof && end - start < maxSize) {
-        if (start > 0) {
-          buf.copyWithin(0, start, end);
-          end -= start;
-          start = 0;
-        }
-        this.#batcher.waitForCredit();
-        const n = readFully(fd, buf, end, buf.byteLength - end);
-        eof = n < buf.byteLength - end;
-        end += n;
-        bytesRead += n;
+    for (;;) {
+      const cut = start < end ? chunker.cutAvailable(this.#buffer, start, end, eof, scanned) : -1;
+      if (cut > start) {
+        this.#emit(this.#buffer.subarray(start, cut), content);
+        start = cut;
+        scanned = 0;
         continue;
       }
-      const cut = chunker.cut(buf, start, end, eof);
-      this.#emit(buf.subarray(start, cut), content);
-      start = cut;
+      if (eof) return { content, bytesRead };
+      scanned = end - start;
+      ({ start, end } = this.#makeRoom(start, end, maxSize));
+      this.#batcher.waitForCredit();
+      const want = Math.min(READ_SIZE, this.#buffer.byteLength - end);
+      const n = readFully(fd, this.#buffer, end, want);
+      eof = n < want;
+      end += n;
+      bytesRead += n;
     }
-    return { content, bytesRead };
+  }
+
+  /** Swaps in another buffer and frees the old one at once (left to the collector, big files' buffers piled up). */
+  #replaceBuffer(next: Uint8Array<ArrayBuffer>): void {
+    releaseBuffer(this.#buffer);
+    this.#buffer = next;
+  }
+
+  /** Room for one more read after `end`: the chunk in progress moves to the front, and the buffer grows only if that is not enough. */
+  #makeRoom(start: number, end: number, maxSize: number): { start: number; end: number } {
+    if (this.#buffer.byteLength - end >= READ_SIZE) return { start, end };
+    const pending = end - start;
+    if (this.#buffer.byteLength - pending < READ_SIZE) {
+      const grown = new Uint8Array(Math.min(maxSize + READ_SIZE, Math.max(2 * this.#buffer.byteLength, pending + READ_SIZE)));
+      grown.set(this.#buffer.subarray(start, end));
+      this.#replaceBuffer(grown);
+    } else {
+      this.#buffer.copyWithin(0, start, end);
+    }
+    return { start: 0, end: pending };
   }
 
   #emit(chunk: Uint8Array, content: ContentRef[]): void {

@@ -70,6 +70,29 @@ function referenceEnds(data: Uint8Array, gear: Uint32Array, params: ChunkerParam
 }
 
 /** Feeds `data` in pieces, cutting only when the precondition allows, as a stream reader does. */
+/** Cut ends with `cutAvailable`, the input arriving in pieces; `resume` passes what was already scanned. */
+function availableEnds(data: Uint8Array, pieceSizes: number[], chunker: Chunker, resume: boolean): number[] {
+  const result: number[] = [];
+  let start = 0;
+  let end = 0;
+  let scanned = 0;
+  for (let p = 0; start < data.length; p++) {
+    end = Math.min(data.length, end + pieceSizes[p % pieceSizes.length]!);
+    const final = end === data.length;
+    for (;;) {
+      const cut = chunker.cutAvailable(data, start, end, final, resume ? scanned : 0);
+      if (cut < 0 || cut === start) {
+        scanned = end - start;
+        break;
+      }
+      result.push(cut);
+      start = cut;
+      scanned = 0;
+    }
+  }
+  return result;
+}
+
 function streamEnds(data: Uint8Array, pieceSizes: number[], chunker: Chunker): number[] {
   const { maxSize } = chunker.params;
   const result: number[] = [];
@@ -194,6 +217,13 @@ describe('Chunker', () => {
     const all = ends(random32, chunker);
     assert.deepEqual(streamEnds(random32, [3 * MiB + 7, 5 * MiB, 65536, 11 * MiB], chunker), all);
     assert.deepEqual(streamEnds(text32, [MiB - 1, 2 * MiB + 3], fine), ends(text32, fine));
+  });
+
+  it('cutAvailable gives the same boundaries fed in small pieces, resuming where it stopped', () => {
+    for (const [data, c, pieces] of [[random32, chunker, [MiB - 1, 65536, 3 * MiB]], [text32, fine, [4096, 100_000]], [new Uint8Array(3 * DEFAULT_PARAMS.maxSize + 5), chunker, [MiB]]] as const) {
+      assert.deepEqual(availableEnds(data, [...pieces], c, true), ends(data, c));
+      assert.deepEqual(availableEnds(data, [...pieces], c, false), ends(data, c));
+    }
   });
 
   it('handles short and empty input', () => {

@@ -196,6 +196,41 @@ export class Chunker {
     const tail = this.#scan(data, normal, limit, this.#maskL);
     return tail >= 0 ? tail : limit;
   }
+
+  /**
+   * `cut` without its look-ahead precondition: the same end offset when `data[start, end)`
+   * already decides it, else -1 (more input is needed). A reader then needs to hold only
+   * the chunk being cut, not `maxSize` bytes past its start. `scanned` says how many bytes
+   * after `start` an earlier call for this chunk already tested (that call's `end - start`),
+   * so they are not hashed again.
+   */
+  cutAvailable(data: Uint8Array, start: number, end: number, final: boolean, scanned = 0): number {
+    const { minSize, avgSize, maxSize } = this.params;
+    checkRange(data, start, end);
+    const decided = final || end - start >= maxSize;
+    const limit = Math.min(end, start + maxSize);
+    if (limit - start <= minSize) return decided ? limit : -1;
+    const normalEnd = start + avgSize;
+    const normal = Math.min(limit, normalEnd);
+    let from = Math.max(start + minSize - 1, start + scanned);
+    if (from < normal) {
+      const hit = this.#scan(data, from, normal, this.#maskS);
+      if (hit >= 0) return hit;
+      from = normal;
+    }
+    if (normal < normalEnd) return decided ? limit : -1;
+    if (from < limit) {
+      const tail = this.#scan(data, from, limit, this.#maskL);
+      if (tail >= 0) return tail;
+    }
+    return decided ? limit : -1;
+  }
+}
+
+function checkRange(data: Uint8Array, start: number, end: number): void {
+  if (!(0 <= start && start <= end && end <= data.length)) {
+    throw new HoldfastError('INTERNAL', `chunker range [${start}, ${end}) outside buffer of ${data.length} bytes`);
+  }
 }
 
 /** Every chunk of an in-memory buffer as `[start, end)` pairs; for tests and small inputs. */

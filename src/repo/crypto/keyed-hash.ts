@@ -44,3 +44,16 @@ export class BlobHasher {
 export function contentHash(data: Uint8Array): Buffer {
   return blake3(data);
 }
+
+/** `contentHash` of bytes that arrive in pieces (a pack written as it fills). */
+export class ContentHasher {
+  readonly #hasher = new Blake3Hasher();
+
+  update(data: Uint8Array): void {
+    this.#hasher.update(data);
+  }
+
+  digest(): Buffer {
+    return this.#hasher.digestBuffer();
+  }
+}

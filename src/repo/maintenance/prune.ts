@@ -64,8 +64,12 @@ async function pruneLocked(repo: Repository, opts: PruneOptions): Promise<PruneR
   if (opts.dryRun) return { plan, packsWritten: 0, bytesWritten: 0 };
   await step('plan');
   const sink = new PackSink(repo, { writeIndex: false });
-  await repack(repo, plan, sink);
-  await sink.flush();
+  try {
+    await repack(repo, plan, sink);
+    await sink.flush();
+  } finally {
+    sink.abandon();
+  }
   await step('repacked');
   const keep = [...plan.keepLocations, ...sink.written()];
   for (let i = 0; i < keep.length; i += 50_000) await repo.saveObject('index', encodeIndex(keep.slice(i, i + 50_000)));

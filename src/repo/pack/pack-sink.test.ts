@@ -6,6 +6,7 @@ import { after, describe, it } from 'node:test';
 import { randomBytes } from 'node:crypto';
 import type { Id } from '../../core/ids.ts';
 import { MemoryStorage } from '../../backend/memory-storage.ts';
+import { FsStorage } from '../../backend/fs/fs-storage.ts';
 import type { ByteRange, ObjectHandle } from '../../backend/storage.ts';
 import { BlobSealer } from '../blob-sealer.ts';
 import { Repository } from '../repository.ts';
@@ -60,6 +61,36 @@ describe('PackSink', () => {
     for (const p of dataPacks) assert.ok(!treePacks.has(p) && !repo.index.isTreePack(p as Id));
     assert.ok(repo.index.isTreePack([...treePacks][0] as Id));
     for (const id of [...trees, ...data]) assert.ok((await repo.loadBlob(id)).byteLength > 0);
+  });
+
+  it('on a storage that takes files, assembles packs in files and leaves none behind', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'holdfast-pack-files-'));
+    scratch.push(dir);
+    const storage = new FsStorage(join(dir, 'repo'));
+    const repo = await Repository.init(storage, { password: 'pw', now: new Date(), kdfCost: 'test', packSize: 1 << 20 });
+    const sealer = new BlobSealer(repo.key, repo.config.compression);
+    const sink = new PackSink(repo);
+    const ids: Id[] = [];
+    for (let i = 0; i < 40; i++) {
+      const big = i % 4 === 0;
+      const r = sealer.seal(randomBytes(big ? 300_000 : 3_000), 'data');
+      if (r.sealed) await sink.add({ id: r.id, type: 'data', rawLength: r.rawLength, compressed: r.compressed, sealed: r.sealed });
+      ids.push(r.id);
+    }
+    const temps = (): string[] => readdirSync(join(dir, 'repo')).filter((n) => n.startsWith('.'));
+    assert.ok(temps().length >= 1 && temps().length <= 2, 'the open pack (and one being stored) are files in the repository');
+    await sink.flush();
+    assert.deepEqual(temps(), []);
+    assert.ok(sink.stats.packs >= 3, `${sink.stats.packs} packs`);
+    const reopened = await Repository.open(storage, { password: 'pw' });
+    await reopened.loadIndex();
+    for (const id of ids) assert.ok((await reopened.loadBlob(id, 'data')).byteLength > 0);
+
+    const r = sealer.seal(randomBytes(1000), 'data');
+    if (r.sealed) await sink.add({ id: r.id, type: 'data', rawLength: r.rawLength, compressed: r.compressed, sealed: r.sealed });
+    assert.equal(temps().length, 1);
+    sink.abandon();
+    assert.deepEqual(temps(), [], 'abandon removes the open pack');
   });
 
   it('sizes uploads from the storage concurrency', () => {

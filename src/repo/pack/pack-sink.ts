@@ -3,14 +3,23 @@
  * as it fills (a bounded number of uploads at once), and on `flush` writes an index file
  * for what it stored. Packs first, index after: a crash leaves at most unindexed packs,
  * which `check` reports as unreferenced and `prune` removes.
+ *
+ * Where the storage can take a file (`Storage.files`: local disks, S3), a pack is
+ * assembled in a file (FilePack) and never held in memory; otherwise in a pooled buffer.
  */
 import type { Id } from '../../core/ids.ts';
 import type { BlobLocation, BlobType, SealedBlob } from '../blob.ts';
 import { contentHash } from '../crypto/keyed-hash.ts';
 import { encodeIndex } from '../index/index-format.ts';
 import type { Repository } from '../repository.ts';
+import type { FileSource } from '../../backend/storage.ts';
 import { locateEntries } from './pack-format.ts';
+import type { PackEntry } from './pack-format.ts';
 import { PackBufferPool, PackBuilder } from './pack-builder.ts';
+import { FilePack } from './pack-file.ts';
+
+/** A pack being filled, in memory or in a file. */
+type OpenPack = PackBuilder | FilePack;
 
 const INDEX_FLUSH_ENTRIES = 50_000;
 
@@ -42,7 +51,8 @@ export class PackSink {
   readonly #writeIndex: boolean;
   readonly #seen = new Set<Id>();
   readonly #pool: PackBufferPool;
-  readonly #open = new Map<BlobType, PackBuilder>();
+  readonly #files: FileSource | undefined;
+  readonly #open = new Map<BlobType, OpenPack>();
   readonly #uploads = new Set<Promise<void>>();
   #failure: unknown = undefined;
   #unindexed: BlobLocation[] = [];
@@ -53,6 +63,7 @@ export class PackSink {
     this.#maxUploads = opts.maxUploads ?? uploadsFor(repo.storage.concurrency);
     this.#writeIndex = opts.writeIndex ?? true;
     this.#pool = new PackBufferPool(repo.config.packSize + PACK_SLACK, this.#maxUploads);
+    this.#files = repo.storage.files;
   }
 
   /** True when the blob is already stored, or was handed to this sink. */
@@ -70,7 +81,7 @@ export class PackSink {
     if (opts.force ? this.#seen.has(blob.id) : this.has(blob.id)) return false;
     this.#seen.add(blob.id);
     let pack = this.#open.get(blob.type);
-    if (!pack) this.#open.set(blob.type, (pack = new PackBuilder(blob.type === 'tree' ? Buffer.allocUnsafeSlow(TREE_PACK_START) : this.#pool.take())));
+    if (!pack) this.#open.set(blob.type, (pack = this.#newPack(blob.type)));
     pack.add(blob);
     this.stats.blobs++;
     this.stats.rawBytes += blob.rawLength;
@@ -84,6 +95,15 @@ export class PackSink {
     while (this.#uploads.size > 0) await Promise.allSettled([...this.#uploads]);
     this.#throwIfFailed();
     if (this.#writeIndex) await this.#flushIndex();
+  }
+
+  /**
+   * Gives up on the packs still open, for a writer that failed or stopped: their files
+   * are removed (their blobs were never stored). After `flush` there are none.
+   */
+  abandon(): void {
+    for (const pack of this.#open.values()) if (pack instanceof FilePack) pack.discard();
+    this.#open.clear();
   }
 
   /** Locations stored but not indexed by this sink. */
@@ -104,7 +124,20 @@ export class PackSink {
     void upload.finally(() => this.#uploads.delete(upload));
   }
 
-  async #storePack(pack: PackBuilder): Promise<void> {
+  #newPack(type: BlobType): OpenPack {
+    if (this.#files) return new FilePack(this.#files.tempPath());
+    return new PackBuilder(type === 'tree' ? Buffer.allocUnsafeSlow(TREE_PACK_START) : this.#pool.take());
+  }
+
+  async #storePack(pack: OpenPack): Promise<void> {
+    const { name, size } = pack instanceof FilePack ? await this.#storeFile(pack) : await this.#storeBuffer(pack);
+    this.stats.packs++;
+    this.stats.storedBytes += size;
+    this.#indexLater(name, pack.entries, pack.bytes);
+    if (this.#writeIndex && this.#unindexed.length >= INDEX_FLUSH_ENTRIES) await this.#flushIndex();
+  }
+
+  async #storeBuffer(pack: PackBuilder): Promise<{ name: Id; size: number }> {
     const bytes = pack.finish(this.#repo.key.encKey);
     const name = contentHash(bytes).toString('hex');
     try {
@@ -112,10 +145,21 @@ export class PackSink {
     } finally {
       this.#pool.give(pack.buffer);
     }
-    this.stats.packs++;
-    this.stats.storedBytes += bytes.byteLength;
-    this.#unindexed.push(...locateEntries(name, pack.entries, pack.bytes, name));
-    if (this.#writeIndex && this.#unindexed.length >= INDEX_FLUSH_ENTRIES) await this.#flushIndex();
+    return { name, size: bytes.byteLength };
+  }
+
+  async #storeFile(pack: FilePack): Promise<{ name: Id; size: number }> {
+    try {
+      const stored = pack.finish(this.#repo.key.encKey);
+      await (this.#files as FileSource).putFile({ type: 'data', name: stored.name }, pack.path, stored.size);
+      return stored;
+    } finally {
+      pack.discard();
+    }
+  }
+
+  #indexLater(name: Id, entries: readonly PackEntry[], blobBytes: number): void {
+    for (const loc of locateEntries(name, entries, blobBytes, name)) this.#unindexed.push(loc);
   }
 
   async #flushIndex(): Promise<void> {

@@ -1,0 +1,108 @@
+/**
+ * A pack assembled in a local file rather than in memory: sealed blobs are appended as
+ * they come (small ones gathered into one write), hashed on the way for the pack's name,
+ * and `finish` appends the sealed header and the trailer. The storage then takes the file
+ * (`FileSource.putFile`: on a local repository a hard link, so no byte is copied again).
+ * A backup so holds no pack in memory however many are open or uploading.
+ */
+import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
+import { releaseBuffer } from '../../core/buffers.ts';
+import { HoldfastError, messageOf } from '../../core/errors.ts';
+import type { Id } from '../../core/ids.ts';
+import type { SealedBlob } from '../blob.ts';
+import { seal } from '../crypto/aead.ts';
+import { ContentHasher } from '../crypto/keyed-hash.ts';
+import { PACK_HEADER_AAD, PACK_TRAILER_SIZE, encodePackHeader } from './pack-format.ts';
+import type { PackEntry } from './pack-format.ts';
+
+/** Blobs smaller than this are gathered before they are written: one system call per blob of a small file was the cost. */
+const GATHER_BYTES = 1 << 20;
+
+export class FilePack {
+  readonly entries: PackEntry[] = [];
+  readonly path: string;
+  readonly #hasher = new ContentHasher();
+  #fd: number | undefined;
+  #blobBytes = 0;
+  #size = 0;
+  #gather: Buffer | undefined;
+  #gathered = 0;
+
+  constructor(path: string) {
+    this.path = path;
+    this.#fd = this.#io('create', () => openSync(path, 'wx', 0o600));
+  }
+
+  /** Bytes of sealed blobs so far. */
+  get bytes(): number {
+    return this.#blobBytes;
+  }
+
+  /** Appends a sealed blob; its buffer is not kept. */
+  add(blob: SealedBlob): void {
+    this.#append(blob.sealed);
+    this.#blobBytes += blob.sealed.byteLength;
+    this.entries.push({ id: blob.id, type: blob.type, length: blob.sealed.byteLength, rawLength: blob.rawLength, compressed: blob.compressed });
+  }
+
+  /** Appends the sealed header and trailer and closes the file; returns the pack's name and size. */
+  finish(encKey: Uint8Array): { name: Id; size: number } {
+    const header = seal(encKey, encodePackHeader(this.entries), PACK_HEADER_AAD);
+    const trailer = Buffer.allocUnsafe(PACK_TRAILER_SIZE);
+    trailer.writeUInt32LE(header.byteLength, 0);
+    this.#append(header);
+    this.#append(trailer);
+    this.#flush();
+    this.#close();
+    return { name: this.#hasher.digest().toString('hex'), size: this.#size };
+  }
+
+  /** Closes and removes the file (after it was stored, or to give up on it). */
+  discard(): void {
+    this.#close();
+    rmSync(this.path, { force: true });
+  }
+
+  #append(data: Uint8Array): void {
+    this.#hasher.update(data);
+    this.#size += data.byteLength;
+    if (data.byteLength >= GATHER_BYTES / 4) {
+      this.#flush();
+      this.#write(data);
+      return;
+    }
+    if (this.#gathered + data.byteLength > GATHER_BYTES) this.#flush();
+    this.#gather ??= Buffer.allocUnsafeSlow(GATHER_BYTES);
+    this.#gather.set(data, this.#gathered);
+    this.#gathered += data.byteLength;
+  }
+
+  #flush(): void {
+    if (this.#gathered === 0 || !this.#gather) return;
+    this.#write(this.#gather.subarray(0, this.#gathered));
+    this.#gathered = 0;
+  }
+
+  #write(data: Uint8Array): void {
+    const fd = this.#fd;
+    if (fd === undefined) throw new HoldfastError('INTERNAL', `pack file ${this.path} is already closed`);
+    for (let at = 0; at < data.byteLength;) at += this.#io('write', () => writeSync(fd, data, at, data.byteLength - at));
+  }
+
+  #close(): void {
+    if (this.#fd === undefined) return;
+    const fd = this.#fd;
+    this.#fd = undefined;
+    releaseBuffer(this.#gather);
+    this.#gather = undefined;
+    this.#io('close', () => closeSync(fd));
+  }
+
+  #io<T>(what: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (cause) {
+      throw new HoldfastError('STORAGE_IO', `cannot ${what} the pack file ${this.path}: ${messageOf(cause)}`, { cause });
+    }
+  }
+}
