@@ -14,13 +14,16 @@ import { BENCH_PASSWORD, logged, type RepoHandle, type ToolAdapter } from './too
 /** The V8 flags bin/holdfast starts node with (a small young generation keeps RSS down). */
 const NODE_FLAGS = ['--max-semi-space-size=2'];
 
+/** The malloc settings bin/holdfast exports (freed buffers go back to the system). */
+const MALLOC_ENV = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' };
+
 /**
  * The local cache (remote repositories only) goes to the repository's scratch dir, as
  * restic's `--cache-dir` does: kept across the repository's operations, as a user's
  * would be, and never in the user's own ~/.cache.
  */
 function env(repo: RepoHandle): Record<string, string> {
-  return { HOLDFAST_REPOSITORY: repo.location, HOLDFAST_PASSWORD: BENCH_PASSWORD, XDG_CACHE_HOME: repo.cacheDir };
+  return { ...MALLOC_ENV, HOLDFAST_REPOSITORY: repo.location, HOLDFAST_PASSWORD: BENCH_PASSWORD, XDG_CACHE_HOME: repo.cacheDir };
 }
 
 export function holdfast(entry: string): ToolAdapter {
