@@ -59,24 +59,28 @@ class Attempt {
   }
 }
 
-/** Authenticates (when the endpoint names a user) and asks for the member's status. */
-export class EtcdStatusExecutor implements Executor {
+/** An action against one member's gateway. */
+abstract class GatewayAction {
   readonly what: string;
   readonly timeoutMs: number;
-  readonly #ep: GatewayEndpoint;
+  protected readonly ep: GatewayEndpoint;
 
   constructor(ep: GatewayEndpoint, what: string, timeoutMs: number) {
-    this.#ep = ep;
+    this.ep = ep;
     this.what = what;
     this.timeoutMs = timeoutMs;
   }
+}
+
+/** Authenticates (when the endpoint names a user) and asks for the member's status. */
+export class EtcdStatusExecutor extends GatewayAction implements Executor {
 
   async run(req: ExecRequest = {}): Promise<ExecOutput> {
     const started = performance.now();
     const attempt = new Attempt(req, this.timeoutMs);
     try {
-      const token = await authenticate(this.#ep, attempt.signal);
-      const res = await gatewayPost(this.#ep, '/v3/maintenance/status', {}, attempt.signal, token);
+      const token = await authenticate(this.ep, attempt.signal);
+      const res = await gatewayPost(this.ep, '/v3/maintenance/status', {}, attempt.signal, token);
       return { status: res.statusCode ?? 0, stdout: await bodyText(res), stderr: '', durationMs: performance.now() - started };
     } catch (err) {
       throw attempt.error(this.what, this.timeoutMs, err);
@@ -99,16 +103,7 @@ async function push(out: PassThrough, chunk: Buffer, signal: AbortSignal): Promi
 }
 
 /** Streams a snapshot of the member to `stdout`; `done` settles once it ended and its hash was checked. */
-export class EtcdSnapshotExecutor implements StreamingExecutor {
-  readonly what: string;
-  readonly timeoutMs: number;
-  readonly #ep: GatewayEndpoint;
-
-  constructor(ep: GatewayEndpoint, what: string, timeoutMs: number) {
-    this.#ep = ep;
-    this.what = what;
-    this.timeoutMs = timeoutMs;
-  }
+export class EtcdSnapshotExecutor extends GatewayAction implements StreamingExecutor {
 
   async run(req: ExecRequest = {}): Promise<ExecOutput> {
     const running = this.start(req);
@@ -128,8 +123,8 @@ export class EtcdSnapshotExecutor implements StreamingExecutor {
     const started = performance.now();
     let bytes = 0;
     try {
-      const token = await authenticate(this.#ep, attempt.signal);
-      const res = await gatewayPost(this.#ep, '/v3/maintenance/snapshot', {}, attempt.signal, token);
+      const token = await authenticate(this.ep, attempt.signal);
+      const res = await gatewayPost(this.ep, '/v3/maintenance/snapshot', {}, attempt.signal, token);
       attempt.answered();
       for await (const chunk of verifySnapshot(snapshotBlobs(res))) {
         if (!(await push(out, chunk, attempt.signal))) attempt.end('abort');
