@@ -24,10 +24,10 @@ import { setCondition } from '../../k8s/status/conditions.ts';
 import { repositoryTarget } from '../backup-repository/target.ts';
 import type { RepositoryTarget, ResourceArchive } from '../ports.ts';
 import type { ReconcileResult, Reconciler } from '../runtime/controller.ts';
-import { freshStatus, refOf } from '../object-status.ts';
+import { deletionSignal, freshStatus, refOf } from '../object-status.ts';
 import { admit, type Refusal } from '../backup-repository/access.ts';
 import { backupRecord, RECORD_PATH } from './record.ts';
-import { deletionSignal, needsStages, runStages, type BackupStages } from './run.ts';
+import { needsStages, runStages, type BackupStages } from './run.ts';
 import type { BackupRunContext } from './stages.ts';
 
 export const BACKUP_PLURAL = 'backups';

@@ -6,7 +6,6 @@
  * deleted while it runs (checked every `pollMs`), which stops the mover Jobs.
  */
 import { HoldfastError } from '../../core/errors.ts';
-import type { HoldfastObjects, ObjectRef } from '../../k8s/client/custom-objects.ts';
 import type { BackupRunContext, ConsistencyStage, VolumeStage } from './stages.ts';
 
 export interface BackupStages {
@@ -53,19 +52,4 @@ export async function runStages(ctx: BackupRunContext, stages: BackupStages): Pr
 function required<T>(stage: T | undefined, what: string): T {
   if (stage === undefined) throw new HoldfastError('CONFIG_INVALID', `this operator was started without support for ${what}`);
   return stage;
-}
-
-/** An AbortController aborted once the object is gone or being deleted; `stop()` ends the polling. */
-export function deletionSignal(objects: HoldfastObjects, ref: ObjectRef, uid: string, pollMs = 2000): { signal: AbortSignal; stop: () => void } {
-  const ac = new AbortController();
-  const timer = setInterval(() => {
-    objects.get(ref).then(
-      (o) => {
-        if (o === undefined || o.metadata?.uid !== uid || o.metadata.deletionTimestamp) ac.abort(new HoldfastError('INTERRUPTED', `${ref.plural} ${ref.namespace ?? ''}/${ref.name} was deleted while it ran`));
-      },
-      () => undefined,
-    );
-  }, pollMs);
-  timer.unref();
-  return { signal: ac.signal, stop: () => clearInterval(timer) };
 }

@@ -20,9 +20,9 @@ import type { RestoreResourcesResult } from '../../k8s/resources/restore.ts';
 import type { KubeObject } from '../../k8s/resources/types.ts';
 import { setCondition } from '../../k8s/status/conditions.ts';
 import { checkNamespaces, grantedByClusterPolicy, repositoryFor, type AccessOptions, type Refusal } from '../backup-repository/access.ts';
-import type { RepositoryTarget, ResourceArchive } from '../ports.ts';
+import type { ArchivedFile, RepositoryTarget, ResourceArchive } from '../ports.ts';
 import type { ReconcileResult, Reconciler } from '../runtime/controller.ts';
-import { freshStatus, refOf } from '../object-status.ts';
+import { deletionSignal, freshStatus, refOf } from '../object-status.ts';
 import { statusResources } from '../../k8s/resources/outcomes.ts';
 import { parseArchivePath } from '../../k8s/resources/archive-path.ts';
 import { readRecord } from '../backup/record.ts';
@@ -76,23 +76,30 @@ export class RestoreReconciler implements Reconciler {
     const objects = files.filter((f) => parseArchivePath(f.path) !== undefined).map((f) => JSON.parse(f.data.toString('utf8')) as KubeObject);
     const refused = checkNamespaces('Restore', namespace, targetNamespaces(objects, spec), this.#d.operatorNamespace);
     if (refused) return this.#fail(obj, refused);
+    return this.#run(key, obj, spec, source, { files, objects });
+  }
+
+  /** Applies the objects with the volume and dump stages around them; a Restore deleted meanwhile stops its run. */
+  async #run(key: string, obj: KubeObjectJson, spec: RestoreSpec, source: Source, read: { files: ArchivedFile[]; objects: KubeObject[] }): Promise<undefined> {
     const status = freshStatus<RestoreStatus>(await this.#d.objects.getOrFail(refOf(obj, RESTORE_PLURAL), 'Restore'));
-    const ctx = this.#context(obj, spec, source, { objects, record: readRecord(files), status });
+    const watch = deletionSignal(this.#d.objects, refOf(obj, RESTORE_PLURAL), obj.metadata?.uid ?? '');
+    const ctx = this.#context(obj, spec, source, { objects: read.objects, record: readRecord(read.files), status, signal: watch.signal });
     const provenance = provenanceOf(key, source);
     try {
       const result = await runRestoreStages(ctx, this.#d.stages ?? {}, () => this.#d.restore(ctx.objects, spec, provenance));
       return await this.#finish(obj, source, result, status);
     } catch (err) {
-      return this.#fail(obj, { accepted: false, reason: REASONS.Failed, message: messageOf(err) }, status);
+      return this.#fail(obj, { accepted: false, reason: watch.signal.aborted ? REASONS.Cancelled : REASONS.Failed, message: messageOf(err) }, status);
+    } finally {
+      watch.stop();
     }
   }
 
-  #context(obj: KubeObjectJson, spec: RestoreSpec, source: Source, parts: Pick<RestoreRunContext, 'objects' | 'record' | 'status'>): RestoreRunContext {
+  #context(obj: KubeObjectJson, spec: RestoreSpec, source: Source, parts: Pick<RestoreRunContext, 'objects' | 'record' | 'status' | 'signal'>): RestoreRunContext {
     const ref = refOf(obj, RESTORE_PLURAL);
     return {
       obj, spec, target: source.target, snapshotId: source.snapshotId, ...(source.backup ? { backup: source.backup } : {}), ...parts,
       save: () => this.#d.objects.patchStatus(ref, parts.status),
-      signal: AbortSignal.timeout(7 * 24 * 3600 * 1000),
     };
   }
 
@@ -144,7 +151,7 @@ export class RestoreReconciler implements Reconciler {
     status.phase = 'Failed';
     status.completionTime = now.toISOString();
     status.errors = [...(status.errors ?? []), r.message].slice(-100);
-    if (r.reason !== REASONS.Failed) setCondition(status, { type: 'Accepted', status: 'False', reason: r.reason, message: r.message }, now);
+    if (r.reason !== REASONS.Failed && r.reason !== REASONS.Cancelled) setCondition(status, { type: 'Accepted', status: 'False', reason: r.reason, message: r.message }, now);
     setCondition(status, { type: 'Succeeded', status: 'False', reason: 'Failed', message: r.message }, now);
     await this.#d.objects.patchStatus(refOf(obj, RESTORE_PLURAL), status);
     await this.#d.objects.event(obj, 'Warning', r.reason, r.message);
