@@ -133,6 +133,29 @@ describe('volume data', () => {
     assert.equal(stats.filesUnchanged, 5);
   });
 
+  it('method filesystem copies the live PVCs with mover Jobs beside them, and they restore byte for byte', async () => {
+    await createHoldfast(c, 'backups', OPERATOR_NS, 'live', { repositoryRef: { name: 'main' }, method: 'filesystem', selection: { namespaces: ['app'] }, volumes: { claimSelector: { matchLabels: { app: 'db' } } } });
+    const b = await finished(c, 'backups', OPERATOR_NS, 'live', 180_000);
+    assert.equal(b.status?.phase, 'Completed', detail(b));
+    for (const v of volumesOf(b)) {
+      assert.equal(v.phase, 'Completed');
+      assert.match(v.snapshotId ?? '', /^[0-9a-f]{64}$/);
+      assert.equal(v.volumeSnapshotName, undefined, 'no VolumeSnapshot is cut');
+      assert.ok(v.parentSnapshotId, `${v.claimName} is incremental to the earlier moves`);
+    }
+    assert.deepEqual(await names(c, '/apis/batch/v1/namespaces/app/jobs', `holdfast.dev/backup=${b.metadata.uid ?? ''}`), [], 'the mover Jobs beside the PVCs are gone');
+    assert.deepEqual(await names(c, '/api/v1/namespaces/app/secrets', `holdfast.dev/backup=${b.metadata.uid ?? ''}`), [], 'so are their credential Secrets');
+    await createHoldfast(c, 'restores', OPERATOR_NS, 'from-live', { source: { backupName: 'live' }, namespaceMapping: { app: 'app-live' } });
+    const r = await finished(c, 'restores', OPERATOR_NS, 'from-live', 180_000);
+    assert.equal(r.status?.phase, 'Completed', detail(r));
+    for (const ordinal of [0, 1]) {
+      const original = await filesOf(await c.csi.claimDir('app', `data-db-${ordinal}`));
+      const copy = await filesOf(await c.csi.claimDir('app-live', `data-db-${ordinal}`));
+      assert.deepEqual([...copy.keys()].sort(), [...original.keys()].sort());
+      for (const [path, data] of original) assert.ok(copy.get(path)?.equals(data), `${path} of data-db-${ordinal} restored byte for byte`);
+    }
+  });
+
   it('deleting a running Backup stops its mover Job and removes everything it made', async () => {
     await createHoldfast(c, 'backups', OPERATOR_NS, 'cancelled', { repositoryRef: { name: 'main' }, method: 'snapshot+move', selection: { namespaces: ['app'] }, volumes: { excludedClaims: ['data-db-0'] } });
     const uid = (await eventually('the Backup uid', async () => (await getHoldfast(c, 'backups', OPERATOR_NS, 'cancelled'))?.metadata.uid)) ?? '';

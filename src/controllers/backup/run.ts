@@ -38,6 +38,8 @@ export async function runStages(ctx: BackupRunContext, stages: BackupStages): Pr
     const inside = async (): Promise<void> => {
       await volumes?.cut(ctx);
       if (readyInside) await volumes?.ready(ctx);
+      // Method filesystem reads the live volumes: the copy itself is what the freeze must cover.
+      if (ctx.spec.method === 'filesystem') await volumes?.move(ctx);
     };
     if (consistency) await consistency.window(ctx, inside);
     else await inside();

@@ -26,7 +26,7 @@ import { HoldfastError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { Clock } from '../../core/clock.ts';
 import type { BackupStatus, BackupVolumeStatus } from '../../k8s/api/backup.ts';
-import { backupRepositorySpecSchema } from '../../k8s/api/backup-repository.ts';
+import { backupRepositorySpecSchema, type BackupRepositorySpec } from '../../k8s/api/backup-repository.ts';
 import { backupSpecSchema } from '../../k8s/api/backup.ts';
 import type { HoldfastObjects, KubeObjectJson } from '../../k8s/client/custom-objects.ts';
 import type { BackupRunContext, VolumeStage } from '../backup/stages.ts';
@@ -34,7 +34,8 @@ import { PATHS, type VolumeCluster } from './cluster.ts';
 import { exposeSnapshot } from './exposer.ts';
 import { backupSourceArgs, exposedVolumeMode, moveModeOf, type MoveMode } from './move-mode.ts';
 import { moverJob, repositoryAccess } from './mover-job.ts';
-import type { MoverSummary } from './mover-output.ts';
+import type { MoverStatus, MoverSummary } from './mover-output.ts';
+import { runInPlaceJob } from './in-place-mover.ts';
 import { runMoverJob } from './mover-run.ts';
 import { backupSnapshotName, ownerLabels, temporaryName, VOLUME_SNAPSHOT_LABELS, volumeLabel, type Owner } from './names.ts';
 import { planVolumes } from './plan.ts';
@@ -63,8 +64,8 @@ function ownerOf(obj: KubeObjectJson): Owner {
 
 function methodOf(ctx: BackupRunContext): Method {
   const method = ctx.spec.method;
-  if (method === 'snapshot' || method === 'snapshot+move') return method;
-  throw new HoldfastError('CONFIG_INVALID', `method ${method} is not implemented for volumes yet; use snapshot or snapshot+move`);
+  if (method === 'snapshot' || method === 'snapshot+move' || method === 'filesystem') return method;
+  throw new HoldfastError('CONFIG_INVALID', `method ${method} takes no volumes`);
 }
 
 export class BackupVolumeStage implements VolumeStage {
@@ -83,13 +84,15 @@ export class BackupVolumeStage implements VolumeStage {
     const method = methodOf(ctx);
     const volumes = await planVolumes(this.#d.cluster, { namespaces: ctx.namespaces, volumes: ctx.spec.volumes, method, previous: ctx.status.volumes ?? [] });
     // Refused before any snapshot is cut: a move mode that cannot read a volume.
-    if (method === 'snapshot+move') for (const v of volumes) moveModeOf(v, ctx.spec.volumes?.moveMode);
+    if (method !== 'snapshot') for (const v of volumes) moveModeOf(v, ctx.spec.volumes?.moveMode);
     ctx.status.volumes = volumes;
     ctx.status.progress = volumeProgress(volumes, this.#d.clock.now());
     await this.#writer(ctx).save();
   }
 
   async cut(ctx: BackupRunContext): Promise<void> {
+    // Method filesystem reads the live PVCs (move, inside the freeze window): nothing to cut.
+    if (ctx.spec.method === 'filesystem') return;
     const volumes = (ctx.status.volumes ?? []).filter((v) => v.phase === 'Pending' || v.phase === 'Snapshotting');
     if (volumes.length > 0) {
       const groups = await this.#groups(ctx, volumes);
@@ -169,6 +172,7 @@ export class BackupVolumeStage implements VolumeStage {
   }
 
   async ready(ctx: BackupRunContext): Promise<void> {
+    if (ctx.spec.method === 'filesystem') return;
     const volumes = (ctx.status.volumes ?? []).filter((v) => v.phase === 'Snapshotting' || v.phase === 'SnapshotCut');
     const deadline = this.#deadline(ctx);
     const snapshotOnly = ctx.spec.method === 'snapshot';
@@ -186,7 +190,9 @@ export class BackupVolumeStage implements VolumeStage {
     const volumes = (ctx.status.volumes ?? []).filter((v) => v.phase !== 'Completed');
     if (volumes.length === 0) return;
     const repo = await this.#d.objects.getOrFail({ plural: 'backuprepositories', name: ctx.repositoryName }, 'BackupRepository');
-    const access = repositoryAccess(backupRepositorySpecSchema.parse(repo.spec), this.#d.operatorNamespace);
+    const repoSpec = backupRepositorySpecSchema.parse(repo.spec);
+    if (ctx.spec.method === 'filesystem') return this.#copyLive(ctx, volumes, repoSpec);
+    const access = repositoryAccess(repoSpec, this.#d.operatorNamespace);
     const classes = new Map<string, string>();
     for (const v of volumes) if (!classes.has(v.driver ?? '')) classes.set(v.driver ?? '', await snapshotClassFor(this.#d.cluster, v.driver ?? '', ctx.spec.volumes?.volumeSnapshotClassName));
     await eachLimited(volumes, ctx.spec.volumes?.parallelism ?? 2, async (v) => {
@@ -198,6 +204,38 @@ export class BackupVolumeStage implements VolumeStage {
         throw err;
       }
     });
+  }
+
+  /**
+   * Method filesystem: a mover Job beside each PVC (in its namespace, as in-place restores
+   * run theirs: a pod mounts only claims of its own namespace) reads the live volume
+   * read-only. Consistency comes from the freeze window the run holds around it.
+   */
+  async #copyLive(ctx: BackupRunContext, volumes: readonly BackupVolumeStatus[], repository: BackupRepositorySpec): Promise<void> {
+    const owner = ownerOf(ctx.obj);
+    const writer = this.#writer(ctx);
+    const deps = { cluster: this.#d.cluster, mover: this.#d.mover, ...(this.#d.pollMs ? { pollMs: this.#d.pollMs } : {}) };
+    await eachLimited(volumes, ctx.spec.volumes?.parallelism ?? 2, async (v) => {
+      const mode = moveModeOf(v, ctx.spec.volumes?.moveMode);
+      Object.assign(v, { phase: 'Moving', message: undefined, startedAt: v.startedAt ?? this.#d.clock.now().toISOString() });
+      await writer.save();
+      const job = { name: temporaryName(owner, v.namespace, v.claimName), namespace: v.namespace, claimName: v.claimName, labels: ownerLabels(owner), args: this.#backupArgs(owner, v, mode), readOnly: true, block: mode === 'block', pod: ctx.spec.volumes?.mover };
+      try {
+        const summary = await runInPlaceJob(deps, repository, job, { signal: ctx.signal, onProgress: (s) => this.#progress(ctx, v, s) });
+        this.#recordMove(ctx.status, v, summary);
+        await writer.save();
+      } catch (err) {
+        Object.assign(v, { phase: 'Failed', message: err instanceof Error ? err.message.slice(0, 4000) : String(err) });
+        await writer.save();
+        throw err;
+      }
+    });
+  }
+
+  async #progress(ctx: BackupRunContext, v: BackupVolumeStatus, s: MoverStatus): Promise<void> {
+    Object.assign(v, { bytesDone: s.bytesDone, ...(s.bytesTotal !== undefined ? { bytesTotal: s.bytesTotal } : {}) });
+    ctx.status.progress = volumeProgress(ctx.status.volumes ?? [], this.#d.clock.now());
+    await this.#writer(ctx).saveProgress();
   }
 
   async #moveOne(ctx: BackupRunContext, v: BackupVolumeStatus, o: { access: ReturnType<typeof repositoryAccess>; className: string | undefined }): Promise<void> {
@@ -215,11 +253,7 @@ export class BackupVolumeStage implements VolumeStage {
     const job = moverJob({ name, namespace: this.#d.operatorNamespace, labels, claimName: name, args, readOnly: true, block: mode === 'block', pod: ctx.spec.volumes?.mover }, o.access, this.#d.mover);
     const summary = await runMoverJob({
       cluster: this.#d.cluster, job, signal: ctx.signal, ...(this.#d.pollMs ? { pollMs: this.#d.pollMs } : {}),
-      onProgress: async (s) => {
-        Object.assign(v, { bytesDone: s.bytesDone, ...(s.bytesTotal !== undefined ? { bytesTotal: s.bytesTotal } : {}) });
-        ctx.status.progress = volumeProgress(ctx.status.volumes ?? [], this.#d.clock.now());
-        await writer.saveProgress();
-      },
+      onProgress: (s) => this.#progress(ctx, v, s),
     });
     this.#recordMove(ctx.status, v, summary);
     await writer.save();

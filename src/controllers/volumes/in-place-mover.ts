@@ -28,6 +28,8 @@ export interface InPlaceJob {
   readonly labels: Record<string, string>;
   readonly args: readonly string[];
   readonly readOnly: boolean;
+  /** A block move: the PVC is the container's device. */
+  readonly block?: boolean;
   readonly pod: MoverPod | undefined;
 }
 
@@ -46,7 +48,7 @@ interface Copy {
 
 function credentialCopy(spec: BackupRepositorySpec, copy: { namespace: string; name: string }): Copy {
   if (spec.backend.filesystem?.pvc !== undefined) {
-    throw new HoldfastError('CONFIG_INVALID', `a restore in place runs its mover in the PVC's namespace (${copy.namespace}), which cannot mount the repository's PVC ${spec.backend.filesystem.pvc.claimName}; use a repository on S3 or a filesystem path`);
+    throw new HoldfastError('CONFIG_INVALID', `a restore in place or a backup with method filesystem runs its mover in the PVC's namespace (${copy.namespace}), which cannot mount the repository's PVC ${spec.backend.filesystem.pvc.claimName}; use a repository on S3 or a filesystem path`);
   }
   const enc = spec.encryption.keySecretRef;
   const keys: Copy['keys'][number][] = [{ key: 'password', from: { namespace: enc.namespace, name: enc.name, key: enc.key } }];

@@ -46,8 +46,8 @@ async function describeClaim(cluster: VolumeCluster, namespace: string, claim: C
   }
   const pv = await cluster.get<VolumeJson>(PATHS.volumes(), spec.volumeName);
   const driver = pv?.spec?.csi?.driver;
-  if (driver === undefined) throw new HoldfastError('CONFIG_INVALID', `PVC ${namespace}/${name} is not a CSI volume: method ${method} needs CSI snapshots`);
-  return { namespace, claimName: name, method, phase: 'Pending', driver, ...claimFacts(claim, pv) };
+  if (driver === undefined && method !== 'filesystem') throw new HoldfastError('CONFIG_INVALID', `PVC ${namespace}/${name} is not a CSI volume: method ${method} needs CSI snapshots`);
+  return { namespace, claimName: name, method, phase: 'Pending', ...(driver !== undefined ? { driver } : {}), ...claimFacts(claim, pv) };
 }
 
 function claimFacts(claim: ClaimJson, pv: VolumeJson | undefined): Pick<BackupVolumeStatus, 'volumeMode' | 'accessModes' | 'storageClassName' | 'capacity'> {
