@@ -9,6 +9,7 @@ import type { BlobCompressor, CompressionSettings } from './compression.ts';
 import { seal } from './crypto/aead.ts';
 import { BlobIds } from './blob-ids.ts';
 import type { KnownIdSet } from './index/known-set.ts';
+import type { ClaimSet } from './index/claim-set.ts';
 
 export interface SealerKeys {
   readonly encKey: Buffer;
@@ -17,7 +18,7 @@ export interface SealerKeys {
 
 export interface SealResult {
   readonly id: Id;
-  /** Absent when the repository already holds this blob. */
+  /** Absent when the repository already holds this blob, or another worker of the session is storing it. */
   readonly sealed?: Uint8Array;
   readonly compressed: boolean;
   readonly rawLength: number;
@@ -28,18 +29,20 @@ export class BlobSealer {
   readonly #ids: BlobIds;
   readonly #compressor: BlobCompressor;
   readonly #known: KnownIdSet | undefined;
+  readonly #claims: ClaimSet | undefined;
 
-  constructor(keys: SealerKeys, compression: CompressionSettings, known?: KnownIdSet) {
+  constructor(keys: SealerKeys, compression: CompressionSettings, known?: KnownIdSet, claims?: ClaimSet) {
     this.#encKey = keys.encKey;
     this.#ids = new BlobIds(keys.idKey);
     this.#compressor = createBlobCompressor(compression);
     this.#known = known;
+    this.#claims = claims;
   }
 
   seal(plain: Uint8Array, type: BlobType): SealResult {
     const idBytes = this.#ids.id(plain, type);
     const id = idBytes.toString('hex');
-    if (this.#known?.has(idBytes)) return { id, compressed: false, rawLength: plain.byteLength };
+    if (this.#known?.has(idBytes) || this.#claims?.claim(idBytes) === false) return { id, compressed: false, rawLength: plain.byteLength };
     const { data, compressed } = this.#compressor.compress(plain);
     return { id, sealed: seal(this.#encKey, data), compressed, rawLength: plain.byteLength };
   }

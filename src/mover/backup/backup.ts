@@ -23,6 +23,7 @@ import { StreamArchiver } from './stream-archiver.ts';
 import { TreeArchiver } from './tree-archiver.ts';
 import { DirScanner } from './dir-scanner.ts';
 import { FileScheduler } from './file-scheduler.ts';
+import type { FileResult } from './file-scheduler.ts';
 import { nodeFromStats, type ChangeDetection } from './node-meta.ts';
 
 export interface CommonBackupOptions extends SessionOptions {
@@ -190,8 +191,10 @@ export async function backupBlock(repo: Repository, path: string, opts: BlockBac
     session.pool.start();
     const st = statSync(abs);
     const files = new FileScheduler(session, chunkerParams(repo, opts.chunkProfile ?? 'default'));
-    const result = await (await files.submit(abs, sourceSize(abs, st))).done;
+    let result: FileResult | undefined;
+    await files.submit(abs, sourceSize(abs, st), (r) => void (result = r));
     await files.drain();
+    if (!result) throw new HoldfastError('INTERNAL', `the worker reading ${abs} reported no result`);
     if (result.error !== undefined) throw new HoldfastError('SOURCE_UNREADABLE', `cannot read ${abs}: ${result.error}`);
     Object.assign(session.counts, { files: 1, filesChanged: 1, bytesRead: result.bytesRead, bytesTotal: result.bytesRead });
     const node = { ...nodeFromStats(basename(abs), 'file', st), size: result.bytesRead, content: result.content };

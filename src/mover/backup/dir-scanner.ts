@@ -10,6 +10,7 @@
  * between is caught by the next backup, as with any change during a backup.
  */
 import { Worker } from 'node:worker_threads';
+import { WORKER_LIMITS } from '../worker/worker-pool.ts';
 import { unpackListing } from './dir-listing.ts';
 import { scanWorkerMain } from './scan-worker.ts';
 import type { DirListing, PackedListing, ScanMessage, ScanSetup } from './dir-listing.ts';
@@ -29,7 +30,7 @@ export class DirScanner {
     const credit = new SharedArrayBuffer(8);
     this.#credit = new Int32Array(credit);
     const setup: ScanSetup = { roots: [...roots], excludes: [...excludes], credit, limit: aheadEntries };
-    this.#worker = new Worker(WORKER_SOURCE, { eval: true, workerData: setup });
+    this.#worker = new Worker(WORKER_SOURCE, { eval: true, workerData: setup, resourceLimits: WORKER_LIMITS });
     this.#worker.on('message', (msg: ScanMessage) => this.#receive(msg));
     this.#worker.on('error', () => this.#finish());
     this.#worker.on('exit', () => this.#finish());

@@ -1,25 +1,28 @@
 /**
  * Groups files into worker tasks: a batch goes out when it is large enough, or at once
  * when a worker is idle, so small files travel many to a message and workers never
- * starve. `submit` waits while every worker is busy: the walk never runs far ahead.
+ * starve. `submit` makes the caller wait only while every worker is busy: the walk never
+ * runs far ahead.
+ *
+ * Results come back through a callback per file, not a promise: a backup of a source
+ * tree submits tens of thousands of files, and a promise, a resolver record and a map
+ * entry each were a large share of the main thread's garbage.
  */
-import type { ContentRef } from '../../repo/tree/tree.ts';
 import type { ChunkerParams } from '../../repo/chunker/fastcdc.ts';
-import type { FileJob, FromWorker } from '../worker/protocol.ts';
+import type { FileDone, FileJob, FromWorker } from '../worker/protocol.ts';
 import type { BackupSession } from './session.ts';
 
-export interface FileResult {
-  readonly content: ContentRef[];
-  readonly bytesRead: number;
-  readonly error?: string;
-}
+/** What a worker found reading a file: its content, the bytes read, or why it could not. */
+export type FileResult = FileDone;
+export type FileCallback = (r: FileResult) => void;
 
 const BATCH_BYTES = 8 << 20;
 const BATCH_FILES = 256;
 
 interface Batch {
-  jobs: FileJob[];
-  resolvers: Map<number, { resolve: (r: FileResult) => void; reject: (err: unknown) => void }>;
+  /** A job's `index` is its place in the batch, and in `callbacks`. */
+  readonly jobs: FileJob[];
+  readonly callbacks: FileCallback[];
   bytes: number;
 }
 
@@ -27,63 +30,75 @@ export class FileScheduler {
   readonly #session: BackupSession;
   readonly #profile: ChunkerParams;
   #batch: Batch = newBatch();
-  #nextIndex = 0;
   readonly #tasks = new Set<Promise<void>>();
+  #failure: unknown = undefined;
 
   constructor(session: BackupSession, profile: ChunkerParams) {
     this.#session = session;
     this.#profile = profile;
   }
 
-  async submit(path: string, size: number): Promise<{ done: Promise<FileResult> }> {
-    const pool = this.#session.pool;
-    while (this.#batch.jobs.length > 0 && (this.#batch.bytes >= BATCH_BYTES || this.#batch.jobs.length >= BATCH_FILES)) {
-      await pool.whenFree();
-      this.#dispatch();
-    }
-    const index = this.#nextIndex++;
-    const result = new Promise<FileResult>((resolve, reject) => this.#batch.resolvers.set(index, { resolve, reject }));
-    result.catch(() => {});
-    this.#batch.jobs.push({ index, path });
-    this.#batch.bytes += size;
-    if (pool.hasFree() && (pool.idle() || this.#batch.bytes >= BATCH_BYTES)) this.#dispatch();
-    return { done: result };
+  /**
+   * Queues a file; `onDone` is called with its result. Returns a promise only when the
+   * caller has to wait for a worker (the file is queued once it settles).
+   */
+  submit(path: string, size: number, onDone: FileCallback): Promise<void> | undefined {
+    if (this.#failure !== undefined) throw this.#failure;
+    if (this.#full()) return this.#submitLater(path, size, onDone);
+    this.#queue(path, size, onDone);
+    return undefined;
   }
 
-  /** Sends the partial batch and waits for every task to finish. */
+  /** Sends the partial batch and waits for every task to finish; throws the first failure. */
   async drain(): Promise<void> {
     while (this.#batch.jobs.length > 0) {
       await this.#session.pool.whenFree();
       this.#dispatch();
     }
-    await Promise.all(this.#tasks);
+    while (this.#tasks.size > 0) await Promise.all(this.#tasks);
+    if (this.#failure !== undefined) throw this.#failure;
+  }
+
+  async #submitLater(path: string, size: number, onDone: FileCallback): Promise<void> {
+    while (this.#full()) {
+      await this.#session.pool.whenFree();
+      this.#dispatch();
+    }
+    this.#queue(path, size, onDone);
+  }
+
+  #full(): boolean {
+    const b = this.#batch;
+    return b.jobs.length > 0 && (b.bytes >= BATCH_BYTES || b.jobs.length >= BATCH_FILES);
+  }
+
+  #queue(path: string, size: number, onDone: FileCallback): void {
+    const batch = this.#batch;
+    batch.jobs.push({ index: batch.jobs.length, path });
+    batch.callbacks.push(onDone);
+    batch.bytes += size;
+    const pool = this.#session.pool;
+    if (pool.hasFree() && (pool.idle() || batch.bytes >= BATCH_BYTES)) this.#dispatch();
   }
 
   #dispatch(): void {
     const batch = this.#batch;
     if (batch.jobs.length === 0) return;
     this.#batch = newBatch();
-    const handler = async (msg: FromWorker): Promise<void> => {
-      if (msg.kind !== 'blobs') return;
-      await this.#session.takeBlobs(msg);
-      for (const f of msg.files) {
-        const waiter = batch.resolvers.get(f.index);
-        batch.resolvers.delete(f.index);
-        waiter?.resolve({ content: f.content, bytesRead: f.bytesRead, ...(f.error ? { error: f.error } : {}) });
-      }
+    const handler = (msg: FromWorker): void => {
+      if (msg.kind !== 'files') return;
+      for (const f of msg.files) batch.callbacks[f.index]?.(f);
     };
     const { done } = this.#session.pool.run({ kind: 'files', profile: this.#profile, files: batch.jobs }, handler);
     const tracked = done
       .catch((err: unknown) => {
-        for (const waiter of batch.resolvers.values()) waiter.reject(err);
-        throw err;
+        this.#failure ??= err;
       })
       .finally(() => this.#tasks.delete(tracked));
-    tracked.catch(() => {});
     this.#tasks.add(tracked);
   }
 }
 
 function newBatch(): Batch {
-  return { jobs: [], resolvers: new Map(), bytes: 0 };
+  return { jobs: [], callbacks: [], bytes: 0 };
 }

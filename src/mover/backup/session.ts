@@ -1,10 +1,10 @@
 /**
  * A backup session: the shared machinery every source kind uses — workers, the pack
  * sink, tree saving, progress and error counting — and the final publication order:
- * packs, then index, then the snapshot manifest.
+ * packs, then index, then the snapshot manifest. Workers fill data packs themselves and
+ * the sink stores and indexes them (`adopt`); trees are packed here.
  */
 import type { Id } from '../../core/ids.ts';
-import { releaseBuffer } from '../../core/buffers.ts';
 import type { Clock } from '../../core/clock.ts';
 import type { Repository } from '../../repo/repository.ts';
 import { BlobIds } from '../../repo/blob-ids.ts';
@@ -16,7 +16,6 @@ import type { TreeNode } from '../../repo/tree/tree.ts';
 import { saveSnapshot } from '../../repo/snapshot/snapshot-store.ts';
 import type { SnapshotManifest, SnapshotSummary } from '../../repo/snapshot/snapshot.ts';
 import { WorkerPool } from '../worker/worker-pool.ts';
-import type { FromWorker } from '../worker/protocol.ts';
 import type { ProgressSink } from '../progress.ts';
 
 export interface SessionOptions {
@@ -48,18 +47,11 @@ export class BackupSession {
     this.progress = opts.progress;
     this.started = opts.clock.now();
     this.sink = new PackSink(repo);
-    this.pool = new WorkerPool(repo, { known: () => knownData(repo), ...(opts.workers ? { workers: opts.workers } : {}) });
+    this.pool = new WorkerPool(repo, {
+      known: () => knownData(repo), onPack: (pack) => this.sink.adopt(pack), ...(opts.workers ? { workers: opts.workers } : {}),
+    });
     this.#treeSealer = new BlobSealer(repo.key, repo.config.compression);
     this.#treeIds = new BlobIds(repo.key.idKey);
-  }
-
-  /** Takes the sealed blobs a worker posted; duplicates are dropped by the sink. */
-  async takeBlobs(msg: Extract<FromWorker, { kind: 'blobs' }>): Promise<void> {
-    for (const b of msg.blobs) {
-      if (!b.sealed) continue;
-      await this.sink.add({ id: b.id, type: 'data', rawLength: b.rawLength, compressed: b.compressed, sealed: b.sealed });
-      releaseBuffer(b.sealed);
-    }
   }
 
   /** Stores a directory's tree blob unless the repository has it (then it is not compressed or sealed). */
@@ -90,6 +82,7 @@ export class BackupSession {
 
   /** Flushes packs and index, then publishes the manifest; returns the snapshot id. */
   async publish(manifest: Omit<SnapshotManifest, 'summary'>): Promise<{ id: Id; summary: SnapshotSummary }> {
+    await this.pool.finishPacks();
     await this.sink.flush();
     const summary = this.summary();
     const id = await saveSnapshot(this.repo, { ...manifest, summary });

@@ -73,8 +73,7 @@ export class StreamArchiver {
     this.#jobs = [];
     this.#jobBytes = 0;
     await this.#session.pool.whenFree();
-    const handler = async (msg: FromWorker): Promise<void> => {
-      if (msg.kind === 'blobs') return this.#session.takeBlobs(msg);
+    const handler = (msg: FromWorker): void => {
       if (msg.kind === 'chunks') for (const r of msg.refs) this.#refs[r.seq] = r.ref;
     };
     const { done } = this.#session.pool.run({ kind: 'chunks', chunks }, handler);

@@ -7,7 +7,7 @@ import { releaseBuffer } from '../../core/buffers.ts';
 import { Chunker } from '../../repo/chunker/fastcdc.ts';
 import { BlobSealer, isAllZero } from '../../repo/blob-sealer.ts';
 import type { ContentRef } from '../../repo/tree/tree.ts';
-import type { BlobBatcher } from './blob-batcher.ts';
+import type { WorkerPackWriter } from './pack-writer.ts';
 
 /**
  * Reads are this size; the buffer holds the chunk being cut plus one read, and grows (up
@@ -20,12 +20,12 @@ const BASE_BUFFER = 4 * READ_SIZE;
 
 export class FileReader {
   readonly #sealer: BlobSealer;
-  readonly #batcher: BlobBatcher;
+  readonly #packs: WorkerPackWriter;
   #buffer = new Uint8Array(0);
 
-  constructor(sealer: BlobSealer, batcher: BlobBatcher) {
+  constructor(sealer: BlobSealer, packs: WorkerPackWriter) {
     this.#sealer = sealer;
-    this.#batcher = batcher;
+    this.#packs = packs;
   }
 
   read(path: string, chunker: Chunker, maxSize: number): { content: ContentRef[]; bytesRead: number } {
@@ -56,7 +56,7 @@ export class FileReader {
       if (eof) return { content, bytesRead };
       scanned = end - start;
       ({ start, end } = this.#makeRoom(start, end, maxSize));
-      this.#batcher.waitForCredit();
+      this.#packs.waitForCredit();
       const want = Math.min(READ_SIZE, this.#buffer.byteLength - end);
       const n = readFully(fd, this.#buffer, end, want);
       eof = n < want;
@@ -94,7 +94,7 @@ export class FileReader {
     }
     const r = this.#sealer.seal(chunk, 'data');
     content.push(r.id);
-    this.#batcher.add(r);
+    this.#packs.add(r);
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * Messages between the mover's main thread and its worker threads. The main thread walks
- * sources, dedups, assembles packs and talks to storage; workers do the CPU work: read
- * and chunk files, hash, compress, encrypt, on restore decrypt, verify and write, and
+ * sources, stores and indexes packs and talks to storage; workers do the CPU work: read
+ * and chunk files, hash, compress, encrypt and pack (each worker fills its own data
+ * pack), on restore decrypt, verify and write, and
  * for `check --read-data` decode blobs of a pack (`verify`: the pack's bytes are in
  * shared memory, so several workers can take slices of one pack without copies).
  */
@@ -9,24 +10,29 @@ import type { Id } from '../../core/ids.ts';
 import type { BlobRef } from '../../repo/blob-opener.ts';
 import type { CompressionSettings } from '../../repo/compression.ts';
 import type { ChunkerParams } from '../../repo/chunker/fastcdc.ts';
+import type { FinishedPack } from '../../repo/pack/pack-sink.ts';
 import type { ContentRef, NodeType } from '../../repo/tree/tree.ts';
+
+/** How a worker assembles its data packs. */
+export interface PackSetup {
+  readonly packSize: number;
+  /** Pack files are `<tempPrefix>-<n>` (the storage's temporary place); absent: packs in memory. */
+  readonly tempPrefix?: string;
+  /** Int32 counter of pack bytes handed to the main thread and not yet taken. */
+  readonly credit: SharedArrayBuffer;
+  readonly creditLimit: number;
+}
 
 export interface WorkerSetup {
   readonly encKey: Uint8Array;
   readonly idKey: Uint8Array;
   readonly chunkerSeed: Uint8Array;
   readonly compression: CompressionSettings;
+  /** Data blob ids the repository holds (KnownIdSet). */
   readonly known: SharedArrayBuffer;
-  /** Int32 counter of sealed bytes posted but not yet taken by the main thread. */
-  readonly credit: SharedArrayBuffer;
-  readonly creditLimit: number;
-}
-
-export interface WireBlob {
-  readonly id: Id;
-  readonly rawLength: number;
-  readonly compressed: boolean;
-  readonly sealed?: Uint8Array;
+  /** Data blob ids this session's workers are storing (ClaimSet). */
+  readonly claims: SharedArrayBuffer;
+  readonly packs: PackSetup;
 }
 
 export interface FileJob {
@@ -69,7 +75,8 @@ export type ToWorker =
   | { kind: 'files'; task: number; profile: ChunkerParams; files: FileJob[] }
   | { kind: 'chunks'; task: number; chunks: ChunkJob[] }
   | { kind: 'restore'; task: number; ranges: PackRange[]; blobs: Array<BlobRef & { offset: number }>; pieces: RestorePiece[]; ownership: boolean }
-  | { kind: 'verify'; task: number; data: Uint8Array; blobs: Array<BlobRef & { offset: number }> };
+  | { kind: 'verify'; task: number; data: Uint8Array; blobs: Array<BlobRef & { offset: number }> }
+  | { kind: 'finish-pack'; task: number };
 
 export interface FileDone {
   readonly index: number;
@@ -78,9 +85,10 @@ export interface FileDone {
   readonly error?: string;
 }
 
-/** `blobs` carries sealed blobs and, for file tasks, the files finished so far. */
+/** `files`: the files of a task finished so far; `pack`: a data pack the worker finished. */
 export type FromWorker =
-  | { kind: 'blobs'; task: number; blobs: WireBlob[]; bytes: number; files: FileDone[] }
+  | { kind: 'files'; task: number; files: FileDone[] }
+  | { kind: 'pack'; task: number; pack: FinishedPack }
   | { kind: 'chunks'; task: number; refs: Array<{ seq: number; ref: ContentRef }> }
   | { kind: 'restored'; task: number; bytes: number; errors: Array<{ path: string; message: string }> }
   | { kind: 'verified'; task: number; damaged: Array<{ blob: Id; message: string }> }

@@ -7,24 +7,27 @@ import type { ChunkerParams } from '../../repo/chunker/fastcdc.ts';
 import { BlobSealer, isAllZero } from '../../repo/blob-sealer.ts';
 import { BlobOpener } from '../../repo/blob-opener.ts';
 import { KnownIdSet } from '../../repo/index/known-set.ts';
+import { ClaimSet } from '../../repo/index/claim-set.ts';
 import type { ContentRef } from '../../repo/tree/tree.ts';
-import { BlobBatcher } from './blob-batcher.ts';
 import { FileReader } from './file-reader.ts';
+import { WorkerPackWriter } from './pack-writer.ts';
 import { runRestore } from './restore-writer.ts';
 import { verifyBlobs } from './verify-blobs.ts';
 import { BlobChecker } from './blob-checker.ts';
-import type { FromWorker, ToWorker, WorkerSetup } from './protocol.ts';
+import type { FileDone, FromWorker, ToWorker, WorkerSetup } from './protocol.ts';
 
 const setup = workerData as WorkerSetup;
 const port = parentPort;
 if (!port) throw new Error('worker-main must run in a worker thread');
 const keys = { encKey: Buffer.from(setup.encKey), idKey: Buffer.from(setup.idKey) };
 const post = (msg: FromWorker, transfer: ArrayBuffer[] = []): void => port.postMessage(msg, transfer);
-const sealer = new BlobSealer(keys, setup.compression, KnownIdSet.from(setup.known));
+const sealer = new BlobSealer(keys, setup.compression, KnownIdSet.from(setup.known), ClaimSet.from(setup.claims));
 const opener = new BlobOpener(keys);
 const checker = new BlobChecker(keys, opener);
-const batcher = new BlobBatcher(post, setup.credit, setup.creditLimit);
-const reader = new FileReader(sealer, batcher);
+const packs = new WorkerPackWriter(setup.packs, keys.encKey, post);
+const reader = new FileReader(sealer, packs);
+/** File results travel this many to a message. */
+const FILES_PER_MESSAGE = 512;
 const gear = gearTable(setup.chunkerSeed);
 const chunkers = new Map<string, Chunker>();
 
@@ -37,15 +40,21 @@ function chunkerFor(p: ChunkerParams): Chunker {
 
 function runFiles(task: Extract<ToWorker, { kind: 'files' }>): void {
   const chunker = chunkerFor(task.profile);
+  let done: FileDone[] = [];
   for (const file of task.files) {
     try {
       const { content, bytesRead } = reader.read(file.path, chunker, task.profile.maxSize);
-      batcher.addFile({ index: file.index, content, bytesRead });
+      done.push({ index: file.index, content, bytesRead });
     } catch (err) {
-      batcher.addFile({ index: file.index, content: [], bytesRead: 0, error: messageOf(err) });
+      if (isHoldfastError(err) && err.code === 'STORAGE_IO') throw err; // the pack, not the file: the task fails
+      done.push({ index: file.index, content: [], bytesRead: 0, error: messageOf(err) });
+    }
+    if (done.length >= FILES_PER_MESSAGE) {
+      post({ kind: 'files', task: task.task, files: done });
+      done = [];
     }
   }
-  batcher.flush();
+  if (done.length > 0) post({ kind: 'files', task: task.task, files: done });
 }
 
 function runChunks(task: Extract<ToWorker, { kind: 'chunks' }>): void {
@@ -55,17 +64,18 @@ function runChunks(task: Extract<ToWorker, { kind: 'chunks' }>): void {
       refs.push({ seq: chunk.seq, ref: chunk.data.byteLength });
       continue;
     }
+    packs.waitForCredit();
     const r = sealer.seal(chunk.data, 'data');
-    batcher.add(r);
+    packs.add(r);
     refs.push({ seq: chunk.seq, ref: r.id });
   }
-  batcher.flush();
   post({ kind: 'chunks', task: task.task, refs });
 }
 
 function serve(msg: ToWorker): void {
-  batcher.task = msg.task;
+  packs.task = msg.task;
   if (msg.kind === 'files') runFiles(msg);
+  else if (msg.kind === 'finish-pack') packs.finish();
   else if (msg.kind === 'chunks') runChunks(msg);
   else if (msg.kind === 'verify') post({ kind: 'verified', task: msg.task, damaged: verifyBlobs(checker, msg.data, msg.blobs) });
   else {

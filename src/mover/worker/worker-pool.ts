@@ -6,14 +6,22 @@
  * Workers start on the first task (or `start()`): a backup that finds every file
  * unchanged never pays for loading them, and the known-id set they share is built only
  * then, from the index as it is at that moment.
+ *
+ * Each worker fills its own data pack and hands finished ones over (`pack` messages) to
+ * `onPack`; `finishPacks` makes them hand over what they hold. Pack files of workers
+ * that never finished (a failed or stopped session) are removed on `close`.
  */
+import { readdirSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { HoldfastError } from '../../core/errors.ts';
 import type { ErrorCode } from '../../core/errors.ts';
 import type { Repository } from '../../repo/repository.ts';
 import { KnownIdSet } from '../../repo/index/known-set.ts';
-import type { FromWorker, ToWorker, WorkerSetup } from './protocol.ts';
+import { ClaimSet } from '../../repo/index/claim-set.ts';
+import type { FinishedPack } from '../../repo/pack/pack-sink.ts';
+import type { FromWorker, PackSetup, ToWorker, WorkerSetup } from './protocol.ts';
 
 export type TaskMessage = ToWorker extends infer T ? (T extends { task: number } ? Omit<T, 'task'> : never) : never;
 export type TaskHandler = (msg: FromWorker) => void | Promise<void>;
@@ -40,12 +48,21 @@ const WORKER_URL = new URL('./worker-main.ts', import.meta.url);
  */
 const WORKER_BOOT = `require('node:module').enableCompileCache?.(); import(${JSON.stringify(WORKER_URL.href)});`;
 
+/**
+ * Workers keep little on their heaps (their data is in ArrayBuffers): a young generation
+ * of 2 MiB semi-spaces, whatever the main thread's, keeps each isolate small.
+ */
+export const WORKER_LIMITS = { maxYoungGenerationSizeMb: 6 };
+
 export interface WorkerPoolOptions {
   readonly workers?: number;
   /** Ids the workers skip sealing; a function is called once, when the workers start. */
   readonly known?: KnownIdSet | (() => KnownIdSet);
   readonly maxInFlight?: number;
+  /** Pack bytes a worker may have handed over and not yet seen taken (default: one pack). */
   readonly creditLimit?: number;
+  /** Takes a pack a worker finished; the worker is held to its credit until this resolves. */
+  readonly onPack?: (pack: FinishedPack) => Promise<void>;
 }
 
 export class WorkerPool {
@@ -57,6 +74,7 @@ export class WorkerPool {
   readonly #repo: Repository;
   readonly #opts: WorkerPoolOptions;
   #nextTask = 1;
+  #tempBase: string | undefined;
 
   constructor(repo: Repository, opts: WorkerPoolOptions = {}) {
     this.#repo = repo;
@@ -70,16 +88,27 @@ export class WorkerPool {
     if (this.#slots.length > 0) return;
     const k = this.#opts.known ?? KnownIdSet.build([], 0);
     const known = typeof k === 'function' ? k() : k;
-    for (let i = 0; i < this.#count; i++) this.#slots.push(this.#spawn(this.#repo, known, this.#opts.creditLimit ?? 8 << 20));
+    const claims = ClaimSet.create();
+    this.#tempBase = this.#repo.storage.files?.tempPath();
+    for (let i = 0; i < this.#count; i++) this.#slots.push(this.#spawn(known, claims, this.#packSetup(i)));
   }
 
-  #spawn(repo: Repository, known: KnownIdSet, creditLimit: number): Slot {
-    const credit = new SharedArrayBuffer(4);
+  #packSetup(worker: number): PackSetup {
+    const packSize = this.#repo.config.packSize;
+    return {
+      packSize, credit: new SharedArrayBuffer(4), creditLimit: this.#opts.creditLimit ?? packSize,
+      ...(this.#tempBase !== undefined ? { tempPrefix: `${this.#tempBase}-w${worker}` } : {}),
+    };
+  }
+
+  #spawn(known: KnownIdSet, claims: ClaimSet, packs: PackSetup): Slot {
+    const repo = this.#repo;
+    const credit = packs.credit;
     const setup: WorkerSetup = {
       encKey: repo.key.encKey, idKey: repo.key.idKey, chunkerSeed: repo.key.chunkerSeed,
-      compression: repo.config.compression, known: known.buffer, credit, creditLimit,
+      compression: repo.config.compression, known: known.buffer, claims: claims.buffer, packs,
     };
-    const worker = new Worker(WORKER_BOOT, { eval: true, workerData: setup });
+    const worker = new Worker(WORKER_BOOT, { eval: true, workerData: setup, resourceLimits: WORKER_LIMITS });
     const slot: Slot = { worker, credit: new Int32Array(credit), inFlight: 0, chain: Promise.resolve() };
     worker.on('message', (msg: FromWorker) => {
       slot.chain = slot.chain.then(() => this.#route(slot, msg));
@@ -117,8 +146,28 @@ export class WorkerPool {
     return { worker: this.#slots.indexOf(slot), done };
   }
 
+  /** Has every worker hand over the pack it is filling (after its tasks so far). */
+  async finishPacks(): Promise<void> {
+    const noop = (): void => {};
+    await Promise.all(this.#slots.map((_, i) => this.run({ kind: 'finish-pack' }, noop, i).done));
+  }
+
   async close(): Promise<void> {
     await Promise.all(this.#slots.map((s) => s.worker.terminate()));
+    this.#removePackFiles();
+  }
+
+  /** Pack files the workers left (stopped mid-pack, or handed over and never taken). */
+  #removePackFiles(): void {
+    const base = this.#tempBase;
+    if (base === undefined) return;
+    let names: string[];
+    try {
+      names = readdirSync(dirname(base));
+    } catch {
+      return;
+    }
+    for (const name of names) if (name.startsWith(`${basename(base)}-w`)) rmSync(join(dirname(base), name), { force: true });
   }
 
   #freeSlot(): Slot | undefined {
@@ -131,21 +180,23 @@ export class WorkerPool {
 
   async #route(slot: Slot, msg: FromWorker): Promise<void> {
     const pending = this.#pending.get(msg.task);
-    if (!pending) return;
+    if (!pending) return msg.kind === 'pack' ? release(slot, msg.pack.size) : undefined;
     try {
       if (msg.kind === 'done') return this.#finish(msg.task, pending);
       if (msg.kind === 'failed') {
         throw new HoldfastError((msg.code as ErrorCode | undefined) ?? 'INTERNAL', msg.message);
       }
-      await pending.handler(msg);
+      await (msg.kind === 'pack' ? this.#takePack(msg.pack) : pending.handler(msg));
     } catch (err) {
       this.#finish(msg.task, pending, err);
     } finally {
-      if (msg.kind === 'blobs') {
-        Atomics.sub(slot.credit, 0, msg.bytes);
-        Atomics.notify(slot.credit, 0);
-      }
+      if (msg.kind === 'pack') release(slot, msg.pack.size);
     }
+  }
+
+  async #takePack(pack: FinishedPack): Promise<void> {
+    if (!this.#opts.onPack) throw new HoldfastError('INTERNAL', `a worker finished pack ${pack.name} but nothing takes packs`);
+    await this.#opts.onPack(pack);
   }
 
   #finish(task: number, pending: Pending, err?: unknown): void {
@@ -161,4 +212,10 @@ export class WorkerPool {
       if (pending.slot === slot) this.#finish(task, pending, new HoldfastError('INTERNAL', `mover worker crashed: ${String(err)}`, { cause: err }));
     }
   }
+}
+
+/** Gives a worker back the credit of a pack that was taken (or dropped with its failed task). */
+function release(slot: Slot, bytes: number): void {
+  Atomics.sub(slot.credit, 0, bytes);
+  Atomics.notify(slot.credit, 0);
 }

@@ -1,9 +1,9 @@
 /**
  * A pack assembled in a local file rather than in memory: sealed blobs are appended as
- * they come (small ones gathered into one write), hashed on the way for the pack's name,
- * and `finish` appends the sealed header and the trailer. The storage then takes the file
- * (`FileSource.putFile`: on a local repository a hard link, so no byte is copied again).
- * A backup so holds no pack in memory however many are open or uploading.
+ * they come (small ones gathered into one write, hashed a write at a time for the pack's
+ * name), and `finish` appends the sealed header and the trailer. The storage then takes
+ * the file (`FileSource.putFile`: on a local repository a hard link, so no byte is copied
+ * again). A backup so holds no pack in memory however many are open or uploading.
  */
 import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { releaseBuffer } from '../../core/buffers.ts';
@@ -64,7 +64,6 @@ export class FilePack {
   }
 
   #append(data: Uint8Array): void {
-    this.#hasher.update(data);
     this.#size += data.byteLength;
     if (data.byteLength >= GATHER_BYTES / 4) {
       this.#flush();
@@ -86,6 +85,7 @@ export class FilePack {
   #write(data: Uint8Array): void {
     const fd = this.#fd;
     if (fd === undefined) throw new HoldfastError('INTERNAL', `pack file ${this.path} is already closed`);
+    this.#hasher.update(data);
     for (let at = 0; at < data.byteLength;) at += this.#io('write', () => writeSync(fd, data, at, data.byteLength - at));
   }
 

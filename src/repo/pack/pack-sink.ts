@@ -7,6 +7,8 @@
  * Where the storage can take a file (`Storage.files`: local disks, S3), a pack is
  * assembled in a file (FilePack) and never held in memory; otherwise in a pooled buffer.
  */
+import { rmSync } from 'node:fs';
+import { HoldfastError } from '../../core/errors.ts';
 import type { Id } from '../../core/ids.ts';
 import type { BlobLocation, BlobType, SealedBlob } from '../blob.ts';
 import { contentHash } from '../crypto/keyed-hash.ts';
@@ -20,6 +22,17 @@ import { FilePack } from './pack-file.ts';
 
 /** A pack being filled, in memory or in a file. */
 type OpenPack = PackBuilder | FilePack;
+
+/** A pack assembled elsewhere (a worker thread), complete with header: in a file or in memory. */
+export interface FinishedPack {
+  readonly name: Id;
+  readonly size: number;
+  readonly entries: readonly PackEntry[];
+  /** Bytes of sealed blobs (where the header starts). */
+  readonly blobBytes: number;
+  readonly path?: string;
+  readonly bytes?: Uint8Array;
+}
 
 const INDEX_FLUSH_ENTRIES = 50_000;
 
@@ -89,6 +102,17 @@ export class PackSink {
     return true;
   }
 
+  /**
+   * Stores a pack finished elsewhere as the sink stores its own (bounded uploads, indexed
+   * on `flush`). Resolves once its upload has started; its file is removed once stored.
+   */
+  async adopt(pack: FinishedPack): Promise<void> {
+    await this.#uploadSlot();
+    this.stats.blobs += pack.entries.length;
+    for (const e of pack.entries) this.stats.rawBytes += e.rawLength;
+    this.#track(this.#storeFinished(pack));
+  }
+
   /** Stores the open packs, waits for every upload, and writes the index for them. */
   async flush(): Promise<void> {
     for (const type of [...this.#open.keys()]) await this.#finishPack(type);
@@ -115,13 +139,39 @@ export class PackSink {
     const pack = this.#open.get(type);
     if (!pack) return;
     this.#open.delete(type);
+    await this.#uploadSlot();
+    this.#track(this.#storePack(pack));
+  }
+
+  async #uploadSlot(): Promise<void> {
+    this.#throwIfFailed();
     while (this.#uploads.size >= this.#maxUploads) await Promise.race(this.#uploads);
     this.#throwIfFailed();
-    const upload = this.#storePack(pack).catch((err: unknown) => {
+  }
+
+  #track(store: Promise<void>): void {
+    const upload = store.catch((err: unknown) => {
       this.#failure ??= err;
     });
     this.#uploads.add(upload);
     void upload.finally(() => this.#uploads.delete(upload));
+  }
+
+  async #storeFinished(pack: FinishedPack): Promise<void> {
+    try {
+      if (pack.path !== undefined) await this.#filesOrFail().putFile({ type: 'data', name: pack.name }, pack.path, pack.size);
+      else await this.#repo.storage.put({ type: 'data', name: pack.name }, pack.bytes ?? new Uint8Array(0));
+    } finally {
+      if (pack.path !== undefined) rmSync(pack.path, { force: true });
+    }
+    this.stats.packs++;
+    this.stats.storedBytes += pack.size;
+    await this.#indexPack(pack.name, pack.entries, pack.blobBytes);
+  }
+
+  #filesOrFail(): FileSource {
+    if (!this.#files) throw new HoldfastError('INTERNAL', 'a pack was assembled in a file but the storage takes no files');
+    return this.#files;
   }
 
   #newPack(type: BlobType): OpenPack {
@@ -133,7 +183,11 @@ export class PackSink {
     const { name, size } = pack instanceof FilePack ? await this.#storeFile(pack) : await this.#storeBuffer(pack);
     this.stats.packs++;
     this.stats.storedBytes += size;
-    this.#indexLater(name, pack.entries, pack.bytes);
+    await this.#indexPack(name, pack.entries, pack.bytes);
+  }
+
+  async #indexPack(name: Id, entries: readonly PackEntry[], blobBytes: number): Promise<void> {
+    this.#indexLater(name, entries, blobBytes);
     if (this.#writeIndex && this.#unindexed.length >= INDEX_FLUSH_ENTRIES) await this.#flushIndex();
   }
 
@@ -151,7 +205,7 @@ export class PackSink {
   async #storeFile(pack: FilePack): Promise<{ name: Id; size: number }> {
     try {
       const stored = pack.finish(this.#repo.key.encKey);
-      await (this.#files as FileSource).putFile({ type: 'data', name: stored.name }, pack.path, stored.size);
+      await this.#filesOrFail().putFile({ type: 'data', name: stored.name }, pack.path, stored.size);
       return stored;
     } finally {
       pack.discard();
