@@ -93,7 +93,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): BenchConfig 
     cacheDir,
     dataDir: join(cacheDir, 'bench-data'),
     runRoot: join(cacheDir, 'bench-run'),
-    holdfastEntry: env.HOLDFAST_BENCH_HOLDFAST || join(repoRoot, 'src', 'bin', 'holdfast.ts'),
+    holdfastEntry: env.HOLDFAST_BENCH_HOLDFAST || join(repoRoot, 'src', 'bin', 'holdfast-start.js'),
     kernelTarball: env.HOLDFAST_BENCH_KERNEL_TARBALL || '/usr/src/linux-source-6.1.tar.xz',
     pgBinDir: env.HOLDFAST_BENCH_PG_BINDIR || '/usr/lib/postgresql/15/bin',
   };

@@ -1,5 +1,5 @@
 /**
- * holdfast, run from source (`node src/bin/holdfast.ts`). The repository and password
+ * holdfast, run from source (`node src/bin/holdfast-start.js`, as bin/holdfast does). The repository and password
  * come from HOLDFAST_REPOSITORY / HOLDFAST_PASSWORD. Stream backups use
  * `--stdin-from-command`, holdfast's own streaming path: the producer is handed over
  * as one string of space-separated words (no quoting needed for the bench's commands).

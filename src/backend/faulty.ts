@@ -54,10 +54,13 @@ export class FaultyStorage implements Storage {
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #rules: ActiveRule[] = [];
   readonly #calls = new Map<FaultOperation, number>();
+  /** The storage's own, without faults. */
+  readonly removeStaleTempFiles?: (modifiedBefore: Date) => Promise<number>;
 
   constructor(inner: Storage, rules: readonly FaultRule[] = [], options: FaultyOptions = {}) {
     this.#inner = inner;
     this.location = inner.location;
+    if (inner.removeStaleTempFiles) this.removeStaleTempFiles = inner.removeStaleTempFiles.bind(inner);
     this.#sleep = options.sleep ?? ((ms) => sleepMs(ms));
     for (const rule of rules) this.addRule(rule);
   }

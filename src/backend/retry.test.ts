@@ -128,6 +128,22 @@ describe('withRetry', () => {
     assert.equal(faulty.calls('list'), 1);
   });
 
+  it('passes removeStaleTempFiles through the fault injector and retries it, only where the storage has it', async () => {
+    const cutoffs: Date[] = [];
+    let failures = 1;
+    const sweeping = Object.assign(new MemoryStorage(), {
+      removeStaleTempFiles: (before: Date): Promise<number> => {
+        cutoffs.push(before);
+        return failures-- > 0 ? Promise.reject(transientFault()) : Promise.resolve(3);
+      },
+    });
+    const storage = withRetry(new FaultyStorage(sweeping), { attempts: 3, baseDelayMs: 0, maxDelayMs: 0 });
+    const cutoff = new Date('2030-01-01T00:00:00Z');
+    assert.equal(await storage.removeStaleTempFiles?.(cutoff), 3);
+    assert.deepEqual(cutoffs, [cutoff, cutoff]);
+    assert.equal(withRetry(new FaultyStorage(new MemoryStorage()), { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 }).removeStaleTempFiles, undefined);
+  });
+
   it('refuses options that make no sense', () => {
     const inner = new MemoryStorage();
     for (const bad of [

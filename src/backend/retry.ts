@@ -37,6 +37,7 @@ export function withRetry(storage: Storage, options: RetryOptions): Storage {
   const policy = resolvePolicy(options);
   const retry = <T>(operation: string, fn: () => Promise<T>): Promise<T> => retrying(operation, fn, policy);
   const files = storage.files;
+  const sweep = storage.removeStaleTempFiles?.bind(storage);
   return {
     location: storage.location,
     ...(storage.concurrency !== undefined ? { concurrency: storage.concurrency } : {}),
@@ -48,6 +49,7 @@ export function withRetry(storage: Storage, options: RetryOptions): Storage {
     list: (type) => listWithRetry(storage, type, policy),
     put: (h, data) => retry(`put ${describeHandle(h)}`, () => storage.put(h, data)),
     delete: (h) => retry(`delete ${describeHandle(h)}`, () => storage.delete(h)),
+    ...(sweep ? { removeStaleTempFiles: (before: Date) => retry('remove stale temporary files', () => sweep(before)) } : {}),
     close: () => storage.close(),
   };
 }

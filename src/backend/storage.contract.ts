@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it, type TestContext } from 'node:test';
@@ -187,6 +187,25 @@ export function storageContract(name: string, make: () => Promise<StorageFixture
         const h = data();
         await assert.rejects(s.files.putFile(h, s.files.tempPath(), 10), (err: unknown) => isHoldfastError(err) && err.message.includes(h.name));
         await rejectsWith(s.get(h), 'OBJECT_NOT_FOUND');
+      });
+    });
+
+    describe('removeStaleTempFiles (storages that keep temporary files)', () => {
+      it('removes a file named from tempPath() untouched since before the cutoff, keeps a fresh one and the objects', async (t) => {
+        if (!s.removeStaleTempFiles || !s.files) return t.skip('this storage keeps no temporary files');
+        const [stale, live] = [`${s.files.tempPath()}-w1-2`, s.files.tempPath()];
+        t.after(() => Promise.all([rm(stale, { force: true }), rm(live, { force: true })]));
+        await writeFile(stale, pattern(100));
+        await writeFile(live, pattern(100));
+        const dayAgo = new Date(Date.now() - 24 * 3600_000);
+        await utimes(stale, dayAgo, dayAgo);
+        const h = data();
+        await s.put(h, Buffer.from('kept'));
+        // At least ours: a storage whose temporary folder is shared may find others' leftovers too.
+        assert.ok((await s.removeStaleTempFiles(new Date(Date.now() - 3600_000))) >= 1);
+        await assert.rejects(access(stale), 'the stale file is gone');
+        await access(live);
+        assert.equal((await s.get(h)).toString(), 'kept');
       });
     });
 

@@ -56,7 +56,8 @@ export interface FileSource {
   /**
    * A fresh path for a new file meant for `putFile`: on the storage's own filesystem when
    * that lets `putFile` link it into place instead of copying it, else a temporary folder.
-   * Names start with `.`, so a file left by a crash is never listed as an object.
+   * Names start with `.`, so a file left by a crash is never listed as an object;
+   * `Storage.removeStaleTempFiles` deletes it once stale.
    */
   tempPath(): string;
   /**
@@ -79,6 +80,14 @@ export interface Storage extends StorageReader, StorageWriter {
   create(): Promise<void>;
   /** Whether a repository config object exists here. */
   exists(): Promise<boolean>;
+  /**
+   * Deletes the temporary files of this storage's writers last modified before
+   * `modifiedBefore`: leftovers of writers that were killed. They include paths from
+   * `files.tempPath()` and names a writer derives from one by appending `-…`. A live
+   * writer keeps modifying its file, so an age no live writer reaches makes this safe
+   * while others write. Returns how many were removed. Absent where nothing temporary is kept.
+   */
+  removeStaleTempFiles?(modifiedBefore: Date): Promise<number>;
   close(): Promise<void>;
 }
 

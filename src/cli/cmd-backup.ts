@@ -10,8 +10,6 @@ import { parseLabels } from './labels.ts';
 import { progressView } from './progress-view.ts';
 import { collect } from './option-values.ts';
 import { backupDatabaseUrl, databaseUrlOf, withFreezes } from './cmd-database-options.ts';
-import { backupGroup } from './cmd-group.ts';
-import { backupRecipeFile } from './cmd-database-recipe.ts';
 
 export function registerBackup(program: Command, ctx: CliContext, setExit: (code: number) => void): void {
   program
@@ -34,8 +32,15 @@ export function registerBackup(program: Command, ctx: CliContext, setExit: (code
     .option('--recipe <file>', 'back up with a recipe file (the Recipe spec): quiesce, dump steps streamed, unquiesce')
     .option('--param <name=value>', 'with --recipe: a parameter of the recipe (repeatable)', collect, [] as string[])
     .action(async (paths, opts) => {
-      if (opts.group) return setExit(await backupGroup(ctx, await openRepository(ctx), opts.group, { clock: ctx.clock, tags: opts.tag, labels: parseLabels(opts.label) }));
-      if (opts.recipe) return backupRecipeFile(ctx, await openRepository(ctx), { ...opts, recipe: opts.recipe }, { clock: ctx.clock, tags: opts.tag, labels: parseLabels(opts.label) });
+      // Groups and recipe files are YAML: their parsers load only when one is given.
+      if (opts.group) {
+        const { backupGroup } = await import('./cmd-group.ts');
+        return setExit(await backupGroup(ctx, await openRepository(ctx), opts.group, { clock: ctx.clock, tags: opts.tag, labels: parseLabels(opts.label) }));
+      }
+      if (opts.recipe) {
+        const { backupRecipeFile } = await import('./cmd-database-recipe.ts');
+        return backupRecipeFile(ctx, await openRepository(ctx), { ...opts, recipe: opts.recipe }, { clock: ctx.clock, tags: opts.tag, labels: parseLabels(opts.label) });
+      }
       const dbUrl = databaseUrlOf(paths);
       const started = Date.now();
       const view = progressView(ctx, started);

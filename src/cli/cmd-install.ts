@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from '@commander-js/extra-typings';
-import { parse } from 'yaml';
 import { HoldfastError, messageOf } from '../core/errors.ts';
 import type { CliContext } from './context.ts';
 
@@ -13,14 +12,15 @@ export function registerInstall(program: Command, ctx: CliContext): void {
     .command('install')
     .description('print the manifests that install Holdfast (CRDs, RBAC, the operator): holdfast install | kubectl apply -f -')
     .option('--crds-only', 'only the CustomResourceDefinitions')
-    .action((opts) => {
-      const files = manifestFiles().filter((f) => !opts.crdsOnly || f.startsWith('crds/'));
+    .action(async (opts) => {
+      const files = (await manifestFiles()).filter((f) => !opts.crdsOnly || f.startsWith('crds/'));
       ctx.stdout.write(files.map((f) => readManifest(f).trimEnd()).join('\n---\n') + '\n');
     });
 }
 
 /** The files `deploy/kustomization.yaml` lists, in its order (namespace, CRDs, RBAC, operator). */
-function manifestFiles(): string[] {
+async function manifestFiles(): Promise<string[]> {
+  const { parse } = await import('yaml');
   const kustomization = parse(readManifest('kustomization.yaml')) as { resources?: unknown };
   if (!Array.isArray(kustomization.resources)) throw new HoldfastError('INTERNAL', `${join(DEPLOY_DIR, 'kustomization.yaml')} lists no resources`);
   return kustomization.resources.map(String);

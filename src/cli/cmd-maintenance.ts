@@ -43,10 +43,11 @@ export function registerMaintenance(program: Command, ctx: CliContext, setExit: 
       const r = await prune(repo, { clock: ctx.clock, dryRun: opts.dryRun === true, maxUnused: Number(opts.maxUnused) / 100 });
       const p = r.plan;
       if (ctx.globals().json) {
-        writeJson(ctx, { message_type: 'prune', dryRun: opts.dryRun === true, packsDeleted: p.deletePacks.size, packsRepacked: p.repack.size, unusedBlobs: p.unusedBlobs, unusedBytes: p.unusedBytes, usedBytes: p.usedBytes, packsWritten: r.packsWritten, packsRetained: p.retained.size, retainedUnusedBytes: p.retainedUnusedBytes, retainedUntil: lastRelease(p.retained.values())?.toISOString() });
+        writeJson(ctx, { message_type: 'prune', dryRun: opts.dryRun === true, packsDeleted: p.deletePacks.size, packsRepacked: p.repack.size, unusedBlobs: p.unusedBlobs, unusedBytes: p.unusedBytes, usedBytes: p.usedBytes, packsWritten: r.packsWritten, packsRetained: p.retained.size, retainedUnusedBytes: p.retainedUnusedBytes, retainedUntil: lastRelease(p.retained.values())?.toISOString(), tempFilesRemoved: r.tempFilesRemoved });
         return;
       }
       say(ctx, `${opts.dryRun ? 'would remove' : 'removed'} ${p.unusedBlobs} unused blob(s), ${formatBytes(p.unusedBytes - p.retainedUnusedBytes)}; ${p.repack.size} pack(s) repacked, ${p.deletePacks.size} pack(s) deleted (${p.unreferencedPacks} unreferenced); ${formatBytes(p.usedBytes)} in use`);
+      if (r.tempFilesRemoved > 0) say(ctx, `removed ${r.tempFilesRemoved} temporary file(s) that interrupted backups left`);
       const until = lastRelease(p.retained.values());
       if (until) say(ctx, `object lock retains ${p.retained.size} pack(s) with ${formatBytes(p.retainedUnusedBytes)} unused until ${until.toISOString()}; prune after then frees them`);
     });

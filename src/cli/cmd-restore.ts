@@ -15,7 +15,6 @@ import { addLatestFilter, latestFilter } from './snapshot-ref.ts';
 import type { LatestFilterOptions } from './snapshot-ref.ts';
 import { collect } from './option-values.ts';
 import { databaseFilter, restoreDatabaseInto } from './cmd-database-options.ts';
-import { restoreRecipeFile } from './cmd-database-recipe.ts';
 
 export function registerRestore(program: Command, ctx: CliContext, setExit: (code: number) => void): void {
   const restore = program
@@ -36,7 +35,7 @@ export function registerRestore(program: Command, ctx: CliContext, setExit: (cod
       const repo = await openRepository(ctx);
       // One shared lock from finding the snapshot to the last byte (restoreSnapshot's own is off, for --no-lock).
       await withSharedLock(ctx, repo, async () => {
-        if (opts.recipe) return restoreRecipeFile(ctx, repo, ref, { recipe: opts.recipe, param: opts.param, freeze: [] });
+        if (opts.recipe) return (await import('./cmd-database-recipe.ts')).restoreRecipeFile(ctx, repo, ref, { recipe: opts.recipe, param: opts.param, freeze: [] });
         const snapshot = await findSnapshot(repo, ref, { ...latestFilter(opts as Partial<LatestFilterOptions>), ...databaseFilter(opts.into) });
         if (opts.into) return restoreDatabaseInto(ctx, repo, snapshot, opts.into, opts.drop === true);
         if (!opts.target) throw new HoldfastError('USAGE', 'give --target DIR (files) or --into URL (a database dump)');

@@ -9,12 +9,12 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
-import { cp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { randomBytes } from 'node:crypto';
 import { cliFor, collect, show } from '../helpers/cli.ts';
-import { objectCount, objectNames } from '../helpers/repo-files.ts';
+import { objectCount, objectNames, tempFiles } from '../helpers/repo-files.ts';
 import { backup, checkClean, restore, restoreDirect } from '../helpers/steps.ts';
 import { createTestRepository } from '../helpers/test-repository.ts';
 import type { TestRepository } from '../helpers/test-repository.ts';
@@ -121,11 +121,21 @@ describe('kill -9', { concurrency: true }, () => {
       });
     }
 
-    it('prune then removes what the killed backups left; everything still restores', async () => {
+    it('prune then removes what the killed backups left; everything still restores', async (tc) => {
+      // The killed backups' pack files in progress, made a day old, plus a fresh one as a
+      // live concurrent backup would have: prune deletes the old and keeps the fresh.
+      const leftovers = tempFiles(t.repoDir);
+      tc.diagnostic(`temporary files left by the killed backups: ${leftovers.length}`);
+      await writeFile(join(t.repoDir, '.tmp-planted-old'), randomBytes(KiB));
+      const dayAgo = new Date(Date.now() - 25 * 3600_000);
+      for (const rel of [...leftovers, '.tmp-planted-old']) await utimes(join(t.repoDir, rel), dayAgo, dayAgo);
+      await writeFile(join(t.repoDir, '.tmp-planted-live'), randomBytes(KiB));
       const r = await t.cli.run(['prune']);
       assert.equal(r.code, 0, show(r));
       const unreferenced = Number(/\((\d+) unreferenced\)/.exec(r.stdout)?.[1]);
       assert.ok(unreferenced > 0, `prune found no packs of the killed backups\n${show(r)}`);
+      assert.match(r.stdout, new RegExp(`removed ${leftovers.length + 1} temporary file\\(s\\)`), show(r));
+      assert.deepEqual(tempFiles(t.repoDir), ['.tmp-planted-live']);
       await checkClean(t.cli, { readData: true });
       await assertRestores(t.repoDir, t.password, published);
     });

@@ -4,7 +4,7 @@
  * remaining snapshot needs. Key slots: add, list, passwd and remove.
  */
 import assert from 'node:assert/strict';
-import { readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { jsonMessage, show, stderrLines } from '../helpers/cli.ts';
@@ -15,6 +15,9 @@ import type { TestRepository } from '../helpers/test-repository.ts';
 import { KiB, MiB, compressible, put, writeRandomFiles } from '../helpers/tree-builder.ts';
 import { assertSameTree, scanTree } from '../helpers/tree-compare.ts';
 import type { TreeManifest } from '../helpers/tree-compare.ts';
+
+/** A pack file in progress of a backup killed two days ago (the dry run keeps it, prune removes it). */
+const CRASH_LEFTOVER = '.tmp-0123456789abcdef01234567';
 
 async function packBytes(repoDir: string): Promise<number> {
   let total = 0;
@@ -74,6 +77,8 @@ describe('forget and prune', () => {
     const forget = await t.cli.run(['forget', ids[0] ?? '']);
     assert.equal(forget.code, 0, show(forget));
     assert.deepEqual(await snapshotIds(t.cli), ids.slice(1));
+    await writeFile(join(t.repoDir, CRASH_LEFTOVER), 'a pack a killed backup was writing');
+    await utimes(join(t.repoDir, CRASH_LEFTOVER), new Date(Date.now() - 48 * 3600_000), new Date(Date.now() - 48 * 3600_000));
     const before = await fingerprint(t.repoDir);
     const r = await t.cli.run(['--json', 'prune', '--dry-run']);
     assert.equal(r.code, 0, show(r));
@@ -89,6 +94,8 @@ describe('forget and prune', () => {
     assert.equal(r.code, 0, show(r));
     const done = jsonMessage(r, 'prune');
     assert.ok(Number(done.packsRepacked) > 0 && Number(done.packsWritten) > 0, `prune repacked nothing\n${show(r)}`);
+    assert.equal(done.tempFilesRemoved, 1, show(r));
+    await assert.rejects(stat(join(t.repoDir, CRASH_LEFTOVER)), 'the leftover temporary file is gone');
     const bytesAfter = await packBytes(t.repoDir);
     assert.ok(bytesBefore - bytesAfter > 1.5 * MiB, `prune freed only ${bytesBefore - bytesAfter} of ~2 MiB forgotten`);
     await checkClean(t.cli, { readData: true });

@@ -25,6 +25,12 @@ export function objectCount(repoDir: string, type: Exclude<ObjectType, 'config'>
   return objectNames(repoDir, type).length;
 }
 
+/** Paths (relative to the root) of the temporary files in the root and every object folder. */
+export function tempFiles(repoDir: string): string[] {
+  const folders = ['', 'keys', 'index', 'snapshots', 'locks', ...readdirSync(join(repoDir, 'data')).map((d) => join('data', d))];
+  return folders.flatMap((f) => readdirSync(join(repoDir, f)).filter((n) => n.startsWith('.tmp-')).map((n) => join(f, n))).sort();
+}
+
 export function packPath(repoDir: string, pack: string): string {
   return join(repoDir, 'data', pack.slice(0, 2), pack);
 }

@@ -23,6 +23,7 @@ export class CachedStorage implements Storage {
   readonly concurrency?: number;
   /** The storage's own: only packs are stored from files, and packs are cached when first read, not on put. */
   readonly files?: FileSource;
+  readonly removeStaleTempFiles?: (modifiedBefore: Date) => Promise<number>;
 
   constructor(inner: Storage, cache: ObjectCache, cacheable: CachePolicy) {
     this.#inner = inner;
@@ -31,6 +32,7 @@ export class CachedStorage implements Storage {
     this.location = inner.location;
     if (inner.concurrency !== undefined) this.concurrency = inner.concurrency;
     if (inner.files !== undefined) this.files = inner.files;
+    if (inner.removeStaleTempFiles) this.removeStaleTempFiles = inner.removeStaleTempFiles.bind(inner);
   }
 
   /** The storage underneath, for reads that must see the stored bytes (check --read-data). */

@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { fixedClock } from '../../core/clock.ts';
 import { randomId } from '../../core/ids.ts';
 import { FsStorage } from './fs-storage.ts';
 
@@ -65,8 +64,7 @@ describe('FsStorage under SIGKILL', () => {
       for await (const info of storage.list('data')) listed.push(info);
       assert.deepEqual(listed, [{ name, size: OBJECT_SIZE }]);
     }
-    const later = new FsStorage(root, { clock: fixedClock(new Date(Date.now() + 3600_000)) });
-    await later.removeStaleTempFiles(0);
+    await new FsStorage(root).removeStaleTempFiles(new Date(Date.now() + 3600_000));
     assert.deepEqual(await readdir(join(root, 'data', name.slice(0, 2))), [name]);
   });
 });

@@ -3,7 +3,6 @@ import { chmod, mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/p
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fixedClock } from '../../core/clock.ts';
 import { isHoldfastError, type ErrorCode } from '../../core/errors.ts';
 import { randomId } from '../../core/ids.ts';
 import { storageContract } from '../storage.contract.ts';
@@ -38,8 +37,8 @@ describe('FsStorage', () => {
   });
   after(() => cleanup());
 
-  async function fresh(name: string, clock = fixedClock(new Date())): Promise<FsStorage> {
-    storage = new FsStorage(join(root, name), { clock });
+  async function fresh(name: string): Promise<FsStorage> {
+    storage = new FsStorage(join(root, name));
     await storage.create();
     return storage;
   }
@@ -60,8 +59,7 @@ describe('FsStorage', () => {
   });
 
   it('hides a leftover temporary file and sweeps it once stale', async () => {
-    const clock = fixedClock(new Date('2030-01-01T12:00:00Z'));
-    await fresh('leftover', clock);
+    await fresh('leftover');
     const id = randomId();
     const temp = join(storage.location, 'data', id.slice(0, 2), '.tmp-0123456789abcdef');
     await writeFile(temp, Buffer.alloc(1000, 7));
@@ -71,9 +69,23 @@ describe('FsStorage', () => {
 
     for await (const info of storage.list('data')) assert.fail(`listed ${info.name}`);
     assert.equal(await storage.exists(), false);
-    assert.equal(await storage.removeStaleTempFiles(2 * 3600_000), 1, 'only the old config temp file');
-    assert.equal(await storage.removeStaleTempFiles(30 * 60_000), 1);
+    assert.equal(await storage.removeStaleTempFiles(new Date('2030-01-01T10:00:00Z')), 1, 'only the old config temp file');
+    assert.equal(await storage.removeStaleTempFiles(new Date('2030-01-01T11:30:00Z')), 1);
     assert.deepEqual(await readdir(join(storage.location, 'data', id.slice(0, 2))), []);
+  });
+
+  it('sweeps only temporary files, however old the objects are', async () => {
+    await fresh('old-objects');
+    const id = randomId();
+    await storage.put({ type: 'data', name: id }, Buffer.from('pack'));
+    await storage.put({ type: 'config', name: '' }, Buffer.from('config'));
+    await mkdir(join(storage.location, '.tmp-folder'));
+    const longAgo = new Date('2001-01-01T00:00:00Z');
+    for (const rel of [`data/${id.slice(0, 2)}/${id}`, 'config', '.tmp-folder']) await utimes(join(storage.location, rel), longAgo, longAgo);
+
+    assert.equal(await storage.removeStaleTempFiles(new Date()), 0);
+    assert.equal((await storage.get({ type: 'data', name: id })).toString(), 'pack');
+    assert.equal(await storage.exists(), true);
   });
 
   it('removes its temporary file when the rename fails', async () => {

@@ -14,18 +14,12 @@
  */
 import { mkdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { systemClock, type Clock } from '../../core/clock.ts';
 import { sysCode, type HoldfastError } from '../../core/errors.ts';
 import { checkHandle, checkRange } from '../object-handle.ts';
 import type { ByteRange, FileSource, ObjectHandle, ObjectInfo, ObjectType, Storage } from '../storage.ts';
 import { toStorageError, type FsOperation } from './fs-errors.ts';
 import { linkOrCopy, listFiles, listFolders, listNames, readFileRange, syncFile, syncFolder, systemError, writeNewFileSynced } from './fs-files.ts';
 import { DATA_SUBFOLDERS, DIR_MODE, FOLDER_TYPES, isTempFileName, objectPath, tempFileName } from './fs-layout.ts';
-
-export interface FsStorageOptions {
-  /** Decides which temporary files are stale; the system clock by default. */
-  readonly clock?: Clock;
-}
 
 export class FsStorage implements Storage {
   readonly location: string;
@@ -34,11 +28,9 @@ export class FsStorage implements Storage {
    * `removeStaleTempFiles` cleans up), so `putFile` links them into place: no copy.
    */
   readonly files: FileSource;
-  readonly #clock: Clock;
 
-  constructor(root: string, options: FsStorageOptions = {}) {
+  constructor(root: string) {
     this.location = resolve(root);
-    this.#clock = options.clock ?? systemClock;
     this.files = { tempPath: () => join(this.location, tempFileName()), putFile: (handle, path) => this.#putFile(handle, path) };
   }
 
@@ -137,12 +129,9 @@ export class FsStorage implements Storage {
 
   async close(): Promise<void> {}
 
-  /**
-   * Deletes temporary files last modified more than `olderThanMs` ago: leftovers of writers
-   * that crashed. Pick an age no live writer reaches (prune uses hours). Returns the count.
-   */
-  async removeStaleTempFiles(olderThanMs: number): Promise<number> {
-    const cutoff = this.#clock.now().getTime() - olderThanMs;
+  /** Temporary files in the root (packs being assembled) and in every object folder (`put`). */
+  async removeStaleTempFiles(modifiedBefore: Date): Promise<number> {
+    const cutoff = modifiedBefore.getTime();
     const flat = FOLDER_TYPES.filter((t) => t !== 'data');
     let removed = 0;
     for (const folder of ['', ...flat, ...(await this.#foldersOf('data'))]) {
@@ -159,7 +148,8 @@ export class FsStorage implements Storage {
     for (const name of names) {
       const rel = folder === '' ? name : `${folder}/${name}`;
       try {
-        if ((await stat(this.#abs(rel))).mtimeMs > cutoffMs) continue;
+        const s = await stat(this.#abs(rel));
+        if (!s.isFile() || s.mtimeMs >= cutoffMs) continue;
         await unlink(this.#abs(rel));
         removed++;
       } catch (err) {

@@ -3,7 +3,7 @@
  * ~0.1 s and ~30 MB at start-up, which local-disk commands should not pay.
  */
 import type { ByteRange, ObjectHandle, ObjectInfo, ObjectType, Storage } from '../storage.ts';
-import { localTempPath } from '../local-temp.ts';
+import { localTempPath, removeStaleLocalTempFiles } from '../local-temp.ts';
 import { describeS3Location, type S3Location } from './s3-location.ts';
 import type { S3Options, S3Storage } from './s3-storage.ts';
 
@@ -23,6 +23,7 @@ export function lazyS3Storage(loc: S3Location, options: S3Options = {}): Storage
     put: async (h: ObjectHandle, data: Uint8Array) => (await open()).put(h, data),
     files: { tempPath: localTempPath, putFile: async (h: ObjectHandle, path: string, size: number) => (await open()).files.putFile(h, path, size) },
     delete: async (h: ObjectHandle) => (await open()).delete(h),
+    removeStaleTempFiles: (modifiedBefore: Date) => removeStaleLocalTempFiles(modifiedBefore),
     list: (type: ObjectType): AsyncIterable<ObjectInfo> => ({
       async *[Symbol.asyncIterator]() {
         yield* (await open()).list(type);

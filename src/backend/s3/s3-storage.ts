@@ -28,7 +28,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { HoldfastError } from '../../core/errors.ts';
 import { checkHandle, checkRange } from '../object-handle.ts';
 import { describeHandle, type ByteRange, type FileSource, type ObjectHandle, type ObjectInfo, type ObjectType, type Storage } from '../storage.ts';
-import { localTempPath } from '../local-temp.ts';
+import { localTempPath, removeStaleLocalTempFiles } from '../local-temp.ts';
 import { errorName, isNotFound, isNoSuchBucket, statusOf, toS3Error } from './s3-errors.ts';
 import { describeS3Location, type S3Location } from './s3-location.ts';
 import { readBody } from './s3-body.ts';
@@ -198,6 +198,11 @@ export class S3Storage implements Storage {
       return;
     }
     await this.#call(op, () => this.#client.send(new DeleteObjectCommand({ Bucket: this.#loc.bucket, Key: key })));
+  }
+
+  /** The bucket holds no temporary objects (a PUT is atomic); the local files to upload are swept. */
+  removeStaleTempFiles(modifiedBefore: Date): Promise<number> {
+    return removeStaleLocalTempFiles(modifiedBefore);
   }
 
   async close(): Promise<void> {

@@ -12,6 +12,7 @@
  * that never finished (a failed or stopped session) are removed on `close`.
  */
 import { readdirSync, rmSync } from 'node:fs';
+import module from 'node:module';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -45,8 +46,11 @@ const WORKER_URL = new URL('./worker-main.ts', import.meta.url);
  * Workers start through a two-line plain script that turns on Node's compile cache
  * before it loads the TypeScript entry: with the stripped sources cached, a worker does
  * not load the type stripper (a WebAssembly module, ~12 MB per thread) and starts faster.
+ * They share the main thread's cache folder when it has one (src/bin/holdfast-start.js).
  */
-const WORKER_BOOT = `require('node:module').enableCompileCache?.(); import(${JSON.stringify(WORKER_URL.href)});`;
+/** The main thread's cache root (Node reports the version folder inside it). */
+const CACHE_DIR = ((dir) => (dir ? dirname(dir) : undefined))(module.getCompileCacheDir?.());
+const WORKER_BOOT = `require('node:module').enableCompileCache?.(${CACHE_DIR ? JSON.stringify(CACHE_DIR) : ''}); import(${JSON.stringify(WORKER_URL.href)});`;
 
 /**
  * Workers keep little on their heaps (their data is in ArrayBuffers): a young generation

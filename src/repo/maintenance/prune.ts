@@ -4,7 +4,8 @@
  * into new packs, (3) writes a complete new index, (4) deletes the old index files,
  * (5) deletes packs nothing references. A crash between any two steps leaves either
  * duplicate index entries or unreferenced packs — both harmless, both cleaned by the next
- * prune — and never an indexed blob without its pack.
+ * prune — and never an indexed blob without its pack. Before changing anything it also
+ * deletes the temporary files killed writers left (`STALE_TEMP_AGE_MS`).
  */
 import type { Id } from '../../core/ids.ts';
 import type { Clock } from '../../core/clock.ts';
@@ -33,7 +34,21 @@ export interface PruneResult {
   readonly plan: PrunePlan;
   readonly packsWritten: number;
   readonly bytesWritten: number;
+  /** Temporary files of killed writers that were deleted. */
+  readonly tempFilesRemoved: number;
 }
+
+/**
+ * How long a temporary file must have gone unmodified before prune deletes it. A live
+ * writer appends to its pack file as blobs come (16 MiB take seconds) and uploads it right
+ * after, so its file is minutes old at most, even on a slow link or behind a stalled
+ * source. The exclusive lock alone does not protect it: a lock can be judged stale while
+ * its writer lives (see lock.ts), and the local temporary folder of S3 storage is shared by
+ * every repository on the machine. A day is far beyond any live writer; leftovers cost
+ * at most a pack each until then. Deleting a live writer's file would fail its backup,
+ * never corrupt the repository: the file can then no longer be stored.
+ */
+export const STALE_TEMP_AGE_MS = 24 * 3600_000;
 
 export async function prune(repo: Repository, opts: PruneOptions): Promise<PruneResult> {
   const lock = await acquireLock(repo, { exclusive: true, clock: opts.clock });
@@ -61,7 +76,8 @@ async function pruneLocked(repo: Repository, opts: PruneOptions): Promise<PruneR
   if (missing.length > 0) {
     throw new HoldfastError('REPO_CORRUPT', `prune stopped before changing anything: ${missing.length} blob(s) that snapshots use are not indexed (first ${missing[0]}); run 'holdfast check'`);
   }
-  if (opts.dryRun) return { plan, packsWritten: 0, bytesWritten: 0 };
+  if (opts.dryRun) return { plan, packsWritten: 0, bytesWritten: 0, tempFilesRemoved: 0 };
+  const tempFilesRemoved = await removeStaleTempFiles(repo, opts.clock);
   await step('plan');
   const sink = new PackSink(repo, { writeIndex: false });
   try {
@@ -78,7 +94,12 @@ async function pruneLocked(repo: Repository, opts: PruneOptions): Promise<PruneR
   await step('old-index-deleted');
   for (const pack of plan.deletePacks) await repo.storage.delete({ type: 'data', name: pack });
   await step('done');
-  return { plan, packsWritten: sink.stats.packs, bytesWritten: sink.stats.storedBytes };
+  return { plan, packsWritten: sink.stats.packs, bytesWritten: sink.stats.storedBytes, tempFilesRemoved };
+}
+
+async function removeStaleTempFiles(repo: Repository, clock: Clock): Promise<number> {
+  const storage = repo.storage;
+  return storage.removeStaleTempFiles ? storage.removeStaleTempFiles(new Date(clock.now().getTime() - STALE_TEMP_AGE_MS)) : 0;
 }
 
 /**

@@ -1,0 +1,17 @@
+/**
+ * The entry bin/holdfast runs. Plain JavaScript, so loading it needs no TypeScript: it
+ * turns on Node's compile cache and only then imports the program (holdfast.ts). With a
+ * warm cache every module's type-stripped source comes from the cache and Node never
+ * loads its type stripper, a WebAssembly module of ~20 MB resident for the whole run
+ * (worker threads do the same, see mover/worker/worker-pool.ts). The cache lives in the
+ * user's cache folder, beside the repository caches (the same rule as config/cli-env.ts);
+ * where it cannot be made, Node runs the program uncached, as before.
+ */
+import module from 'node:module';
+import { join } from 'node:path';
+
+const { XDG_CACHE_HOME, HOME } = process.env;
+const cacheRoot = XDG_CACHE_HOME ? join(XDG_CACHE_HOME, 'holdfast') : HOME ? join(HOME, '.cache', 'holdfast') : undefined;
+if (cacheRoot !== undefined) module.enableCompileCache(join(cacheRoot, 'compile-cache'));
+
+await import('./holdfast.ts');
