@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmod, rm, stat, unlink, writeFile, appendFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, rm, stat, unlink, writeFile, appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { show, stderrLines } from '../helpers/cli.ts';
@@ -49,6 +49,23 @@ describe('directory backup and restore', () => {
     const r = await restore(t.cli, first.id, t.path('restore-verify'), ['--verify']);
     assert.match(r.stdout, new RegExp(`: ${first.files} files, .*, ${first.files} files verified`));
     await assertSameTree(first.manifest, join(t.path('restore-verify'), 'src'));
+  });
+
+  // A restore leaves out the chown of a new file that already has the right owner: not
+  // into a set-group-id folder (files there take its group) nor over existing files.
+  it('restores owners into a set-group-id target and over files that exist', { skip: process.getuid?.() !== 0 && 'needs root' }, async () => {
+    const sgid = t.path('restore-sgid');
+    await mkdir(sgid);
+    await chown(sgid, 0, 2000);
+    await chmod(sgid, 0o2775);
+    await restore(t.cli, first.id, sgid);
+    await assertSameTree(first.manifest, join(sgid, 'src'));
+    const over = t.path('restore-over');
+    await mkdir(join(over, 'src'), { recursive: true });
+    await writeFile(join(over, 'src', 'text.txt'), 'old');
+    await chown(join(over, 'src', 'text.txt'), 1234, 1234);
+    await restore(t.cli, first.id, over);
+    await assertSameTree(first.manifest, join(over, 'src'));
   });
 
   it('a second backup reads only the changed files and stores little', async () => {

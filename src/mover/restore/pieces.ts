@@ -8,6 +8,8 @@ const PIECE_BYTES = 16 << 20;
 export function splitPieces(path: string, node: TreeNode, rawLength: (id: Id) => number): RestorePiece[] {
   const content = node.content ?? [];
   const meta = { mode: node.mode, uid: node.uid, gid: node.gid, mtime: node.mtime };
+  // Most files are one blob (or none): one piece, no lengths to look up.
+  if (content.length <= 1) return [{ path, fileOffset: 0, refs: content, create: true, size: node.size, meta }];
   const pieces: RestorePiece[] = [];
   let refs: ContentRef[] = [];
   let pieceStart = 0;

@@ -3,7 +3,7 @@
  * meets them), file contents through worker threads, hard links and directory metadata
  * last (writing into a directory would change its mtime).
  */
-import { chownSync, lchownSync, linkSync, lutimesSync, mkdirSync, rmSync, symlinkSync, chmodSync, utimesSync } from 'node:fs';
+import { chownSync, existsSync, lchownSync, linkSync, lutimesSync, mkdirSync, opendirSync, rmSync, statSync, symlinkSync, chmodSync, utimesSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { HoldfastError, messageOf } from '../../core/errors.ts';
 import type { Id } from '../../core/ids.ts';
@@ -16,13 +16,21 @@ import type { TreeNode } from '../../repo/tree/tree.ts';
 import { WorkerPool } from '../worker/worker-pool.ts';
 import type { ProgressSink } from '../progress.ts';
 import { PieceScheduler } from './piece-scheduler.ts';
+import type { FileOwner } from './piece-scheduler.ts';
 import { splitPieces } from './pieces.ts';
 import { BlockPlan, PackBlockReader, exactRanges } from './pack-blocks.ts';
 import type { PackRangeReader } from './pack-blocks.ts';
-import { walkTree } from './tree-walk.ts';
+import { walkRuns } from './tree-walk.ts';
 import type { PathFilter } from './tree-walk.ts';
 import { verifyFiles } from './verify.ts';
 import { makeSpecialFile } from './special-files.ts';
+
+/** The set-group-id mode bit (not in Node's fs.constants). */
+const S_ISGID = 0o2000;
+
+const DIR_OPTIONS = { recursive: true, mode: 0o700 } as const;
+/** Progress is reported every this many files (the view shows it at most every 100 ms). */
+const PROGRESS_EVERY = 64;
 
 export interface RestoreOptions {
   readonly target: string;
@@ -44,23 +52,31 @@ export interface RestoreResult {
 }
 
 export async function restoreSnapshot(repo: Repository, snapshot: Snapshot, opts: RestoreOptions): Promise<RestoreResult> {
-  const lock = opts.lock === false ? undefined : await acquireLock(repo, { exclusive: false, clock: opts.clock });
+  // The workers load while the lock and the index are read.
+  const pool = new WorkerPool(repo, opts.workers ? { workers: opts.workers } : {});
+  pool.start();
   try {
-    await repo.loadIndex();
-    mkdirSync(opts.target, { recursive: true });
-    const pool = new WorkerPool(repo, opts.workers ? { workers: opts.workers } : {});
-    pool.start();
-    const plan = readsByBlocks(repo, opts.filter) ? new BlockPlan() : undefined;
-    const planning = plan ? fillPlan(plan, repo, snapshot.tree, opts.filter) : Promise.resolve();
+    const lock = opts.lock === false ? undefined : await acquireLock(repo, { exclusive: false, clock: opts.clock });
     try {
-      const read = plan ? new PackBlockReader(repo.storage, plan).read : exactRanges(repo.storage);
-      return await new TreeRestorer(repo, pool, opts, read).run(snapshot.tree);
+      await repo.loadIndex();
+      return await restoreWith(repo, pool, snapshot, opts);
     } finally {
-      await planning;
-      await pool.close();
+      await lock?.release();
     }
   } finally {
-    await lock?.release();
+    await pool.close();
+  }
+}
+
+async function restoreWith(repo: Repository, pool: WorkerPool, snapshot: Snapshot, opts: RestoreOptions): Promise<RestoreResult> {
+  const owner = newFileOwner(opts.target);
+  const plan = readsByBlocks(repo, opts.filter) ? new BlockPlan() : undefined;
+  const planning = plan ? fillPlan(plan, repo, snapshot.tree, opts.filter) : Promise.resolve();
+  try {
+    const read = plan ? new PackBlockReader(repo.storage, plan).read : exactRanges(repo.storage);
+    return await new TreeRestorer(repo, pool, opts, { read, owner }).run(snapshot.tree);
+  } finally {
+    await planning;
   }
 }
 
@@ -74,23 +90,36 @@ class TreeRestorer {
   /** Restored files, kept only for `verify`. */
   readonly #files: Array<{ path: string; node: TreeNode }> = [];
   readonly #ownership = process.getuid?.() === 0;
+  readonly #owner: FileOwner | undefined;
   readonly result: RestoreResult = { files: 0, dirs: 0, bytes: 0, verified: 0, errors: [] };
 
-  constructor(repo: Repository, pool: WorkerPool, opts: RestoreOptions, read: PackRangeReader) {
+  constructor(repo: Repository, pool: WorkerPool, opts: RestoreOptions, io: { read: PackRangeReader; owner: FileOwner | undefined }) {
     this.#repo = repo;
     this.#opts = opts;
-    this.#pieces = new PieceScheduler(repo, pool, this.#ownership, read);
+    this.#owner = io.owner;
+    this.#pieces = new PieceScheduler(pool, (id, path) => this.#locate(id, path), {
+      read: io.read, ownership: this.#ownership, newFileOwner: io.owner, concurrency: repo.storage.concurrency,
+    });
   }
 
+  /**
+   * Restores the walk's entries a run at a time: a file is handled without an await of
+   * its own (the scheduler asks to wait only when its tasks are all busy), which saves
+   * the promises of a per-entry await and most of the collector's work on this thread.
+   */
   async run(root: Id): Promise<RestoreResult> {
     const target = resolve(this.#opts.target);
     const base = target.endsWith('/') ? target : `${target}/`;
-    for await (const { path, node } of walkTree(this.#repo, root, this.#opts.filter)) {
-      const abs = base + path;
-      try {
-        await this.#restoreNode(abs, node);
-      } catch (err) {
-        this.result.errors.push({ path: abs, message: messageOf(err) });
+    for await (const { dir, nodes } of walkRuns(this.#repo, root, this.#opts.filter)) {
+      const at = dir ? `${base}${dir}/` : base;
+      for (const node of nodes) {
+        const abs = at + node.name;
+        try {
+          const wait = this.#restoreNode(abs, node);
+          if (wait) await wait;
+        } catch (err) {
+          this.result.errors.push({ path: abs, message: messageOf(err) });
+        }
       }
     }
     await this.#pieces.drain();
@@ -102,52 +131,62 @@ class TreeRestorer {
     return this.result;
   }
 
-  async #restoreNode(abs: string, node: TreeNode): Promise<void> {
+  /** Restores one entry; a promise when the caller must wait before the next. */
+  #restoreNode(abs: string, node: TreeNode): Promise<void> | undefined {
     switch (node.type) {
       case 'dir':
-        mkdirSync(abs, { recursive: true, mode: 0o700 });
+        mkdirSync(abs, DIR_OPTIONS);
         this.#dirs.push({ path: abs, node });
         this.result.dirs++;
-        return;
+        return undefined;
       case 'file':
         return this.#restoreFile(abs, node);
       case 'symlink':
         rmSync(abs, { force: true });
         symlinkSync(node.target ?? '', abs);
-        if (this.#ownership) lchownSync(abs, node.uid, node.gid);
+        if (this.#mustChown(node)) lchownSync(abs, node.uid, node.gid);
         lutimesSync(abs, node.mtime / 1000, node.mtime / 1000);
-        return;
+        return undefined;
       default:
         rmSync(abs, { force: true });
         if (makeSpecialFile(abs, node)) this.#applyMeta(abs, node);
+        return undefined;
     }
   }
 
-  async #restoreFile(abs: string, node: TreeNode): Promise<void> {
-    this.result.files++;
-    if (node.links > 1) {
-      const key = `${node.dev}:${node.inode}`;
-      const first = this.#links.get(key);
-      if (first) {
-        this.#deferredLinks.push({ from: first, to: abs });
-        if (this.#opts.verify) this.#files.push({ path: abs, node });
-        return;
-      }
-      this.#links.set(key, abs);
-    }
-    const locate = (id: Id): BlobLocation => {
-      const loc = this.#repo.index.get(id);
-      if (!loc) throw new HoldfastError('REPO_CORRUPT', `data blob ${id} of ${abs} is not in any index`);
-      return loc;
-    };
-    const pieces = splitPieces(abs, node, (id) => locate(id).rawLength);
+  #restoreFile(abs: string, node: TreeNode): Promise<void> | undefined {
+    const files = ++this.result.files;
+    const linked = node.links > 1 && this.#linkedBefore(abs, node);
+    const pieces = linked ? [] : splitPieces(abs, node, (id) => this.#locate(id, abs).rawLength);
     if (this.#opts.verify) this.#files.push({ path: abs, node });
-    await this.#pieces.add(pieces, locate);
-    this.#opts.progress?.update({ filesDone: this.result.files, bytesDone: this.#pieces.outcome.bytes, bytesTotal: undefined, currentPath: abs });
+    if (linked) return undefined;
+    const wait = this.#pieces.add(pieces);
+    if (files % PROGRESS_EVERY === 0) this.#opts.progress?.update({ filesDone: files, bytesDone: this.#pieces.outcome.bytes, bytesTotal: undefined, currentPath: abs });
+    return wait;
+  }
+
+  /** A hard link to a file restored before: made once the contents are written. */
+  #linkedBefore(abs: string, node: TreeNode): boolean {
+    const key = `${node.dev}:${node.inode}`;
+    const first = this.#links.get(key);
+    if (first) this.#deferredLinks.push({ from: first, to: abs });
+    else this.#links.set(key, abs);
+    return first !== undefined;
+  }
+
+  #locate(id: Id, path: string): BlobLocation {
+    const loc = this.#repo.index.get(id);
+    if (!loc) throw new HoldfastError('REPO_CORRUPT', `data blob ${id} of ${path} is not in any index`);
+    return loc;
+  }
+
+  /** Whether to chown a restored entry: not when it was created with the owner it should have. */
+  #mustChown(node: TreeNode): boolean {
+    return this.#ownership && (this.#owner === undefined || node.uid !== this.#owner.uid || node.gid !== this.#owner.gid);
   }
 
   #applyMeta(abs: string, node: TreeNode): void {
-    if (this.#ownership) chownSync(abs, node.uid, node.gid);
+    if (this.#mustChown(node)) chownSync(abs, node.uid, node.gid);
     chmodSync(abs, node.mode & 0o7777);
     utimesSync(abs, node.mtime / 1000, node.mtime / 1000);
   }
@@ -158,6 +197,31 @@ class TreeRestorer {
     } catch (err) {
       this.result.errors.push({ path, message: messageOf(err) });
     }
+  }
+}
+
+/**
+ * Creates the target; returns the owner the files restored into it get when created, if
+ * every one gets the same: the process's user and group, when the target is new or empty
+ * (so every directory the restore writes into is its own, made without set-group-id
+ * until the very end) and not set-group-id itself (its subdirectories would inherit it).
+ * A chown of a new file to that owner changes nothing, so it can be left out.
+ */
+function newFileOwner(target: string): FileOwner | undefined {
+  const fresh = !existsSync(target) || isEmptyDir(target);
+  mkdirSync(target, { recursive: true });
+  const uid = process.geteuid?.();
+  const gid = process.getegid?.();
+  if (!fresh || uid === undefined || gid === undefined || (statSync(target).mode & S_ISGID) !== 0) return undefined;
+  return { uid, gid };
+}
+
+function isEmptyDir(path: string): boolean {
+  const dir = opendirSync(path);
+  try {
+    return dir.readSync() === null;
+  } finally {
+    dir.closeSync();
   }
 }
 
@@ -178,21 +242,24 @@ function readsByBlocks(repo: Repository, filter: PathFilter | undefined): boolea
 async function fillPlan(plan: BlockPlan, repo: Repository, root: Id, filter: PathFilter | undefined): Promise<void> {
   const links = new Set<string>();
   try {
-    for await (const { node } of walkTree(repo, root, filter)) {
-      if (node.type !== 'file') continue;
-      if (node.links > 1) {
-        const key = `${node.dev}:${node.inode}`;
-        if (links.has(key)) continue;
-        links.add(key);
-      }
-      for (const ref of node.content ?? []) {
-        const loc = typeof ref === 'string' ? repo.index.get(ref) : undefined;
-        if (loc) plan.add(loc.pack, loc);
-      }
+    for await (const { nodes } of walkRuns(repo, root, filter)) {
+      for (const node of nodes) if (node.type === 'file') planFile(plan, repo, node, links);
     }
     plan.complete = true;
   } catch (err) {
     repo.logger.debug({ error: messageOf(err) }, 'restore plan incomplete');
+  }
+}
+
+function planFile(plan: BlockPlan, repo: Repository, node: TreeNode, links: Set<string>): void {
+  if (node.links > 1) {
+    const key = `${node.dev}:${node.inode}`;
+    if (links.has(key)) return;
+    links.add(key);
+  }
+  for (const ref of node.content ?? []) {
+    const loc = typeof ref === 'string' ? repo.index.get(ref) : undefined;
+    if (loc) plan.add(loc.pack, loc);
   }
 }
 

@@ -70,23 +70,31 @@ class BlobSource {
   }
 }
 
+/**
+ * A file's first piece opens it with O_TRUNC (empty, whatever was there) and later pieces
+ * write after it, so the file only needs extending when its last piece ends in a hole
+ * (a zero run or skipped zero blocks): one ftruncate then, none for most files.
+ */
 function writePiece(piece: RestorePiece, blobs: BlobSource, ownership: boolean): number {
   const fd = openSync(piece.path, piece.create ? 'w' : 'r+');
   let written = 0;
   try {
-    if (piece.create) ftruncateSync(fd, piece.size);
     let pos = piece.fileOffset;
+    let end = 0;
     for (const ref of piece.refs) {
       if (typeof ref === 'number') {
         pos += ref;
         continue;
       }
       const data = blobs.get(ref);
-      writeSkippingZeros(fd, data, pos);
+      end = Math.max(end, writeSkippingZeros(fd, data, pos));
       pos += data.byteLength;
       written += data.byteLength;
     }
-    if (piece.meta) applyMeta(fd, piece.meta, ownership);
+    if (piece.meta) {
+      if (end < piece.size) ftruncateSync(fd, piece.size);
+      applyMeta(fd, piece.meta, ownership);
+    }
   } finally {
     closeSync(fd);
   }
@@ -103,20 +111,30 @@ const ZEROS = new Uint8Array(ZERO_BLOCK);
 
 /**
  * Into a fresh file: skip aligned all-zero blocks, keeping them holes. Every piece writes
- * into holes: the first piece of a file truncates it, and the later pieces reach the
- * same worker after it, in file order (PieceScheduler), each into its own range.
+ * into holes: the first piece of a file empties it, and the later pieces reach the same
+ * worker after it, in file order (PieceScheduler), each into its own range. Returns the
+ * file offset just past the last byte written, 0 when none was.
  */
-function writeSkippingZeros(fd: number, data: Uint8Array, position: number): void {
-  if (data.byteLength < 2 * ZERO_BLOCK) return writeAll(fd, data, position);
+function writeSkippingZeros(fd: number, data: Uint8Array, position: number): number {
+  if (data.byteLength < 2 * ZERO_BLOCK) {
+    writeAll(fd, data, position);
+    return position + data.byteLength;
+  }
   let runStart = 0;
+  let end = 0;
   for (let at = 0; at < data.byteLength; at += ZERO_BLOCK) {
-    const end = Math.min(at + ZERO_BLOCK, data.byteLength);
-    if (end - at === ZERO_BLOCK && Buffer.compare(data.subarray(at, end), ZEROS) === 0) {
-      if (at > runStart) writeAll(fd, data.subarray(runStart, at), position + runStart);
-      runStart = end;
+    const stop = Math.min(at + ZERO_BLOCK, data.byteLength);
+    if (stop - at === ZERO_BLOCK && Buffer.compare(data.subarray(at, stop), ZEROS) === 0) {
+      if (at > runStart) {
+        writeAll(fd, data.subarray(runStart, at), position + runStart);
+        end = position + at;
+      }
+      runStart = stop;
     }
   }
-  if (runStart < data.byteLength) writeAll(fd, data.subarray(runStart), position + runStart);
+  if (runStart === data.byteLength) return end;
+  writeAll(fd, data.subarray(runStart), position + runStart);
+  return position + data.byteLength;
 }
 
 function applyMeta(fd: number, meta: RestoreMeta, ownership: boolean): void {
