@@ -7,7 +7,8 @@
  * AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (from the repository handle).
  */
 import { access } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { run, shellQuote } from '../proc.ts';
 import { BENCH_PASSWORD, logged, type RepoHandle, type ToolAdapter } from './tool.ts';
 
@@ -23,8 +24,17 @@ const MALLOC_ENV = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' };
  * would be, and never in the user's own ~/.cache.
  */
 function env(repo: RepoHandle): Record<string, string> {
-  return { ...MALLOC_ENV, HOLDFAST_REPOSITORY: repo.location, HOLDFAST_PASSWORD: BENCH_PASSWORD, XDG_CACHE_HOME: repo.cacheDir };
+  return { ...MALLOC_ENV, ...COMPILE_ENV, HOLDFAST_REPOSITORY: repo.location, HOLDFAST_PASSWORD: BENCH_PASSWORD, XDG_CACHE_HOME: repo.cacheDir };
 }
+
+/**
+ * Node's compile cache of holdfast's own modules (src/bin/holdfast-start.js) stays in one
+ * place across the bench's repositories, warmed by `version()`, as an installed CLI's
+ * would be: the per-repository XDG_CACHE_HOME would otherwise make every first backup
+ * load the TypeScript stripper and compile each module again, in the main thread and in
+ * every worker — start-up work a compiled restic never does.
+ */
+const COMPILE_ENV = { HOLDFAST_COMPILE_CACHE: join(process.env.HOLDFAST_CACHE || join(homedir(), '.cache', 'holdfast-dev'), 'bench-compile-cache') };
 
 export function holdfast(entry: string): ToolAdapter {
   const cli = (repo: RepoHandle, args: string[]) => logged(repo, [process.execPath, ...NODE_FLAGS, entry, ...args], env(repo));
@@ -35,7 +45,7 @@ export function holdfast(entry: string): ToolAdapter {
       return found ? undefined : `holdfast CLI not found at ${entry} (set HOLDFAST_BENCH_HOLDFAST to point elsewhere)`;
     },
     async version() {
-      const cliVersion = await run({ argv: [process.execPath, entry, '--version'], timeoutS: 60 }).catch(() => 'unknown');
+      const cliVersion = await run({ argv: [process.execPath, entry, '--version'], env: COMPILE_ENV, timeoutS: 60 }).catch(() => 'unknown');
       const rev = await run({ argv: ['git', '-C', dirname(entry), 'describe', '--always', '--dirty'] }).catch(() => 'no git');
       return `holdfast ${cliVersion.trim()} (${rev.trim()}, ${entry} on node ${process.version})`;
     },

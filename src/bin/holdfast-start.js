@@ -10,8 +10,10 @@
 import module from 'node:module';
 import { join } from 'node:path';
 
-const { XDG_CACHE_HOME, HOME } = process.env;
+const { HOLDFAST_COMPILE_CACHE, XDG_CACHE_HOME, HOME } = process.env;
 const cacheRoot = XDG_CACHE_HOME ? join(XDG_CACHE_HOME, 'holdfast') : HOME ? join(HOME, '.cache', 'holdfast') : undefined;
-if (cacheRoot !== undefined) module.enableCompileCache(join(cacheRoot, 'compile-cache'));
+// HOLDFAST_COMPILE_CACHE names the folder outright (the bench keeps it apart from the per-repository XDG_CACHE_HOME it sets).
+const cacheDir = HOLDFAST_COMPILE_CACHE || (cacheRoot !== undefined ? join(cacheRoot, 'compile-cache') : undefined);
+if (cacheDir !== undefined) module.enableCompileCache(cacheDir);
 
 await import('./holdfast.ts');
