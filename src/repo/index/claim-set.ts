@@ -12,6 +12,8 @@
  * space, never data: the index keeps one location and `prune` drops the other copy.
  * Pages of the table become resident only as they are written.
  */
+import { firstSlot } from './known-set.ts';
+
 const KEY = 16;
 const LOCK = 0;
 const COUNT = 1;
@@ -61,7 +63,7 @@ export class ClaimSet {
   }
 
   #insert(id: Uint8Array): boolean {
-    let slot = ((id[0] ?? 0) | ((id[1] ?? 0) << 8) | ((id[2] ?? 0) << 16) | ((id[3] ?? 0) << 24)) & this.#mask;
+    let slot = firstSlot(id, this.#mask);
     for (;;) {
       const at = slot * KEY;
       if (this.#isEmpty(at)) break;

@@ -66,7 +66,7 @@ export class KnownIdSet {
   }
 
   #start(id: Uint8Array): number {
-    return ((id[0] ?? 0) | ((id[1] ?? 0) << 8) | ((id[2] ?? 0) << 16) | ((id[3] ?? 0) << 24)) & this.#mask;
+    return firstSlot(id, this.#mask);
   }
 
   #isEmpty(at: number): boolean {
@@ -79,4 +79,9 @@ export class KnownIdSet {
     for (let i = 0; i < SLOT; i++) if (this.#bytes[at + i] !== id[i]) return false;
     return true;
   }
+}
+
+/** Where probing for an id starts in a table of `mask + 1` slots (ids are hashes: their first bytes are uniform). */
+export function firstSlot(id: Uint8Array, mask: number): number {
+  return ((id[0] ?? 0) | ((id[1] ?? 0) << 8) | ((id[2] ?? 0) << 16) | ((id[3] ?? 0) << 24)) & mask;
 }

@@ -160,7 +160,8 @@ export class PackSink {
   async #storeFinished(pack: FinishedPack): Promise<void> {
     try {
       if (pack.path !== undefined) await this.#filesOrFail().putFile({ type: 'data', name: pack.name }, pack.path, pack.size);
-      else await this.#repo.storage.put({ type: 'data', name: pack.name }, pack.bytes ?? new Uint8Array(0));
+      else if (pack.bytes !== undefined) await this.#repo.storage.put({ type: 'data', name: pack.name }, pack.bytes);
+      else throw new HoldfastError('INTERNAL', `pack ${pack.name} came with neither a file nor its bytes`);
     } finally {
       if (pack.path !== undefined) rmSync(pack.path, { force: true });
     }
