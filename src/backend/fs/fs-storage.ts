@@ -20,6 +20,7 @@ import type { ByteRange, FileSource, ObjectHandle, ObjectInfo, ObjectType, Stora
 import { toStorageError, type FsOperation } from './fs-errors.ts';
 import { linkOrCopy, listFiles, listFolders, listNames, readFileRange, syncFile, syncFolder, systemError, writeNewFileSynced } from './fs-files.ts';
 import { DATA_SUBFOLDERS, DIR_MODE, FOLDER_TYPES, isTempFileName, objectPath, tempFileName } from './fs-layout.ts';
+import { ReadHandles } from './read-handles.ts';
 
 export class FsStorage implements Storage {
   readonly location: string;
@@ -28,6 +29,8 @@ export class FsStorage implements Storage {
    * `removeStaleTempFiles` cleans up), so `putFile` links them into place: no copy.
    */
   readonly files: FileSource;
+  /** Pack files stay open between range reads (immutable once stored; see read-handles.ts). */
+  readonly #packHandles = new ReadHandles();
 
   constructor(root: string) {
     this.location = resolve(root);
@@ -57,7 +60,8 @@ export class FsStorage implements Storage {
     checkRange(handle, range);
     const rel = objectPath(handle);
     try {
-      return range === undefined ? await readFile(this.#abs(rel)) : await readFileRange(this.#abs(rel), range);
+      if (range === undefined) return await readFile(this.#abs(rel));
+      return handle.type === 'data' ? await this.#packHandles.read(this.#abs(rel), range) : await readFileRange(this.#abs(rel), range);
     } catch (err) {
       throw this.#error(err, 'read', rel);
     }
@@ -90,6 +94,7 @@ export class FsStorage implements Storage {
     const rel = objectPath(handle);
     const target = this.#abs(rel);
     const temp = join(dirname(target), tempFileName());
+    this.#packHandles.forget(target);
     try {
       await writeNewFileSynced(temp, data);
       await rename(temp, target);
@@ -106,6 +111,7 @@ export class FsStorage implements Storage {
     const rel = objectPath(handle);
     const target = this.#abs(rel);
     const temp = join(dirname(target), tempFileName());
+    this.#packHandles.forget(target);
     try {
       await syncFile(path);
       await linkOrCopy(path, temp);
@@ -120,6 +126,7 @@ export class FsStorage implements Storage {
   async delete(handle: ObjectHandle): Promise<void> {
     checkHandle(handle);
     const rel = objectPath(handle);
+    this.#packHandles.forget(this.#abs(rel));
     try {
       await unlink(this.#abs(rel));
     } catch (err) {
@@ -127,7 +134,9 @@ export class FsStorage implements Storage {
     }
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.#packHandles.closeAll();
+  }
 
   /** Temporary files in the root (packs being assembled) and in every object folder (`put`). */
   async removeStaleTempFiles(modifiedBefore: Date): Promise<number> {
