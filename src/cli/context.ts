@@ -14,6 +14,7 @@ import type { ObjectLockSettings } from '../backend/s3/s3-storage.ts';
 import { readPasswordFile } from '../config/cli-env.ts';
 import type { CliEnvironment } from '../config/cli-env.ts';
 import { Repository } from '../repo/repository.ts';
+import { prewarmWorkers } from '../mover/worker/worker-pool.ts';
 import { promptPassword } from './prompt.ts';
 
 export interface GlobalOptions {
@@ -69,13 +70,24 @@ export async function openSourceRepository(ctx: CliContext, location: string | u
   return Repository.open(storageFor(ctx, where), { password: secret, logger: ctx.logger });
 }
 
+export interface OpenOptions {
+  readonly cacheDir?: string;
+  /**
+   * Start this many mover workers (0: one a CPU) while the key is derived, for a command
+   * that will use them (restore, check --read-data). Not for backups: their tree scan
+   * already keeps the other CPU busy then, and a backup may find nothing to read.
+   */
+  readonly warmWorkers?: number;
+}
+
 /**
  * Opens the repository. Remote repositories keep index files, snapshots and tree packs
  * in the local cache (`cacheDir`, default the user's; none with --no-cache).
  */
-export async function openRepository(ctx: CliContext, opts: { cacheDir?: string } = {}): Promise<Repository> {
+export async function openRepository(ctx: CliContext, opts: OpenOptions = {}): Promise<Repository> {
   const location = repositoryLocation(ctx);
   const storage = storageFor(ctx, location);
+  if (opts.warmWorkers !== undefined) prewarmWorkers(opts.warmWorkers || undefined);
   const useCache = ctx.globals().cache !== false && isRemoteLocation(location);
   const cacheDir = useCache ? (opts.cacheDir ?? ctx.env.cacheDir) : undefined;
   return Repository.open(storage, { password: await password(ctx), logger: ctx.logger, cacheDir });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { MemoryStorage } from '../../backend/memory-storage.ts';
@@ -7,6 +8,7 @@ import { BlobSealer } from '../../repo/blob-sealer.ts';
 import { inlineVerifier } from '../../repo/maintenance/blob-verifier.ts';
 import { PackSink } from '../../repo/pack/pack-sink.ts';
 import { Repository } from '../../repo/repository.ts';
+import { prewarmWorkers } from '../worker/worker-pool.ts';
 import { WorkerBlobVerifier } from './worker-verifier.ts';
 
 describe('WorkerBlobVerifier', () => {
@@ -84,6 +86,24 @@ describe('WorkerBlobVerifier', () => {
     } finally {
       await sliced.close();
     }
+  });
+
+  it('works the same on workers started ahead of it (prewarmWorkers)', async () => {
+    prewarmWorkers(3);
+    const warmed = new WorkerBlobVerifier(repo, { workers: 2 });
+    try {
+      assert.deepEqual(await warmed.verify('', damaged(), blobs), await inlineVerifier(repo).verify('', damaged(), blobs));
+    } finally {
+      await warmed.close();
+    }
+  });
+
+  it('a warm worker no pool took does not keep the process alive', async () => {
+    const script = `import { prewarmWorkers } from ${JSON.stringify(new URL('../worker/worker-pool.ts', import.meta.url).href)}; prewarmWorkers(2);`;
+    const started = Date.now();
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(child.status, 0, child.stderr);
+    assert.ok(Date.now() - started < 20_000);
   });
 
   it('verifies many packs at once across its workers', async () => {

@@ -35,6 +35,12 @@ export interface WorkerSetup {
   readonly packs: PackSetup;
 }
 
+/** The first message to a worker started without its setup (prewarmWorkers). */
+export interface WorkerBoot {
+  readonly kind: 'setup';
+  readonly setup: WorkerSetup;
+}
+
 export interface FileJob {
   readonly index: number;
   readonly path: string;

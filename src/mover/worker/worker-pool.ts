@@ -22,7 +22,7 @@ import type { Repository } from '../../repo/repository.ts';
 import { KnownIdSet } from '../../repo/index/known-set.ts';
 import { ClaimSet } from '../../repo/index/claim-set.ts';
 import type { FinishedPack } from '../../repo/pack/pack-sink.ts';
-import type { FromWorker, PackSetup, ToWorker, WorkerSetup } from './protocol.ts';
+import type { FromWorker, PackSetup, ToWorker, WorkerBoot, WorkerSetup } from './protocol.ts';
 
 export type TaskMessage = ToWorker extends infer T ? (T extends { task: number } ? Omit<T, 'task'> : never) : never;
 export type TaskHandler = (msg: FromWorker) => void | Promise<void>;
@@ -57,6 +57,36 @@ const WORKER_BOOT = `require('node:module').enableCompileCache?.(${CACHE_DIR ? J
  * of 2 MiB semi-spaces, whatever the main thread's, keeps each isolate small.
  */
 export const WORKER_LIMITS = { maxYoungGenerationSizeMb: 6 };
+
+/**
+ * Workers started ahead of any pool, while the repository opens (the key derivation
+ * leaves a CPU free): a pool takes them before it spawns its own, and hands each its
+ * setup as the first message. Until then they do not keep the process alive.
+ */
+const warm: Worker[] = [];
+
+/** Starts `count` workers now, for the next pool (restore, check, a first backup). */
+export function prewarmWorkers(count = availableParallelism()): void {
+  while (warm.length < count) {
+    const worker = new Worker(WORKER_BOOT, { eval: true, resourceLimits: WORKER_LIMITS });
+    worker.unref();
+    worker.once('error', () => {
+      const at = warm.indexOf(worker);
+      if (at >= 0) warm.splice(at, 1); // a pool will start a worker of its own instead
+    });
+    warm.push(worker);
+  }
+}
+
+/** A warm worker given `setup`, or a new one started with it. */
+function workerWith(setup: WorkerSetup): Worker {
+  const worker = warm.shift();
+  if (!worker) return new Worker(WORKER_BOOT, { eval: true, workerData: setup, resourceLimits: WORKER_LIMITS });
+  worker.removeAllListeners('error');
+  worker.ref();
+  worker.postMessage({ kind: 'setup', setup } satisfies WorkerBoot);
+  return worker;
+}
 
 export interface WorkerPoolOptions {
   readonly workers?: number;
@@ -95,6 +125,7 @@ export class WorkerPool {
     const claims = ClaimSet.create();
     this.#tempBase = this.#repo.storage.files?.tempPath();
     for (let i = 0; i < this.#count; i++) this.#slots.push(this.#spawn(known, claims, this.#packSetup(i)));
+    for (const extra of warm.splice(0)) void extra.terminate();
   }
 
   #packSetup(worker: number): PackSetup {
@@ -112,7 +143,7 @@ export class WorkerPool {
       encKey: repo.key.encKey, idKey: repo.key.idKey, chunkerSeed: repo.key.chunkerSeed,
       compression: repo.config.compression, known: known.buffer, claims: claims.buffer, packs,
     };
-    const worker = new Worker(WORKER_BOOT, { eval: true, workerData: setup, resourceLimits: WORKER_LIMITS });
+    const worker = workerWith(setup);
     const slot: Slot = { worker, credit: new Int32Array(credit), inFlight: 0, chain: Promise.resolve() };
     worker.on('message', (msg: FromWorker) => {
       slot.chain = slot.chain.then(() => this.#route(slot, msg));
