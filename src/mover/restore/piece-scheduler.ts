@@ -57,6 +57,8 @@ export class PieceScheduler {
   readonly #locate: BlobLocator;
   readonly #ownership: boolean;
   readonly #newFileOwner: FileOwner | undefined;
+  /** The process's umask when every file is new (a fresh target): workers create files with their modes. */
+  readonly #umask: number | undefined;
   readonly #tasks = new Set<Promise<void>>();
   readonly outcome: RestoreOutcome = { bytes: 0, errors: [] };
   readonly #maxTasks: number;
@@ -70,6 +72,7 @@ export class PieceScheduler {
     this.#locate = locate;
     this.#ownership = opts.ownership;
     this.#newFileOwner = opts.newFileOwner;
+    this.#umask = opts.newFileOwner ? process.umask() : undefined;
     this.#maxTasks = tasksInFlight(pool.size, opts.concurrency);
     this.#mergeGap = opts.concurrency === undefined ? LOCAL_MERGE_GAP : REMOTE_MERGE_GAP;
   }
@@ -154,7 +157,8 @@ export class PieceScheduler {
     const blobs = [...batch.blobs.values()].map(({ id, type, pack, offset, length, rawLength, compressed }) => ({ id, type, pack, offset, length, rawLength, compressed }));
     await after;
     if (pieces.length === 0) return;
-    const { done } = this.#pool.run({ kind: 'restore', ranges, blobs, pieces, ownership: this.#needsChown(pieces) }, (msg) => {
+    const task = { kind: 'restore' as const, ranges, blobs, pieces, ownership: this.#needsChown(pieces), ...(this.#umask !== undefined ? { umask: this.#umask } : {}) };
+    const { done } = this.#pool.run(task, (msg) => {
       if (msg.kind !== 'restored') return;
       this.outcome.bytes += msg.bytes;
       this.outcome.errors.push(...msg.errors);

@@ -80,7 +80,7 @@ export interface PackRange {
 export type ToWorker =
   | { kind: 'files'; task: number; profile: ChunkerParams; files: FileJob[] }
   | { kind: 'chunks'; task: number; chunks: ChunkJob[] }
-  | { kind: 'restore'; task: number; ranges: PackRange[]; blobs: Array<BlobRef & { offset: number }>; pieces: RestorePiece[]; ownership: boolean }
+  | { kind: 'restore'; task: number; ranges: PackRange[]; blobs: Array<BlobRef & { offset: number }>; pieces: RestorePiece[]; ownership: boolean; umask?: number }
   | { kind: 'verify'; task: number; data: Uint8Array; blobs: Array<BlobRef & { offset: number }> }
   | { kind: 'finish-pack'; task: number };
 

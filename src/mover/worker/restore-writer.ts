@@ -17,7 +17,7 @@ export function runRestore(opener: BlobChecker, task: RestoreTask): { bytes: num
   let bytes = 0;
   for (const piece of task.pieces) {
     try {
-      bytes += writePiece(piece, blobs, task.ownership);
+      bytes += writePiece(piece, blobs, task.ownership, task.umask);
     } catch (err) {
       errors.push({ path: piece.path, message: messageOf(err) });
     }
@@ -74,9 +74,14 @@ class BlobSource {
  * A file's first piece opens it with O_TRUNC (empty, whatever was there) and later pieces
  * write after it, so the file only needs extending when its last piece ends in a hole
  * (a zero run or skipped zero blocks): one ftruncate then, none for most files.
+ *
+ * `umask` is given when every file is new (a fresh target): a file written in one piece
+ * is then created with its mode, and needs no chmod when the umask leaves that mode as it
+ * is (no set-id or sticky bits, no bit the umask clears).
  */
-function writePiece(piece: RestorePiece, blobs: BlobSource, ownership: boolean): number {
-  const fd = openSync(piece.path, piece.create ? 'w' : 'r+');
+function writePiece(piece: RestorePiece, blobs: BlobSource, ownership: boolean, umask: number | undefined): number {
+  const createMode = piece.create && piece.meta && umask !== undefined ? exactCreateMode(piece.meta.mode, umask) : undefined;
+  const fd = openSync(piece.path, piece.create ? 'w' : 'r+', createMode ?? 0o666);
   let written = 0;
   try {
     let pos = piece.fileOffset;
@@ -93,7 +98,7 @@ function writePiece(piece: RestorePiece, blobs: BlobSource, ownership: boolean):
     }
     if (piece.meta) {
       if (end < piece.size) ftruncateSync(fd, piece.size);
-      applyMeta(fd, piece.meta, ownership);
+      applyMeta(fd, piece.meta, ownership, createMode === undefined);
     }
   } finally {
     closeSync(fd);
@@ -137,8 +142,14 @@ function writeSkippingZeros(fd: number, data: Uint8Array, position: number): num
   return position + data.byteLength;
 }
 
-function applyMeta(fd: number, meta: RestoreMeta, ownership: boolean): void {
+/** The mode to create a file with so that it needs no chmod, if there is one. */
+function exactCreateMode(mode: number, umask: number): number | undefined {
+  const bits = mode & 0o7777;
+  return (bits & ~umask) === bits && bits <= 0o777 ? bits : undefined;
+}
+
+function applyMeta(fd: number, meta: RestoreMeta, ownership: boolean, chmod: boolean): void {
   if (ownership) fchownSync(fd, meta.uid, meta.gid);
-  fchmodSync(fd, meta.mode & 0o7777);
+  if (chmod) fchmodSync(fd, meta.mode & 0o7777);
   futimesSync(fd, meta.mtime / 1000, meta.mtime / 1000);
 }
