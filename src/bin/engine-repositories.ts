@@ -64,8 +64,9 @@ export class EngineRepositories implements RepositoryGateway, ResourceArchive, S
 
   saveStream(target: RepositoryTarget, input: Readable, meta: StreamMeta) {
     return this.#with(target, async (repo) => {
+      // The operator streams database dumps made by recipes: fine chunks, as the CLI's recipes (ADR 0027).
       const r = await backupStream(repo, input, {
-        clock: this.#clock, filename: meta.filename, labels: meta.labels, tags: meta.tags, hostname: meta.hostname,
+        clock: this.#clock, chunkProfile: 'fine', filename: meta.filename, labels: meta.labels, tags: meta.tags, hostname: meta.hostname,
         beforePublish: meta.beforePublish, ...(meta.command !== undefined ? { command: meta.command } : {}),
       });
       return { snapshotId: r.id, bytes: r.summary.bytesRead, bytesNew: r.summary.bytesNew };

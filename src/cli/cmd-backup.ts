@@ -2,8 +2,9 @@ import type { Command } from '@commander-js/extra-typings';
 import { HoldfastError } from '../core/errors.ts';
 import { backupBlock, backupCommand, backupStream, backupTree, startTreeScan } from '../mover/backup/backup.ts';
 import type { BackupResult, CommonBackupOptions } from '../mover/backup/backup.ts';
+import type { ChunkProfileName } from '../mover/backup/profiles.ts';
 import type { CliContext } from './context.ts';
-import { openRepository, say, writeJson } from './context.ts';
+import { openRepository, say, writeJson, type OpenOptions } from './context.ts';
 import { EXIT } from './exit-codes.ts';
 import { formatBytes, formatDuration } from './format.ts';
 import { parseLabels } from './labels.ts';
@@ -26,6 +27,7 @@ export function registerBackup(program: Command, ctx: CliContext, setExit: (code
     .option('--exclude <glob>', 'exclude paths matching a glob (repeatable)', collect, [] as string[])
     .option('--force', 're-read every file (ignore the parent snapshot)')
     .option('--workers <n>', 'worker threads (default: CPU count)')
+    .option('--chunk-profile <profile>', "chunk sizes: 'default' (~1 MiB, files and streams) or 'fine' (~64 KiB, for dumps whose small edits should dedup; database backups use it)")
     .option('--freeze <target>', 'hold a freeze while capturing: a database URL, suspend:PID or fsfreeze:/mount (repeatable)', collect, [] as string[])
     .option('--freeze-timeout <seconds>', 'longest a freeze may last; a watchdog outside holdfast ends it then', '60')
     .option('--group <file>', 'back up a consistency group (YAML: members, paths, pause/resume, probe); exit 15 when inconsistent')
@@ -49,11 +51,12 @@ export function registerBackup(program: Command, ctx: CliContext, setExit: (code
       const scan = modes === 1 && paths.length > 0 && !dbUrl ? startTreeScan(paths, opts.exclude) : undefined;
       let result: BackupResult;
       try {
-        const repo = await openRepository(ctx);
+        const repo = await openRepository(ctx, modes === 1 ? warmForStreams({ ...opts, dbUrl }) : {});
         const common: CommonBackupOptions = {
           clock: ctx.clock, progress: view, tags: opts.tag, labels: parseLabels(opts.label),
           ...(opts.host ? { hostname: opts.host } : {}),
           ...(opts.workers ? { workers: Number(opts.workers) } : {}),
+          ...(opts.chunkProfile ? { chunkProfile: chunkProfileOf(opts.chunkProfile) } : {}),
         };
         if (modes !== 1) throw new HoldfastError('USAGE', 'give exactly one of: paths, --stdin, --stdin-from-command, --block');
         result = await withFreezes(ctx, opts, async () => {
@@ -70,6 +73,16 @@ export function registerBackup(program: Command, ctx: CliContext, setExit: (code
       report(ctx, result);
       if (result.errors.length > 0) setExit(EXIT.partial);
     });
+}
+
+function chunkProfileOf(name: string): ChunkProfileName {
+  if (name === 'default' || name === 'fine') return name;
+  throw new HoldfastError('USAGE', `--chunk-profile must be 'default' or 'fine', not '${name}'`);
+}
+
+/** A stream (a dump) is sealed by the workers from its first chunk on: they start while the key is derived. */
+function warmForStreams(opts: { stdin?: boolean; stdinFromCommand?: string; dbUrl?: string | undefined; workers?: string }): OpenOptions {
+  return opts.stdin || opts.stdinFromCommand || opts.dbUrl ? { warmWorkers: Number(opts.workers ?? 0) } : {};
 }
 
 function report(ctx: CliContext, r: BackupResult): void {

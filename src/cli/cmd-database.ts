@@ -64,8 +64,9 @@ export async function streamDump(repo: Repository, recipe: Classifier, part: Pic
   const exited = running.done.finally(() => { finished = true; });
   exited.catch(() => {});
   try {
+    // A recipe's dump is in a format it chose for dedup (pg_dump -Fc -Z0, rows in order): fine chunks (ADR 0027).
     return await backupStream(repo, running.stdout, {
-      ...opts, filename: part.filename, command: part.executor.what,
+      ...opts, chunkProfile: opts.chunkProfile ?? 'fine', filename: part.filename, command: part.executor.what,
       beforePublish: async () => {
         try {
           await exited;

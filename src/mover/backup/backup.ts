@@ -141,7 +141,7 @@ export async function backupStream(repo: Repository, source: Readable, opts: Str
   const paths = [`/${opts.filename}`];
   return withSession(repo, opts, { host: opts.hostname ?? hostname(), paths, kind: 'stream' }, async (session, parent) => {
     session.pool.start();
-    const archiver = new StreamArchiver(session, chunkerParams(repo, opts.chunkProfile ?? 'fine'));
+    const archiver = new StreamArchiver(session, chunkerParams(repo, opts.chunkProfile ?? 'default'));
     const content = await archiver.archive(input);
     session.counts.files = 1;
     session.counts.filesChanged = 1;

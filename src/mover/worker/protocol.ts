@@ -46,9 +46,11 @@ export interface FileJob {
   readonly path: string;
 }
 
+/** A chunk of a stream: `length` bytes at `offset` of its task's `data`. */
 export interface ChunkJob {
   readonly seq: number;
-  readonly data: Uint8Array;
+  readonly offset: number;
+  readonly length: number;
 }
 
 export interface RestoreMeta {
@@ -79,7 +81,7 @@ export interface PackRange {
 
 export type ToWorker =
   | { kind: 'files'; task: number; profile: ChunkerParams; files: FileJob[] }
-  | { kind: 'chunks'; task: number; chunks: ChunkJob[] }
+  | { kind: 'chunks'; task: number; data: Uint8Array; chunks: ChunkJob[] }
   | { kind: 'restore'; task: number; ranges: PackRange[]; blobs: Array<BlobRef & { offset: number }>; pieces: RestorePiece[]; ownership: boolean; umask?: number }
   | { kind: 'verify'; task: number; data: Uint8Array; blobs: Array<BlobRef & { offset: number }> }
   | { kind: 'finish-pack'; task: number };

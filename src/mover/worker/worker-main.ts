@@ -70,16 +70,18 @@ function runFiles(tools: Tools, task: Extract<ToWorker, { kind: 'files' }>): voi
 
 function runChunks({ packs, sealer }: Tools, task: Extract<ToWorker, { kind: 'chunks' }>): void {
   const refs: Array<{ seq: number; ref: ContentRef }> = [];
-  for (const chunk of task.chunks) {
-    if (isAllZero(chunk.data)) {
-      refs.push({ seq: chunk.seq, ref: chunk.data.byteLength });
+  for (const { seq, offset, length } of task.chunks) {
+    const chunk = task.data.subarray(offset, offset + length);
+    if (isAllZero(chunk)) {
+      refs.push({ seq, ref: length });
       continue;
     }
     packs.waitForCredit();
-    const r = sealer.seal(chunk.data, 'data');
+    const r = sealer.seal(chunk, 'data');
     packs.add(r);
-    refs.push({ seq: chunk.seq, ref: r.id });
+    refs.push({ seq, ref: r.id });
   }
+  releaseBuffer(task.data);
   post({ kind: 'chunks', task: task.task, refs });
 }
 
