@@ -186,6 +186,19 @@ describe('stream and block backups', () => {
     assert.equal(listed[1]?.parent, s.id);
   });
 
+  it('a stream is cut with the default profile; --chunk-profile fine cuts ~64 KiB chunks; a bad profile is a usage error', async () => {
+    const input = randomBytes(8 * MiB);
+    const plain = await backup(t.cli, ['--stdin', '--stdin-filename', 'plain.bin'], { input });
+    assert.ok(plain.blobsNew >= 2 && plain.blobsNew <= 16, `default profile: ${plain.blobsNew} blobs for 8 MiB`);
+    const fine = await backup(t.cli, ['--stdin', '--stdin-filename', 'fine.bin', '--chunk-profile', 'fine'], { input });
+    assert.ok(fine.blobsNew >= 64, `fine profile: ${fine.blobsNew} blobs for 8 MiB`);
+    const dump = await t.cli.run(['dump', fine.id]);
+    assert.equal(sha256(dump.stdoutBytes), sha256(input));
+    const bad = await t.cli.run(['backup', '--stdin', '--chunk-profile', 'huge']);
+    assert.equal(bad.code, 2, show(bad));
+    assert.match(bad.stderr, /--chunk-profile must be 'default' or 'fine', not 'huge'/);
+  });
+
   it('--stdin-from-command stores what the command prints', async () => {
     const s = await backup(t.cli, ['--stdin-from-command', 'seq 1 300000', '--stdin-filename', 'numbers.txt']);
     const dump = await t.cli.run(['dump', s.id]);
