@@ -99,19 +99,23 @@ export async function syncFolder(folder: string): Promise<void> {
 export async function readFileRange(file: string, range: ByteRange): Promise<Buffer> {
   const fh = await open(file, 'r');
   try {
-    const { size } = await fh.stat();
-    const length = Math.max(0, Math.min(range.length, size - range.offset));
-    const buf = Buffer.allocUnsafeSlow(length);
-    let done = 0;
-    while (done < length) {
-      const { bytesRead } = await fh.read(buf, done, length - done, range.offset + done);
-      if (bytesRead === 0) break;
-      done += bytesRead;
-    }
-    return done === length ? buf : buf.subarray(0, done);
+    return await readOpenRange(fh, (await fh.stat()).size, range);
   } finally {
     await fh.close();
   }
+}
+
+/** Reads the part of `range` that exists in an open file of `size` bytes. */
+export async function readOpenRange(fh: FileHandle, size: number, range: ByteRange): Promise<Buffer> {
+  const length = Math.max(0, Math.min(range.length, size - range.offset));
+  const buf = Buffer.allocUnsafeSlow(length);
+  let done = 0;
+  while (done < length) {
+    const { bytesRead } = await fh.read(buf, done, length - done, range.offset + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return done === length ? buf : buf.subarray(0, done);
 }
 
 /** Regular, non-hidden files in `folder` with their sizes; a missing folder lists as empty. */

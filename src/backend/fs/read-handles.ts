@@ -11,6 +11,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import type { ByteRange } from '../storage.ts';
+import { readOpenRange } from './fs-files.ts';
 
 interface Entry {
   readonly file: Promise<{ fh: FileHandle; size: number }>;
@@ -31,15 +32,7 @@ export class ReadHandles {
     const entry = this.#acquire(path);
     try {
       const { fh, size } = await entry.file;
-      const length = Math.max(0, Math.min(range.length, size - range.offset));
-      const buf = Buffer.allocUnsafeSlow(length);
-      let done = 0;
-      while (done < length) {
-        const { bytesRead } = await fh.read(buf, done, length - done, range.offset + done);
-        if (bytesRead === 0) break;
-        done += bytesRead;
-      }
-      return done === length ? buf : buf.subarray(0, done);
+      return await readOpenRange(fh, size, range);
     } finally {
       this.#release(entry);
     }
