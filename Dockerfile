@@ -1,4 +1,4 @@
-# The Holdfast image: one program (src/bin/holdfast.ts) that is the operator, the data
+# The Holdfast image: one program (src/bin/holdfast.ts, started by holdfast-start.js) that is the operator, the data
 # mover run by Jobs, and the CLI. TypeScript runs directly on Node 24 (type stripping).
 #   docker build -t ghcr.io/holdfast-dev/holdfast:0.1.0 .
 

@@ -152,12 +152,14 @@ test('the operator Deployment: two replicas, probes, non-root, read-only root fi
   assert.ok(subjects.every((s) => s.name === 'holdfast-operator' && s.namespace === deployment?.metadata.namespace));
 });
 
-test('the image: node:24-slim, production dependencies only, runs the operator', () => {
+test('the image: node:24-slim, production dependencies only, runs the operator through the start entry', () => {
   const dockerfile = readFileSync(join(DEPLOY, '../Dockerfile'), 'utf8');
   const stages = dockerfile.split('\n').filter((l) => l.startsWith('FROM '));
   assert.ok(stages.every((l) => l.startsWith('FROM node:24-slim')), stages.join('\n'));
   assert.match(dockerfile, /^RUN npm ci --omit=dev/m);
   assert.match(dockerfile, /^USER node$/m);
-  assert.match(dockerfile, /^ENTRYPOINT \["node", "--max-semi-space-size=2", "src\/bin\/holdfast\.ts"\]$/m);
+  assert.match(dockerfile, /^ENTRYPOINT \["node", "--max-semi-space-size=2", "src\/bin\/holdfast-start\.js"\]$/m);
+  assert.match(readFileSync(join(DEPLOY, '../src/bin/holdfast-start.js'), 'utf8'), /^await import\('\.\/holdfast\.ts'\);$/m, 'the start entry runs the program');
+  assert.match(dockerfile, /^ENV MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=2097152$/m, 'the malloc settings of bin/holdfast');
   assert.match(dockerfile, /^CMD \["operator"\]$/m);
 });
