@@ -42,11 +42,14 @@ function treeHash(dir: string): string {
   return r.stdout.toString().slice(0, 16);
 }
 
-/** Streams pg_dump into `holdfast backup --stdin`, hashing the bytes on the way. */
+/**
+ * Streams pg_dump into `holdfast backup --stdin`, hashing the bytes on the way; fine
+ * chunks (~64 KiB), as for any dump whose small edits should cost little (ADR 0027).
+ */
 async function backupDump(pg: Postgres): Promise<string> {
-  process.stdout.write(`$ pg_dump ${pg.database} | holdfast backup --stdin --stdin-filename ${pg.database}.sql --tag postgres\n`);
+  process.stdout.write(`$ pg_dump ${pg.database} | holdfast backup --stdin --chunk-profile fine --stdin-filename ${pg.database}.sql --tag postgres\n`);
   const dump = spawn(pg.bin('pg_dump'), pg.args(['--no-owner']), { stdio: ['ignore', 'pipe', 'inherit'] });
-  const backup = spawn(holdfast, ['backup', '--stdin', '--stdin-filename', `${pg.database}.sql`, '--tag', 'postgres'], { env, stdio: ['pipe', 'pipe', 'inherit'] });
+  const backup = spawn(holdfast, ['backup', '--stdin', '--chunk-profile', 'fine', '--stdin-filename', `${pg.database}.sql`, '--tag', 'postgres'], { env, stdio: ['pipe', 'pipe', 'inherit'] });
   const hash = createHash('sha256');
   dump.stdout.on('data', (b: Buffer) => hash.update(b));
   dump.stdout.pipe(backup.stdin);
