@@ -199,6 +199,20 @@ describe('stream and block backups', () => {
     assert.match(bad.stderr, /--chunk-profile must be 'default' or 'fine', not 'huge'/);
   });
 
+  // A stream's chunks are handed to the workers in slabs of ~8 MiB while the rest is read:
+  // the cuts must not depend on how the bytes arrive, nor on where a slab ends.
+  it('a 40 MiB stream is cut the same whatever sizes its pieces arrive in', async () => {
+    const input = Buffer.concat([randomBytes(17 * MiB), compressible(13 * MiB, 3), randomBytes(10 * MiB)]);
+    const file = t.path('stream-40m.bin');
+    await writeFile(file, input);
+    const first = await backup(t.cli, ['--stdin-from-command', `cat ${file}`, '--stdin-filename', 'big.bin']);
+    assert.equal(first.bytesRead, input.byteLength);
+    const dump = await t.cli.run(['dump', first.id]);
+    assert.equal(sha256(dump.stdoutBytes), sha256(input));
+    const again = await backup(t.cli, ['--stdin-from-command', `dd if=${file} bs=7777 status=none`, '--stdin-filename', 'big.bin']);
+    assert.equal(again.blobsNew, 1, 'only the new tree: every data chunk was cut as before');
+  });
+
   it('--stdin-from-command stores what the command prints', async () => {
     const s = await backup(t.cli, ['--stdin-from-command', 'seq 1 300000', '--stdin-filename', 'numbers.txt']);
     const dump = await t.cli.run(['dump', s.id]);

@@ -33,44 +33,41 @@ export class StreamArchiver {
 
   /** Reads the stream to its end; returns the content list of the stored stream. */
   async archive(input: Readable): Promise<ContentRef[]> {
-    const buf = new Uint8Array(this.#params.maxSize + TASK_BYTES);
-    let end = 0;
+    const run = new CutRun(this.#params.maxSize + TASK_BYTES);
     for await (const piece of input as AsyncIterable<Buffer>) {
       let at = 0;
       while (at < piece.byteLength) {
-        const n = Math.min(piece.byteLength - at, buf.byteLength - end);
-        buf.set(piece.subarray(at, at + n), end);
-        end += n;
-        at += n;
-        if (end === buf.byteLength) end = await this.#cutAll(buf, end, false);
+        at += run.append(piece.subarray(at));
+        this.#cut(run, false);
+        if (run.start >= TASK_BYTES || run.full()) await this.#hand(run);
       }
       this.bytesRead += piece.byteLength;
       this.#session.progress?.update({ filesDone: 0, bytesDone: this.bytesRead, bytesTotal: undefined });
     }
-    await this.#cutAll(buf, end, true);
+    this.#cut(run, true);
+    await this.#hand(run);
     if (this.#failure !== undefined) throw this.#failure;
     await Promise.all(this.#tasks);
     return mergeZeroRuns(this.#refs);
   }
 
-  /** Cuts every chunk it can, sends them in tasks of about TASK_BYTES; moves the tail to the front and returns its length. */
-  async #cutAll(buf: Uint8Array, end: number, final: boolean): Promise<number> {
-    let start = 0;
-    let taskStart = 0;
-    let chunks: ChunkJob[] = [];
-    while (start < end && (final || end - start >= this.#params.maxSize)) {
-      const cut = this.#chunker.cut(buf, start, end, final);
-      chunks.push({ seq: this.#seq++, offset: start - taskStart, length: cut - start });
-      start = cut;
-      if (start - taskStart >= TASK_BYTES) {
-        await this.#send(buf.slice(taskStart, start), chunks);
-        taskStart = start;
-        chunks = [];
-      }
+  /** Cuts every chunk the bytes read so far decide (all of them at the end of the input). */
+  #cut(run: CutRun, final: boolean): void {
+    for (;;) {
+      const cut = this.#chunker.cutAvailable(run.buf, run.start, run.end, final, run.scanned);
+      if (cut <= run.start) break;
+      run.chunks.push({ seq: this.#seq++, offset: run.start, length: cut - run.start });
+      run.start = cut;
+      run.scanned = 0;
     }
-    if (chunks.length > 0) await this.#send(buf.slice(taskStart, start), chunks);
-    buf.copyWithin(0, start, end);
-    return end - start;
+    run.scanned = run.end - run.start;
+  }
+
+  /** Sends the cut chunks (their buffer itself, transferred); the chunk in progress moves to a new buffer. */
+  async #hand(run: CutRun): Promise<void> {
+    if (run.chunks.length === 0) return;
+    const { data, chunks } = run.takeCut();
+    await this.#send(data, chunks);
   }
 
   async #send(data: Uint8Array<ArrayBuffer>, chunks: ChunkJob[]): Promise<void> {
@@ -84,6 +81,48 @@ export class StreamArchiver {
       this.#failure ??= err;
     });
     this.#tasks.push(done);
+  }
+}
+
+/**
+ * The read buffer of a stream: chunks cut so far start at 0 and end at `start`, the chunk
+ * in progress runs from `start` to `end`. Handing the cut chunks over gives away the
+ * buffer itself and copies only the chunk in progress into a new one.
+ */
+class CutRun {
+  readonly #size: number;
+  buf: Uint8Array<ArrayBuffer>;
+  start = 0;
+  end = 0;
+  scanned = 0;
+  chunks: ChunkJob[] = [];
+
+  constructor(size: number) {
+    this.#size = size;
+    this.buf = new Uint8Array(size);
+  }
+
+  /** Copies what fits of `bytes` after `end`; returns how many bytes it took. */
+  append(bytes: Uint8Array): number {
+    const n = Math.min(bytes.byteLength, this.buf.byteLength - this.end);
+    this.buf.set(bytes.subarray(0, n), this.end);
+    this.end += n;
+    return n;
+  }
+
+  full(): boolean {
+    return this.end === this.buf.byteLength;
+  }
+
+  takeCut(): { data: Uint8Array<ArrayBuffer>; chunks: ChunkJob[] } {
+    const taken = { data: this.buf.subarray(0, this.start), chunks: this.chunks };
+    const next = new Uint8Array(this.#size);
+    next.set(this.buf.subarray(this.start, this.end));
+    this.buf = next;
+    this.end -= this.start;
+    this.start = 0;
+    this.chunks = [];
+    return taken;
   }
 }
 

@@ -81,7 +81,7 @@ function runChunks({ packs, sealer }: Tools, task: Extract<ToWorker, { kind: 'ch
     packs.add(r);
     refs.push({ seq, ref: r.id });
   }
-  releaseBuffer(task.data);
+  releaseBuffer(new Uint8Array(task.data.buffer)); // the slab is a view of the whole read buffer
   post({ kind: 'chunks', task: task.task, refs });
 }
 
