@@ -1,18 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, utimes, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
+import { suiteFolder } from '../core/temp-folder.testing.ts';
 import { localTempPath, removeStaleLocalTempFiles } from './local-temp.ts';
 
 describe('local temporary files (S3 uploads)', () => {
-  let folder: string;
-  before(async () => {
-    folder = await mkdtemp(join(tmpdir(), 'holdfast-local-temp-'));
-  });
-  after(() => rm(folder, { recursive: true, force: true }));
+  const tempFolder = suiteFolder('holdfast-local-temp-');
 
   it('removes only stale files named by localTempPath, with or without a suffix', async () => {
+    const folder = tempFolder();
     const ours = basename(localTempPath());
     const names = {
       stale: ours,
@@ -37,6 +34,6 @@ describe('local temporary files (S3 uploads)', () => {
   });
 
   it('names a folder it cannot list, with STORAGE_IO', async () => {
-    await assert.rejects(removeStaleLocalTempFiles(new Date(), join(folder, 'missing')), (err: Error & { code?: string }) => err.code === 'STORAGE_IO' && err.message.includes('missing'));
+    await assert.rejects(removeStaleLocalTempFiles(new Date(), join(tempFolder(), 'missing')), (err: Error & { code?: string }) => err.code === 'STORAGE_IO' && err.message.includes('missing'));
   });
 });

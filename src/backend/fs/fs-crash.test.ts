@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { randomId } from '../../core/ids.ts';
+import { suiteFolder } from '../../core/temp-folder.testing.ts';
 import { FsStorage } from './fs-storage.ts';
 
 const OBJECT_SIZE = 8 * 1024 * 1024;
@@ -44,14 +44,10 @@ async function killWriterMidway(root: string, name: string, puts: number, extraM
 }
 
 describe('FsStorage under SIGKILL', () => {
-  let dir: string;
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'holdfast-crash-'));
-  });
-  after(() => rm(dir, { recursive: true, force: true }));
+  const folder = suiteFolder('holdfast-crash-');
 
   it('never exposes a partial object when the writer is killed mid-put', async () => {
-    const root = join(dir, 'repo');
+    const root = join(folder(), 'repo');
     const name = randomId();
     const handle = { type: 'data', name } as const;
     for (const extraMs of [0, 3, 7, 15]) {

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { randomId } from '../../core/ids.ts';
+import { suiteFolder } from '../../core/temp-folder.testing.ts';
 import { FsStorage } from './fs-storage.ts';
 import { ReadHandles } from './read-handles.ts';
 
@@ -12,14 +13,10 @@ async function openFds(): Promise<number> {
 }
 
 describe('ReadHandles', () => {
-  let dir = '';
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'holdfast-handles-'));
-  });
-  after(() => rm(dir, { recursive: true, force: true }));
+  const dir = suiteFolder('holdfast-handles-');
 
   it('reads ranges through one kept handle and clamps at the end of the file', async () => {
-    const file = join(dir, 'a');
+    const file = join(dir(), 'a');
     await writeFile(file, Buffer.from('0123456789'));
     const handles = new ReadHandles(2);
     const before = await openFds();
@@ -33,7 +30,7 @@ describe('ReadHandles', () => {
   });
 
   it('closes the least recently used handle past its limit, after the reads in flight', async () => {
-    const files = ['x', 'y', 'z'].map((n) => join(dir, n));
+    const files = ['x', 'y', 'z'].map((n) => join(dir(), n));
     for (const f of files) await writeFile(f, Buffer.alloc(1 << 20, f.at(-1)));
     const handles = new ReadHandles(2);
     const before = await openFds();
@@ -47,11 +44,11 @@ describe('ReadHandles', () => {
 
   it('a missing file fails the read and is not kept', async () => {
     const handles = new ReadHandles();
-    await assert.rejects(handles.read(join(dir, 'missing'), { offset: 0, length: 1 }), { code: 'ENOENT' });
-    await writeFile(join(dir, 'missing'), 'now here');
-    assert.equal((await handles.read(join(dir, 'missing'), { offset: 0, length: 3 })).toString(), 'now');
+    await assert.rejects(handles.read(join(dir(), 'missing'), { offset: 0, length: 1 }), { code: 'ENOENT' });
+    await writeFile(join(dir(), 'missing'), 'now here');
+    assert.equal((await handles.read(join(dir(), 'missing'), { offset: 0, length: 3 })).toString(), 'now');
     handles.closeAll();
-    await unlink(join(dir, 'missing'));
+    await unlink(join(dir(), 'missing'));
   });
 });
 
