@@ -82,7 +82,7 @@ function chunkProfileOf(name: string): ChunkProfileName {
 
 /** A stream (a dump) is sealed by the workers from its first chunk on: they start while the key is derived. */
 function warmForStreams(opts: { stdin?: boolean; stdinFromCommand?: string; dbUrl?: string | undefined; workers?: string }): OpenOptions {
-  return opts.stdin || opts.stdinFromCommand || opts.dbUrl ? { warmWorkers: Number(opts.workers ?? 0) } : {};
+  return opts.stdin || opts.stdinFromCommand || opts.dbUrl ? { warmWorkers: opts.workers ?? '' } : {};
 }
 
 function report(ctx: CliContext, r: BackupResult): void {

@@ -26,7 +26,7 @@ export function registerMaintenance(program: Command, ctx: CliContext, setExit: 
       // A cache of this run only: check reads what the storage holds, each object once.
       const scratch = mkdtempSync(join(tmpdir(), 'holdfast-check-'));
       try {
-        const repo = await openRepository(ctx, { cacheDir: scratch, ...(opts.readData ? { warmWorkers: Number(opts.workers ?? 0) } : {}) });
+        const repo = await openRepository(ctx, { cacheDir: scratch, ...(opts.readData ? { warmWorkers: opts.workers ?? '' } : {}) });
         await withSharedLock(ctx, repo, () => runCheck(ctx, repo, opts, setExit));
       } finally {
         rmSync(scratch, { recursive: true, force: true });

@@ -32,7 +32,7 @@ export function registerRestore(program: Command, ctx: CliContext, setExit: (cod
     .option('--workers <n>', 'worker threads (default: CPU count)');
   addLatestFilter(restore).action(async (ref, opts) => {
       const started = Date.now();
-      const repo = await openRepository(ctx, opts.target && !opts.recipe ? { warmWorkers: Number(opts.workers ?? 0) } : {});
+      const repo = await openRepository(ctx, opts.target && !opts.recipe ? { warmWorkers: opts.workers ?? '' } : {});
       // One shared lock from finding the snapshot to the last byte (restoreSnapshot's own is off, for --no-lock).
       await withSharedLock(ctx, repo, async () => {
         if (opts.recipe) return (await import('./cmd-database-recipe.ts')).restoreRecipeFile(ctx, repo, ref, { recipe: opts.recipe, param: opts.param, freeze: [] });

@@ -73,11 +73,12 @@ export async function openSourceRepository(ctx: CliContext, location: string | u
 export interface OpenOptions {
   readonly cacheDir?: string;
   /**
-   * Start this many mover workers (0: one a CPU) while the key is derived, for a command
-   * that will use them (restore, check --read-data). Not for backups: their tree scan
-   * already keeps the other CPU busy then, and a backup may find nothing to read.
+   * Start the mover workers while the key is derived, for a command that will use them
+   * (restore, check --read-data, a stream backup): the value of its `--workers` option,
+   * '' for one a CPU. Not for tree backups: their scan already keeps the other CPU busy
+   * then, and an unchanged tree needs no workers.
    */
-  readonly warmWorkers?: number;
+  readonly warmWorkers?: string;
 }
 
 /**
@@ -87,7 +88,7 @@ export interface OpenOptions {
 export async function openRepository(ctx: CliContext, opts: OpenOptions = {}): Promise<Repository> {
   const location = repositoryLocation(ctx);
   const storage = storageFor(ctx, location);
-  if (opts.warmWorkers !== undefined) prewarmWorkers(opts.warmWorkers || undefined);
+  if (opts.warmWorkers !== undefined) prewarmWorkers(opts.warmWorkers ? Number(opts.warmWorkers) : undefined);
   const useCache = ctx.globals().cache !== false && isRemoteLocation(location);
   const cacheDir = useCache ? (opts.cacheDir ?? ctx.env.cacheDir) : undefined;
   return Repository.open(storage, { password: await password(ctx), logger: ctx.logger, cacheDir });

@@ -1,10 +1,10 @@
 /**
  * Backs up a byte stream (a database dump on stdin or from a command) with no local
  * staging: the main thread cuts content-defined chunks as bytes arrive and workers seal
- * them; chunk order is kept by sequence numbers. A task's chunks travel as one slab of
- * consecutive bytes, copied once out of the read buffer and transferred to the worker
- * (a copy per chunk, cloned again into the worker, was most of the main thread's time
- * and left hundreds of MB of garbage buffers on a 500 MB dump).
+ * them; chunk order is kept by sequence numbers. A task's chunks travel in the read
+ * buffer itself, transferred to the worker; only the chunk still being cut is copied
+ * into a fresh buffer (a copy per chunk, cloned again into the worker, was most of the
+ * main thread's time and left hundreds of MB of garbage buffers on a 500 MB dump).
  */
 import type { Readable } from 'node:stream';
 import { Chunker, gearTable } from '../../repo/chunker/fastcdc.ts';

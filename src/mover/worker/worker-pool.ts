@@ -65,7 +65,7 @@ export const WORKER_LIMITS = { maxYoungGenerationSizeMb: 6 };
  */
 const warm: Worker[] = [];
 
-/** Starts `count` workers now, for the next pool (restore, check, a first backup). */
+/** Starts `count` workers now, for the next pool (restore, check --read-data, a stream backup). */
 export function prewarmWorkers(count = availableParallelism()): void {
   while (warm.length < count) {
     const worker = new Worker(WORKER_BOOT, { eval: true, resourceLimits: WORKER_LIMITS });
