@@ -6,6 +6,8 @@
  * stopped or the filesystem frozen. A normal thaw ends the watchdog first.
  */
 import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { HoldfastError } from '../../core/errors.ts';
 import { LocalCommandExecutor } from '../executors/local-command.ts';
 import type { InheritedEnv } from '../executors/local-command.ts';
@@ -15,6 +17,8 @@ export interface CommandFreezeSpec {
   readonly what: string;
   readonly freeze: readonly string[];
   readonly thaw: readonly string[];
+  /** Resolves once the freeze has taken effect (a signal is delivered asynchronously). */
+  readonly settled?: () => Promise<void>;
 }
 
 function shellWord(s: string): string {
@@ -60,6 +64,7 @@ export class CommandFreeze implements FreezeStrategy {
     const expires = Date.now() + timeoutS * 1000;
     try {
       await new LocalCommandExecutor({ argv: this.#spec.freeze, timeoutMs: 30_000 }, this.#env).run();
+      await this.#spec.settled?.();
     } catch (err) {
       disarm(watchdog);
       await this.#runThaw().catch(() => {});
@@ -80,8 +85,27 @@ export class CommandFreeze implements FreezeStrategy {
   }
 }
 
+/** The state letter of /proc/PID/stat (T when stopped); undefined where there is no /proc entry. */
+async function processState(pid: number): Promise<string | undefined> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  return stat?.charAt(stat.lastIndexOf(')') + 2);
+}
+
+/**
+ * Waits until the kernel has stopped the process: `kill` returns once SIGSTOP is queued,
+ * and a running process may still run on until it is next scheduled.
+ */
+async function stopped(pid: number, withinMs = 5000): Promise<void> {
+  const end = Date.now() + withinMs;
+  for (let state = await processState(pid); state !== undefined && state !== 'T' && state !== 't'; state = await processState(pid)) {
+    if (Date.now() > end) throw new Error(`process ${pid} is still in state ${state} ${withinMs} ms after SIGSTOP`);
+    await sleep(2);
+  }
+}
+
 export function suspendFreeze(pid: number, env: InheritedEnv): CommandFreeze {
-  return new CommandFreeze({ what: `suspend of process ${pid}`, freeze: ['kill', '-STOP', String(pid)], thaw: ['kill', '-CONT', String(pid)] }, env);
+  const argv = (signal: string): string[] => ['kill', `-${signal}`, String(pid)];
+  return new CommandFreeze({ what: `suspend of process ${pid}`, freeze: argv('STOP'), thaw: argv('CONT'), settled: () => stopped(pid) }, env);
 }
 
 export function fsfreezeFreeze(mountpoint: string, env: InheritedEnv): CommandFreeze {
