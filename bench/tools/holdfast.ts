@@ -16,7 +16,7 @@ import { BENCH_PASSWORD, logged, type RepoHandle, type ToolAdapter } from './too
 const NODE_FLAGS = ['--max-semi-space-size=2'];
 
 /** The malloc settings bin/holdfast exports (freed buffers go back to the system). */
-const MALLOC_ENV = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '2097152' };
+const MALLOC_ENV = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '2097152', MALLOC_TRIM_THRESHOLD_: '33554432' };
 
 /**
  * The local cache (remote repositories only) goes to the repository's scratch dir, as

@@ -160,6 +160,6 @@ test('the image: node:24-slim, production dependencies only, runs the operator t
   assert.match(dockerfile, /^USER node$/m);
   assert.match(dockerfile, /^ENTRYPOINT \["node", "--max-semi-space-size=2", "src\/bin\/holdfast-start\.js"\]$/m);
   assert.match(readFileSync(join(DEPLOY, '../src/bin/holdfast-start.js'), 'utf8'), /^await import\('\.\/holdfast\.ts'\);$/m, 'the start entry runs the program');
-  assert.match(dockerfile, /^ENV MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=2097152$/m, 'the malloc settings of bin/holdfast');
+  assert.match(dockerfile, /^ENV MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=2097152 MALLOC_TRIM_THRESHOLD_=33554432$/m, 'the malloc settings of bin/holdfast');
   assert.match(dockerfile, /^CMD \["operator"\]$/m);
 });

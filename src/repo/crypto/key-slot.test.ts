@@ -41,6 +41,17 @@ const PINNED: Record<KdfAlgorithm, KeySlot> = {
   },
 };
 
+/** As PINNED.argon2id but with two lanes, as default-cost slots have had since ADR 0028. */
+const PINNED_TWO_LANES: KeySlot = {
+  version: 1,
+  created: '2026-11-21T00:00:00.000Z',
+  hostname: 'h',
+  username: 'u',
+  kdf: { algorithm: 'argon2id', memoryKiB: 64, passes: 1, parallelism: 2, salt: 'OdRx1rBQzZ4Ko4Mdu32urQ==' },
+  wrapped:
+    'AU+8l+ApQk+zesC1Rafiw4Y59mWIEqs/0ollDw+GskckOfNP77y+AN2UO4BFolWQA7e7KfTzgEBUuzq0juZ35ypL5I7PFG2O3WVwrY9OW6Oe77nGIZ1m5luGdQK5OF5ctCr9rO9N8WxOR9KeiWLK5w5kd7zatS5BxzgqV3w=',
+};
+
 /** A slot as plain JSON, for tampering. */
 function toJson(slot: KeySlot): Record<string, unknown> & { kdf: Record<string, unknown> } {
   return JSON.parse(JSON.stringify(slot)) as Record<string, unknown> & { kdf: Record<string, unknown> };
@@ -67,6 +78,13 @@ describe('key slots', () => {
       await assert.rejects(openKeySlot(PINNED[kdf], ''), hasCode('WRONG_PASSWORD'));
     });
   }
+
+  it('opens a two-lane argon2id slot written by an earlier build, and lanes are part of the derivation', async () => {
+    assert.deepEqual(await openKeySlot(PINNED_TWO_LANES, 'correct horse'), fixedMaster);
+    const oneLane = toJson(PINNED_TWO_LANES);
+    oneLane.kdf.parallelism = 1;
+    await assert.rejects(openKeySlot(parseKeySlot(oneLane, 'one lane'), 'correct horse'), hasCode('WRONG_PASSWORD'));
+  });
 
   it('uses a fresh salt per slot', async () => {
     const master = generateMasterKey();
