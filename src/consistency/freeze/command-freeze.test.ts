@@ -1,22 +1,15 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { afterEach, describe, it } from 'node:test';
 import { isHoldfastError } from '../../core/errors.ts';
-import { CommandFreeze, suspendFreeze } from './command-freeze.ts';
+import { CommandFreeze, processState, suspendFreeze } from './command-freeze.ts';
 
 const ENV = { PATH: '/usr/local/bin:/usr/bin:/bin' };
 
-/** The process state letter from /proc/PID/stat: R, S, T (stopped), Z … */
-function state(pid: number): string {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return stat.charAt(stat.lastIndexOf(')') + 2);
-}
-
-async function until(what: string, ok: () => boolean, ms: number): Promise<void> {
+async function until(what: string, ok: () => Promise<boolean>, ms: number): Promise<void> {
   const end = Date.now() + ms;
-  while (!ok()) {
+  while (!(await ok())) {
     if (Date.now() > end) assert.fail(`${what} within ${ms} ms`);
     await new Promise((r) => setTimeout(r, 25));
   }
@@ -37,18 +30,18 @@ describe('suspend freeze (SIGSTOP / SIGCONT)', () => {
   it('stops the process while frozen and resumes it on thaw', async () => {
     const pid = startApp();
     const frozen = await suspendFreeze(pid, ENV).freeze(30_000);
-    assert.equal(state(pid), 'T');
+    assert.equal(await processState(pid), 'T');
     assert.equal(frozen.held(), true);
     await frozen.thaw();
-    assert.notEqual(state(pid), 'T');
+    assert.notEqual(await processState(pid), 'T');
   });
 
   it('the watchdog resumes the process when the timeout passes without a thaw', async () => {
     const pid = startApp();
     const started = Date.now();
     const frozen = await suspendFreeze(pid, ENV).freeze(1000);
-    assert.equal(state(pid), 'T');
-    await until('resumed by the watchdog', () => state(pid) !== 'T', 5000);
+    assert.equal(await processState(pid), 'T');
+    await until('resumed by the watchdog', async () => (await processState(pid)) !== 'T', 5000);
     assert.ok(Date.now() - started >= 900, 'not before the timeout');
     assert.equal(frozen.held(), false);
   });
@@ -59,7 +52,7 @@ describe('suspend freeze (SIGSTOP / SIGCONT)', () => {
     await frozen.thaw();
     process.kill(pid, 'SIGSTOP');
     await new Promise((r) => setTimeout(r, 1800));
-    assert.equal(state(pid), 'T', 'still stopped: no watchdog sent SIGCONT');
+    assert.equal(await processState(pid), 'T', 'still stopped: no watchdog sent SIGCONT');
   });
 
   it('fails with FREEZE_FAILED for a process that does not exist', async () => {
@@ -71,6 +64,6 @@ describe('suspend freeze (SIGSTOP / SIGCONT)', () => {
     const pid = startApp();
     const f = new CommandFreeze({ what: 'stop then fail', freeze: ['/bin/sh', '-c', `kill -STOP ${pid}; exit 1`], thaw: ['kill', '-CONT', String(pid)] }, ENV);
     await assert.rejects(f.freeze(30_000), (err: unknown) => isHoldfastError(err, 'FREEZE_FAILED'));
-    assert.notEqual(state(pid), 'T');
+    assert.notEqual(await processState(pid), 'T');
   });
 });

@@ -85,8 +85,8 @@ export class CommandFreeze implements FreezeStrategy {
   }
 }
 
-/** The state letter of /proc/PID/stat (T when stopped); undefined where there is no /proc entry. */
-async function processState(pid: number): Promise<string | undefined> {
+/** The state letter of /proc/PID/stat (R, S, T when stopped, Z …); undefined where there is no /proc entry. */
+export async function processState(pid: number): Promise<string | undefined> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
   return stat?.charAt(stat.lastIndexOf(')') + 2);
 }
@@ -97,7 +97,9 @@ async function processState(pid: number): Promise<string | undefined> {
  */
 async function stopped(pid: number, withinMs = 5000): Promise<void> {
   const end = Date.now() + withinMs;
-  for (let state = await processState(pid); state !== undefined && state !== 'T' && state !== 't'; state = await processState(pid)) {
+  for (;;) {
+    const state = await processState(pid);
+    if (state === undefined || state === 'T' || state === 't') return;
     if (Date.now() > end) throw new Error(`process ${pid} is still in state ${state} ${withinMs} ms after SIGSTOP`);
     await sleep(2);
   }

@@ -46,7 +46,6 @@ export class StreamArchiver {
     }
     this.#cut(run, true);
     await this.#hand(run);
-    if (this.#failure !== undefined) throw this.#failure;
     await Promise.all(this.#tasks);
     return mergeZeroRuns(this.#refs);
   }
