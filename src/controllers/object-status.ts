@@ -14,8 +14,15 @@ export function freshStatus<S extends { conditions?: Condition[] | undefined; ob
   return { ...before, conditions: [...(before.conditions ?? [])], observedGeneration: obj.metadata?.generation ?? 0 };
 }
 
-/** An AbortController aborted once the object is gone or being deleted; `stop()` ends the polling. */
-export function deletionSignal(objects: HoldfastObjects, ref: ObjectRef, uid: string, pollMs = 2000): { signal: AbortSignal; stop: () => void } {
+/**
+ * The signal a run works under: aborted once the object is gone or being deleted (polled
+ * every `pollMs`), or once the operator stops (`stopping`, the controller's signal).
+ * `deleted()` and `interrupted()` tell the two apart: a deleted object's run is cancelled,
+ * while a run the operator's shutdown interrupted is left as it stands (objects, snapshots
+ * and status) for the next leader to resume, as after a crash.
+ * `stop()` ends the polling.
+ */
+export function deletionSignal(objects: HoldfastObjects, ref: ObjectRef, uid: string, stopping?: AbortSignal, pollMs = 2000): { signal: AbortSignal; deleted: () => boolean; interrupted: () => boolean; stop: () => void } {
   const ac = new AbortController();
   const timer = setInterval(() => {
     objects.get(ref).then(
@@ -26,5 +33,7 @@ export function deletionSignal(objects: HoldfastObjects, ref: ObjectRef, uid: st
     );
   }, pollMs);
   timer.unref();
-  return { signal: ac.signal, stop: () => clearInterval(timer) };
+  const signal = stopping === undefined ? ac.signal : AbortSignal.any([ac.signal, stopping]);
+  const deleted = (): boolean => ac.signal.aborted;
+  return { signal, deleted, interrupted: () => stopping?.aborted === true && !deleted(), stop: () => clearInterval(timer) };
 }

@@ -26,6 +26,10 @@ export interface VolumeCluster {
   readonly csi: CsiHostPath;
   readonly agent: NodeAgent;
   readonly controllers: Controller[];
+  /** Stops the operator's controllers (as a leader steps down) and resolves once they stopped. */
+  stopOperator(): Promise<void>;
+  /** Starts them again (as the next leader). */
+  startOperator(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -52,6 +56,12 @@ export async function startVolumeCluster(name: string, o: { repository: string; 
   });
   return {
     plane, kc, http, csi, agent, controllers,
+    stopOperator: async () => {
+      await stopControllers(controllers.splice(0));
+    },
+    startOperator: async () => {
+      controllers.push(...(await startControllers(kc, ['BackupRepository', 'Backup', 'Restore'])));
+    },
     stop: async () => {
       await stopControllers(controllers);
       await agent.stop();

@@ -4,7 +4,8 @@
  * a snapshot backup of a StatefulSet's PVCs keeps VolumeSnapshots and records their
  * handles; snapshot+move copies the volumes into the repository with mover Jobs and a
  * restore into a new namespace brings them back byte for byte; a second move reads only
- * the changed file; deleting a running Backup stops its Job and removes what it made; a
+ * the changed file; deleting a running Backup stops its Job and removes what it made; an
+ * operator stopping mid-move leaves the Backup running and the next leader completes it; a
  * mover with the wrong password fails the Backup with that message and leaves nothing.
  */
 import assert from 'node:assert/strict';
@@ -163,31 +164,33 @@ describe('volume data', () => {
 
   it('deleting a running Backup stops its mover Job and removes everything it made', async () => {
     await createHoldfast(c, 'backups', OPERATOR_NS, 'cancelled', { repositoryRef: { name: 'main' }, method: 'snapshot+move', selection: { namespaces: ['app'] }, volumes: { excludedClaims: ['data-db-0'] } });
-    const uid = (await eventually('the Backup uid', async () => (await getHoldfast(c, 'backups', OPERATOR_NS, 'cancelled'))?.metadata.uid)) ?? '';
-    const core = c.kc.makeApiClient(CoreV1Api);
-    const pod = await eventually('the mover pod', async () => (await core.listNamespacedPod({ namespace: OPERATOR_NS, labelSelector: `holdfast.dev/backup=${uid}` })).items[0]?.metadata?.name, 120_000);
+    const { uid, pod } = await moverStarted('cancelled');
     // Hold the mover still (SIGSTOP) so the Backup is surely deleted while its Job runs.
-    const stopped = await eventually('the mover process', async () => {
-      const pids = processesOf(pod);
-      for (const pid of pids) process.kill(pid, 'SIGSTOP');
-      return pids.length > 0 ? pids : undefined;
-    }, 60_000);
-    try {
+    await whileStopped(pod, async () => {
       await c.http.delete(`/apis/holdfast.dev/v1alpha1/namespaces/${OPERATOR_NS}/backups/cancelled`);
       await eventually('the Backup to be gone', async () => ((await getHoldfast(c, 'backups', OPERATOR_NS, 'cancelled')) === undefined ? true : undefined), 120_000);
       await eventually('its Job, pod, PVC and snapshots to be gone', async () => {
         const left = [...(await leftovers(`holdfast.dev/backup=${uid}`)), ...(await names(c, `/api/v1/namespaces/${OPERATOR_NS}/pods`, `holdfast.dev/backup=${uid}`))];
         return left.length === 0 ? true : undefined;
       }, 60_000);
-    } finally {
-      for (const pid of stopped) {
-        try {
-          process.kill(pid, 'SIGCONT');
-        } catch {
-          // gone: the agent killed it with its pod
-        }
-      }
-    }
+    });
+  });
+
+  it('an operator stopping while a mover runs stops at once and leaves the Backup to the next leader, which completes it', async (t) => {
+    await createHoldfast(c, 'backups', OPERATOR_NS, 'handover', { repositoryRef: { name: 'main' }, method: 'snapshot+move', selection: { namespaces: ['app'] }, volumes: { excludedClaims: ['data-db-0'] } });
+    const { pod } = await moverStarted('handover');
+    await whileStopped(pod, async () => {
+      const started = Date.now();
+      await c.stopOperator();
+      t.diagnostic(`the controllers stopped ${Date.now() - started} ms after the request`);
+      assert.ok(Date.now() - started < 30_000, 'a running mover does not hold the operator up');
+      const b = await getHoldfast(c, 'backups', OPERATOR_NS, 'handover');
+      assert.equal(b?.status?.phase, 'InProgress', `an interrupted Backup is neither failed nor cancelled: ${detail(b)}`);
+    });
+    await c.startOperator();
+    const done = await finished(c, 'backups', OPERATOR_NS, 'handover', 180_000);
+    assert.equal(done.status?.phase, 'Completed', detail(done));
+    assert.ok(volumesOf(done).some((v) => v.claimName === 'data-db-1' && v.snapshotId), detail(done));
   });
 
   it('a mover that cannot open the repository fails the Backup with its message and leaves nothing behind', async () => {
@@ -227,14 +230,53 @@ describe('volume data', () => {
     assert.deepEqual((await listed()).filter((id) => ids.includes(id)), []);
   });
 });
-/** The local processes the node agent runs for a pod's containers (their HOSTNAME is the pod's name). */
-function processesOf(pod: string): number[] {
+/** The Backup's uid once it has one, and the name of its mover pod once the node agent runs it. */
+async function moverStarted(backup: string): Promise<{ uid: string; pod: string }> {
+  const uid = (await eventually('the Backup uid', async () => (await getHoldfast(c, 'backups', OPERATOR_NS, backup))?.metadata.uid)) ?? '';
+  const core = c.kc.makeApiClient(CoreV1Api);
+  const pod = await eventually('the mover pod', async () => (await core.listNamespacedPod({ namespace: OPERATOR_NS, labelSelector: `holdfast.dev/backup=${uid}` })).items[0]?.metadata?.name, 120_000);
+  return { uid, pod };
+}
+
+/**
+ * Runs `body` with the pod's mover process stopped (SIGSTOP) and continues it afterwards,
+ * whatever happened (the agent may have killed it with its pod meanwhile).
+ */
+async function whileStopped(pod: string, body: () => Promise<void>): Promise<void> {
+  const stopped: number[] = [];
+  try {
+    await eventually('the mover process', async () => {
+      for (const pid of moverProcesses(pod)) if (signal(pid, 'SIGSTOP')) stopped.push(pid);
+      return stopped.length > 0 ? true : undefined;
+    }, 60_000);
+    await body();
+  } finally {
+    for (const pid of stopped) signal(pid, 'SIGCONT');
+  }
+}
+
+/** False when the process is gone already. */
+function signal(pid: number, name: NodeJS.Signals): boolean {
+  try {
+    process.kill(pid, name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The holdfast processes the node agent runs for a pod's containers (their HOSTNAME is the
+ * pod's name). Only holdfast itself: a shell or helper it started may be gone a moment later.
+ */
+function moverProcesses(pod: string): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const env = readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0');
-      if (env.includes(`HOSTNAME=${pod}`) && env.some((e) => e.startsWith('HOLDFAST_PASSWORD'))) pids.push(Number(entry));
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'latin1').split('\0');
+      if (env.includes(`HOSTNAME=${pod}`) && argv.some((a) => /holdfast(-start)?\.[jt]s$/.test(a))) pids.push(Number(entry));
     } catch {
       // the process ended, or is not ours to read
     }

@@ -53,7 +53,7 @@ export class BackupReconciler implements Reconciler {
     this.#d = deps;
   }
 
-  async reconcile(key: string): Promise<ReconcileResult | undefined> {
+  async reconcile(key: string, stopping?: AbortSignal): Promise<ReconcileResult | undefined> {
     const [namespace = '', name = ''] = key.split('/');
     const ref = { plural: BACKUP_PLURAL, namespace, name };
     const obj = await this.#d.objects.get(ref);
@@ -70,10 +70,10 @@ export class BackupReconciler implements Reconciler {
     if (spec.imported) return undefined;
     const admission = await admit(this.#d.objects, obj, spec, this.#d.operatorNamespace);
     if (!admission.accepted) return this.#reject(obj, admission);
-    return this.#run(obj, spec, admission.target, admission.namespaces);
+    return this.#run(obj, spec, admission.target, admission.namespaces, stopping);
   }
 
-  async #run(obj: KubeObjectJson, spec: BackupSpec, target: RepositoryTarget, namespaces: string[]): Promise<ReconcileResult | undefined> {
+  async #run(obj: KubeObjectJson, spec: BackupSpec, target: RepositoryTarget, namespaces: string[], stopping?: AbortSignal): Promise<ReconcileResult | undefined> {
     const ref = refOf(obj, BACKUP_PLURAL);
     const finalizers = obj.metadata?.finalizers ?? [];
     if (spec.deletionPolicy === 'delete' && !finalizers.includes(FINALIZERS.backupSnapshots)) {
@@ -86,7 +86,7 @@ export class BackupReconciler implements Reconciler {
     const capture = await this.#d.capture({ ...(spec.selection ?? {}), namespaces });
     const status = freshStatus<BackupStatus>(await this.#d.objects.getOrFail(ref, 'Backup'));
     if (needsStages({ spec })) {
-      const failure = await this.#stages({ obj, spec, target, namespaces, status });
+      const failure = await this.#stages({ obj, spec, target, namespaces, status }, stopping);
       if (failure !== undefined) return this.#finish(obj, 'Failed', failure, status);
     }
     const files = capture.objects.map((o) => ({ path: o.path, data: Buffer.from(`${JSON.stringify(o.object, null, 2)}\n`) }));
@@ -96,18 +96,23 @@ export class BackupReconciler implements Reconciler {
     return this.#finish(obj, outcomePhase(capture, status), { accepted: true, snapshotId: saved.snapshotId, capture }, status);
   }
 
-  /** Runs the volume and consistency stages; on failure forgets the snapshots they stored and says why. */
-  async #stages(run: Omit<BackupRunContext, 'save' | 'signal' | 'repositoryName'>): Promise<Refusal | undefined> {
+  /**
+   * Runs the volume and consistency stages; on failure forgets the snapshots they stored and
+   * says why. Interrupted by the operator's shutdown, it throws instead: the Backup stays
+   * Running, as after a crash, and the next leader resumes it.
+   */
+  async #stages(run: Omit<BackupRunContext, 'save' | 'signal' | 'interrupted' | 'repositoryName'>, stopping?: AbortSignal): Promise<Refusal | undefined> {
     const ref = refOf(run.obj, BACKUP_PLURAL);
-    const watch = deletionSignal(this.#d.objects, ref, run.obj.metadata?.uid ?? '');
-    const ctx: BackupRunContext = { ...run, repositoryName: run.spec.repositoryRef.name, signal: watch.signal, save: () => this.#d.objects.patchStatus(ref, run.status) };
+    const watch = deletionSignal(this.#d.objects, ref, run.obj.metadata?.uid ?? '', stopping);
+    const ctx: BackupRunContext = { ...run, repositoryName: run.spec.repositoryRef.name, signal: watch.signal, interrupted: watch.interrupted, save: () => this.#d.objects.patchStatus(ref, run.status) };
     try {
       await runStages(ctx, this.#d.stages ?? {});
       return undefined;
     } catch (err) {
+      if (watch.interrupted()) throw err;
       for (const s of run.status.snapshots ?? []) await this.#d.archive.forget(run.target, s.id).catch(() => undefined);
       run.status.snapshots = [];
-      const cancelled = watch.signal.aborted;
+      const cancelled = watch.deleted();
       return { accepted: false, reason: cancelled ? REASONS.Cancelled : REASONS.Failed, message: messageOf(err) };
     } finally {
       watch.stop();

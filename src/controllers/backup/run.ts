@@ -3,7 +3,8 @@
  * plan the volumes, open the freeze window (the snapshots are cut inside it; the thaw
  * always runs once the freeze started), the dumps, the volume moves, and the clean-up of
  * temporary objects whatever happened. The run's signal is aborted when the Backup is
- * deleted while it runs (checked every `pollMs`), which stops the mover Jobs.
+ * deleted while it runs (checked every `pollMs`), which stops the mover Jobs, or when the
+ * operator stops: then the clean-up is skipped and the next leader resumes from the status.
  */
 import { HoldfastError } from '../../core/errors.ts';
 import type { BackupRunContext, ConsistencyStage, VolumeStage } from './stages.ts';
@@ -47,7 +48,8 @@ export async function runStages(ctx: BackupRunContext, stages: BackupStages): Pr
     await volumes?.ready(ctx);
     if (ctx.spec.method !== 'snapshot') await volumes?.move(ctx);
   } finally {
-    await volumes?.cleanup(ctx);
+    // Interrupted by the operator's shutdown, the next leader resumes with these objects.
+    if (!ctx.interrupted()) await volumes?.cleanup(ctx);
   }
 }
 

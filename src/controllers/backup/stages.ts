@@ -27,8 +27,13 @@ export interface BackupRunContext {
   readonly status: BackupStatus;
   /** Writes `status` to the Backup (merge of the status subresource). */
   save(): Promise<void>;
-  /** Aborted when the Backup is deleted while running. */
+  /** Aborted when the Backup is deleted while running, or the operator stops. */
   readonly signal: AbortSignal;
+  /**
+   * True once the operator's shutdown (not a deletion) aborted `signal`: the run then leaves
+   * its temporary objects, snapshots and status as they stand for the next leader to resume.
+   */
+  interrupted(): boolean;
 }
 
 /** Volume data (methods snapshot and snapshot+move). */

@@ -57,7 +57,7 @@ export class RestoreReconciler implements Reconciler {
     this.#d = deps;
   }
 
-  async reconcile(key: string): Promise<ReconcileResult | undefined> {
+  async reconcile(key: string, stopping?: AbortSignal): Promise<ReconcileResult | undefined> {
     const [namespace = '', name = ''] = key.split('/');
     const obj = await this.#d.objects.get({ plural: RESTORE_PLURAL, namespace, name });
     if (obj === undefined || obj.metadata?.deletionTimestamp) return undefined;
@@ -76,26 +76,31 @@ export class RestoreReconciler implements Reconciler {
     const objects = files.filter((f) => parseArchivePath(f.path) !== undefined).map((f) => JSON.parse(f.data.toString('utf8')) as KubeObject);
     const refused = checkNamespaces('Restore', namespace, targetNamespaces(objects, spec), this.#d.operatorNamespace);
     if (refused) return this.#fail(obj, refused);
-    return this.#run(key, obj, spec, source, { files, objects });
+    return this.#run(key, obj, spec, source, { files, objects, stopping });
   }
 
-  /** Applies the objects with the volume and dump stages around them; a Restore deleted meanwhile stops its run. */
-  async #run(key: string, obj: KubeObjectJson, spec: RestoreSpec, source: Source, read: { files: ArchivedFile[]; objects: KubeObject[] }): Promise<undefined> {
+  /**
+   * Applies the objects with the volume and dump stages around them; a Restore deleted
+   * meanwhile stops its run. Interrupted by the operator's shutdown, it throws instead: the
+   * Restore stays Running, as after a crash, and the next leader resumes it.
+   */
+  async #run(key: string, obj: KubeObjectJson, spec: RestoreSpec, source: Source, read: { files: ArchivedFile[]; objects: KubeObject[]; stopping?: AbortSignal | undefined }): Promise<undefined> {
     const status = freshStatus<RestoreStatus>(await this.#d.objects.getOrFail(refOf(obj, RESTORE_PLURAL), 'Restore'));
-    const watch = deletionSignal(this.#d.objects, refOf(obj, RESTORE_PLURAL), obj.metadata?.uid ?? '');
-    const ctx = this.#context(obj, spec, source, { objects: read.objects, record: readRecord(read.files), status, signal: watch.signal });
+    const watch = deletionSignal(this.#d.objects, refOf(obj, RESTORE_PLURAL), obj.metadata?.uid ?? '', read.stopping);
+    const ctx = this.#context(obj, spec, source, { objects: read.objects, record: readRecord(read.files), status, signal: watch.signal, interrupted: watch.interrupted });
     const provenance = provenanceOf(key, source);
     try {
       const result = await runRestoreStages(ctx, this.#d.stages ?? {}, () => this.#d.restore(ctx.objects, spec, provenance));
       return await this.#finish(obj, source, result, status);
     } catch (err) {
-      return this.#fail(obj, { accepted: false, reason: watch.signal.aborted ? REASONS.Cancelled : REASONS.Failed, message: messageOf(err) }, status);
+      if (watch.interrupted()) throw err;
+      return this.#fail(obj, { accepted: false, reason: watch.deleted() ? REASONS.Cancelled : REASONS.Failed, message: messageOf(err) }, status);
     } finally {
       watch.stop();
     }
   }
 
-  #context(obj: KubeObjectJson, spec: RestoreSpec, source: Source, parts: Pick<RestoreRunContext, 'objects' | 'record' | 'status' | 'signal'>): RestoreRunContext {
+  #context(obj: KubeObjectJson, spec: RestoreSpec, source: Source, parts: Pick<RestoreRunContext, 'objects' | 'record' | 'status' | 'signal' | 'interrupted'>): RestoreRunContext {
     const ref = refOf(obj, RESTORE_PLURAL);
     return {
       obj, spec, target: source.target, snapshotId: source.snapshotId, ...(source.backup ? { backup: source.backup } : {}), ...parts,

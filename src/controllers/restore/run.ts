@@ -1,4 +1,4 @@
-/** A Restore's stages around applying its objects, in the order of stages.ts; the volume clean-up always runs. */
+/** A Restore's stages around applying its objects, in the order of stages.ts; the volume clean-up always runs, unless the operator's shutdown interrupted the run. */
 import { HoldfastError } from '../../core/errors.ts';
 import type { RestoreResourcesResult } from '../../k8s/resources/restore.ts';
 import { restoreNeedsStages, type RestoreRunContext, type RestoreStages } from './stages.ts';
@@ -14,7 +14,8 @@ export async function runRestoreStages(ctx: RestoreRunContext, stages: RestoreSt
     await dumps?.load(ctx);
     return result;
   } finally {
-    await volumes?.cleanup(ctx);
+    // Interrupted by the operator's shutdown, the next leader resumes with these objects.
+    if (!ctx.interrupted()) await volumes?.cleanup(ctx);
   }
 }
 

@@ -28,7 +28,13 @@ export interface RestoreRunContext {
   objects: KubeObject[];
   readonly status: RestoreStatus;
   save(): Promise<void>;
+  /** Aborted when the Restore is deleted while running, or the operator stops. */
   readonly signal: AbortSignal;
+  /**
+   * True once the operator's shutdown (not a deletion) aborted `signal`: the run then leaves
+   * its temporary objects, snapshots and status as they stand for the next leader to resume.
+   */
+  interrupted(): boolean;
 }
 
 export interface RestoreVolumeStage {

@@ -79,4 +79,28 @@ describe('Controller', () => {
     await c.stop();
     assert.equal(overlap, false);
   });
+  it('stop() aborts a running reconcile with INTERRUPTED and does not retry it', async () => {
+    const calls: string[] = [];
+    let reason: unknown;
+    const c = new Controller({
+      name: 'long',
+      logger: silentLogger,
+      sources: [staticSource(['ns/long'])],
+      queue: new WorkQueue({ baseDelayMs: 1 }),
+      reconciler: {
+        reconcile: async (key, signal) => {
+          calls.push(key);
+          await new Promise((_, reject) => signal.addEventListener('abort', () => reject((reason = signal.reason) as Error), { once: true }));
+          return undefined;
+        },
+      },
+    });
+    await c.start();
+    await until(() => calls.length === 1);
+    await c.stop();
+    assert.equal((reason as { code?: string }).code, 'INTERRUPTED');
+    assert.match(String((reason as Error).message), /the long controller is stopping/);
+    assert.equal(c.queue.failures('ns/long'), 0, 'an interrupted reconcile is not counted as a failure');
+    assert.deepEqual(calls, ['ns/long']);
+  });
 });

@@ -5,7 +5,7 @@
  * after that delay; every known key is requeued each resync period, so a missed event
  * costs at most one period.
  */
-import { messageOf } from '../../core/errors.ts';
+import { HoldfastError, messageOf } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { WorkQueue } from './work-queue.ts';
 
@@ -66,7 +66,7 @@ export class Controller {
   /** Stops taking keys, lets running reconciles finish (they see the abort signal), stops the sources. */
   async stop(): Promise<void> {
     clearInterval(this.#resync);
-    this.#abort.abort();
+    this.#abort.abort(new HoldfastError('INTERRUPTED', `the ${this.name} controller is stopping`));
     this.queue.shutDown();
     await Promise.all(this.#workers);
     for (const source of this.#o.sources) await source.stop();
@@ -87,6 +87,10 @@ export class Controller {
       if (result?.requeueAfterMs !== undefined) this.queue.addAfter(key, result.requeueAfterMs);
       this.#o.observe?.({ controller: this.name, key, ms: Date.now() - started });
     } catch (err) {
+      if (this.#abort.signal.aborted) {
+        log.info({ error: messageOf(err) }, 'reconcile interrupted: the controller is stopping');
+        return;
+      }
       const delay = this.queue.addRateLimited(key);
       log.warn({ error: messageOf(err), retryInMs: delay, failures: this.queue.failures(key) }, 'reconcile failed; retrying');
       this.#o.observe?.({ controller: this.name, key, ms: Date.now() - started, error: err });

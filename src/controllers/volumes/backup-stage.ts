@@ -199,6 +199,7 @@ export class BackupVolumeStage implements VolumeStage {
       try {
         await this.#moveOne(ctx, v, { access, className: classes.get(v.driver ?? '') });
       } catch (err) {
+        if (ctx.interrupted()) throw err;
         Object.assign(v, { phase: 'Failed', message: err instanceof Error ? err.message.slice(0, 4000) : String(err) });
         await this.#writer(ctx).save();
         throw err;
@@ -225,6 +226,7 @@ export class BackupVolumeStage implements VolumeStage {
         this.#recordMove(ctx.status, v, summary);
         await writer.save();
       } catch (err) {
+        if (ctx.interrupted()) throw err;
         Object.assign(v, { phase: 'Failed', message: err instanceof Error ? err.message.slice(0, 4000) : String(err) });
         await writer.save();
         throw err;

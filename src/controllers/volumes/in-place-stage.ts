@@ -104,7 +104,7 @@ export class InPlaceRestoreStage implements RestoreVolumeStage {
       await this.#run(ctx, repository, t, 'fill', ['restore-volume', '--clean', '--snapshot', t.result.snapshotId ?? '', '--target', MOUNT_PATH]);
       if (t.result.bytesTotal !== undefined) t.result.bytesDone = t.result.bytesTotal;
     } catch (err) {
-      Object.assign(t.result, { phase: 'Failed', message: messageOf(err).slice(0, 4000) });
+      if (!ctx.interrupted()) Object.assign(t.result, { phase: 'Failed', message: messageOf(err).slice(0, 4000) });
       throw err;
     } finally {
       await this.#writer(ctx).save();

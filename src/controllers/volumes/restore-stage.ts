@@ -177,7 +177,7 @@ export class RestoreVolumeStageImpl implements RestoreVolumeStage {
       Object.assign(p.result, { phase: 'Completed' });
       if (p.result.bytesTotal !== undefined) p.result.bytesDone = p.result.bytesTotal;
     } catch (err) {
-      Object.assign(p.result, { phase: 'Failed', message: messageOf(err).slice(0, 4000) });
+      if (!ctx.interrupted()) Object.assign(p.result, { phase: 'Failed', message: messageOf(err).slice(0, 4000) });
       throw err;
     } finally {
       ctx.status.progress = volumeProgress(ctx.status.volumes ?? [], this.#d.clock.now());
