@@ -10,6 +10,12 @@
 import module from 'node:module';
 import { join } from 'node:path';
 
+const major = Number(process.versions.node.split('.')[0]);
+if (major < 24) {
+  process.stderr.write(`holdfast: needs Node.js 24 or newer, and ${process.execPath} is ${process.version} (\`make setup\` brings Node 24 into ~/.cache/holdfast-dev/node24)\n`);
+  process.exit(2);
+}
+
 const { HOLDFAST_COMPILE_CACHE, XDG_CACHE_HOME, HOME } = process.env;
 const cacheRoot = XDG_CACHE_HOME ? join(XDG_CACHE_HOME, 'holdfast') : HOME ? join(HOME, '.cache', 'holdfast') : undefined;
 // HOLDFAST_COMPILE_CACHE names the folder outright (the bench keeps it apart from the per-repository XDG_CACHE_HOME it sets).

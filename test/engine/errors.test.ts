@@ -4,9 +4,11 @@
  * 13 damaged), and nothing already stored changed.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { show, stderrLines } from '../helpers/cli.ts';
 import { holdLock, releaseLock as release } from '../helpers/lock-holder.ts';
@@ -142,5 +144,21 @@ describe('unreadable source files', () => {
     const target = t.path('restored');
     await restore(t.cli, 'latest', target);
     await assertSameTree(manifest, join(target, 'src'), { absent: (p) => p === 'secret.key' || p === 'closed' || p.startsWith('closed/') });
+  });
+});
+
+describe('an older Node.js', () => {
+  // The machine's own node, where it predates 24 (set-up then brings Node 24 for holdfast).
+  const old = ['/usr/bin/node', '/usr/local/bin/node'].find((p) => {
+    const r = spawnSync(p, ['-p', 'process.versions.node'], { encoding: 'utf8' });
+    return r.status === 0 && Number(r.stdout.split('.')[0]) < 24;
+  });
+
+  it('gets one line naming the version holdfast needs, exit 2', { skip: old === undefined ? 'no Node.js older than 24 on this machine' : false }, () => {
+    const r = spawnSync(old ?? '', [fileURLToPath(new URL('../../src/bin/holdfast-start.js', import.meta.url)), 'snapshots'], { encoding: 'utf8' });
+    assert.equal(r.status, 2, r.stderr);
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0] ?? '', /^holdfast: needs Node\.js 24 or newer, and \S+ is v\d+\./);
   });
 });
