@@ -5,7 +5,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { modifyTree, copyTree, type TreeChange } from '../data/tree.ts';
-import { freshTmpfs, treeStats, warmTree, type TreeStats } from '../host.ts';
+import { freshTmpfs, primeMemory, treeStats, warmTree, type TreeStats } from '../host.ts';
 import { measure } from '../measure.ts';
 import type { RepoStore } from '../storage/repo-store.ts';
 import type { DatasetDriver, RestoreOutcome, RunContext } from './driver.ts';
@@ -35,7 +35,7 @@ export function treeDriver(pristineDir: string, variant: TreeVariant = { name: '
     name: variant.name,
     notes: [
       'MB/s = logical bytes of the tree (regular files) / wall time; every backup starts from a warm page cache.',
-      'restore = `restore latest --target` into a new tmpfs per restore (file count and bytes verified).',
+      'restore = `restore latest --target` into a new tmpfs per restore (file count and bytes verified), after as many bytes were written to and freed from another tmpfs, so every tool restores into recently used memory.',
       ...(variant.notes ?? []),
     ],
     ...(variant.store ? { store: variant.store } : {}),
@@ -63,6 +63,7 @@ export function treeDriver(pristineDir: string, variant: TreeVariant = { name: '
       return after.bytes;
     },
     async restore(tool, repo, ctx): Promise<RestoreOutcome> {
+      await primeMemory(join(ctx.runDir, 'mnt', 'prime'), (after ?? before)?.bytes ?? 0);
       const target = await freshTmpfs(join(ctx.runDir, 'mnt', `restore-${tool.name}`));
       try {
         const sample = await measure(tool.restore(repo, target.dir), ctx);
