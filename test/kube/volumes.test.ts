@@ -5,7 +5,8 @@
  * handles; snapshot+move copies the volumes into the repository with mover Jobs and a
  * restore into a new namespace brings them back byte for byte; a second move reads only
  * the changed file; deleting a running Backup stops its Job and removes what it made; an
- * operator stopping mid-move leaves the Backup running and the next leader completes it; a
+ * operator stopping mid-move leaves the Backup and its Job running and the next leader
+ * adopts the Job and completes the Backup; a
  * mover with the wrong password fails the Backup with that message and leaves nothing.
  */
 import assert from 'node:assert/strict';
@@ -176,9 +177,10 @@ describe('volume data', () => {
     });
   });
 
-  it('an operator stopping while a mover runs stops at once and leaves the Backup to the next leader, which completes it', async (t) => {
+  it('an operator stopping while a mover runs stops at once and leaves the Backup and its Job to the next leader, which adopts the Job and completes', async (t) => {
     await createHoldfast(c, 'backups', OPERATOR_NS, 'handover', { repositoryRef: { name: 'main' }, method: 'snapshot+move', selection: { namespaces: ['app'] }, volumes: { excludedClaims: ['data-db-0'] } });
-    const { pod } = await moverStarted('handover');
+    const { uid, pod } = await moverStarted('handover');
+    const jobs = async (): Promise<string[]> => (await c.http.get<{ items: Array<{ metadata: { uid: string } }> }>(`/apis/batch/v1/namespaces/${OPERATOR_NS}/jobs?labelSelector=${encodeURIComponent(`holdfast.dev/backup=${uid}`)}`)).items.map((j) => j.metadata.uid);
     await whileStopped(pod, async () => {
       const started = Date.now();
       await c.stopOperator();
@@ -186,8 +188,12 @@ describe('volume data', () => {
       assert.ok(Date.now() - started < 30_000, 'a running mover does not hold the operator up');
       const b = await getHoldfast(c, 'backups', OPERATOR_NS, 'handover');
       assert.equal(b?.status?.phase, 'InProgress', `an interrupted Backup is neither failed nor cancelled: ${detail(b)}`);
+      const running = await jobs();
+      assert.equal(running.length, 1, 'the mover Job runs on');
+      await c.startOperator();
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      assert.deepEqual(await jobs(), running, 'the next leader adopts the Job rather than making a new one');
     });
-    await c.startOperator();
     const done = await finished(c, 'backups', OPERATOR_NS, 'handover', 180_000);
     assert.equal(done.status?.phase, 'Completed', detail(done));
     assert.ok(volumesOf(done).some((v) => v.claimName === 'data-db-1' && v.snapshotId), detail(done));

@@ -33,7 +33,7 @@ export interface BackupRunContext {
    * True once the operator's shutdown (not a deletion) aborted `signal`: the run then leaves
    * its temporary objects, snapshots and status as they stand for the next leader to resume.
    */
-  interrupted(): boolean;
+  readonly interrupted: () => boolean;
 }
 
 /** Volume data (methods snapshot and snapshot+move). */

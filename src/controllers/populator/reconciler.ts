@@ -91,7 +91,7 @@ export class VolumePopulatorReconciler implements Reconciler {
     const args = ['restore-volume', '--clean', '--snapshot', source.snapshotId, '--target', MOUNT_PATH];
     const job = moverJob({ name, namespace: ns, labels: primeLabels(meta.namespace ?? '', meta.name ?? ''), claimName: name, args, readOnly: false, pod: undefined }, access, this.#d.mover);
     try {
-      await runMoverJob({ cluster: this.#d.cluster, job, signal, onProgress: async () => {}, ...(this.#d.pollMs ? { pollMs: this.#d.pollMs } : {}) });
+      await runMoverJob({ cluster: this.#d.cluster, job, signal, interrupted: () => signal.aborted, onProgress: async () => {}, ...(this.#d.pollMs ? { pollMs: this.#d.pollMs } : {}) });
     } catch (err) {
       if (!signal.aborted) await this.#d.cluster.remove(PATHS.jobs(ns), name);
       throw err;

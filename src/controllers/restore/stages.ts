@@ -34,7 +34,7 @@ export interface RestoreRunContext {
    * True once the operator's shutdown (not a deletion) aborted `signal`: the run then leaves
    * its temporary objects, snapshots and status as they stand for the next leader to resume.
    */
-  interrupted(): boolean;
+  readonly interrupted: () => boolean;
 }
 
 export interface RestoreVolumeStage {

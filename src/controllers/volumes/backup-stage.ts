@@ -222,7 +222,7 @@ export class BackupVolumeStage implements VolumeStage {
       await writer.save();
       const job = { name: temporaryName(owner, v.namespace, v.claimName), namespace: v.namespace, claimName: v.claimName, labels: ownerLabels(owner), args: this.#backupArgs(owner, v, mode), readOnly: true, block: mode === 'block', pod: ctx.spec.volumes?.mover };
       try {
-        const summary = await runInPlaceJob(deps, repository, job, { signal: ctx.signal, onProgress: (s) => this.#progress(ctx, v, s) });
+        const summary = await runInPlaceJob(deps, repository, job, { signal: ctx.signal, interrupted: ctx.interrupted, onProgress: (s) => this.#progress(ctx, v, s) });
         this.#recordMove(ctx.status, v, summary);
         await writer.save();
       } catch (err) {
@@ -254,7 +254,7 @@ export class BackupVolumeStage implements VolumeStage {
     const args = this.#backupArgs(owner, v, mode);
     const job = moverJob({ name, namespace: this.#d.operatorNamespace, labels, claimName: name, args, readOnly: true, block: mode === 'block', pod: ctx.spec.volumes?.mover }, o.access, this.#d.mover);
     const summary = await runMoverJob({
-      cluster: this.#d.cluster, job, signal: ctx.signal, ...(this.#d.pollMs ? { pollMs: this.#d.pollMs } : {}),
+      cluster: this.#d.cluster, job, signal: ctx.signal, interrupted: ctx.interrupted, ...(this.#d.pollMs ? { pollMs: this.#d.pollMs } : {}),
       onProgress: (s) => this.#progress(ctx, v, s),
     });
     this.#recordMove(ctx.status, v, summary);

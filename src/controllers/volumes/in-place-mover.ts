@@ -73,16 +73,19 @@ async function secretData(cluster: VolumeCluster, keys: Copy['keys']): Promise<R
   return data;
 }
 
-/** Runs one mover Job in the PVC's namespace to its end (resuming one an earlier run created), then removes it. */
-export async function runInPlaceJob(d: InPlaceMoverDeps, repository: BackupRepositorySpec, job: InPlaceJob, o: { signal: AbortSignal; onProgress: (s: MoverStatus) => Promise<void> }): Promise<MoverSummary> {
+/**
+ * Runs one mover Job in the PVC's namespace to its end (resuming one an earlier run created),
+ * then removes it; an operator stopping meanwhile (`interrupted`) leaves it to the next leader.
+ */
+export async function runInPlaceJob(d: InPlaceMoverDeps, repository: BackupRepositorySpec, job: InPlaceJob, o: { signal: AbortSignal; interrupted: () => boolean; onProgress: (s: MoverStatus) => Promise<void> }): Promise<MoverSummary> {
   const copy = credentialCopy(repository, { namespace: job.namespace, name: job.name });
   const body = moverJob(job, repositoryAccess(copy.spec, job.namespace), d.mover);
   await d.cluster.create(PATHS.jobs(job.namespace), body);
   try {
     await giveCredentials(d.cluster, job, copy);
-    return await runMoverJob({ cluster: d.cluster, job: body, signal: o.signal, onProgress: o.onProgress, ...(d.pollMs ? { pollMs: d.pollMs } : {}) });
+    return await runMoverJob({ cluster: d.cluster, job: body, signal: o.signal, interrupted: o.interrupted, onProgress: o.onProgress, ...(d.pollMs ? { pollMs: d.pollMs } : {}) });
   } finally {
-    await d.cluster.remove(PATHS.jobs(job.namespace), job.name);
+    if (!o.interrupted()) await d.cluster.remove(PATHS.jobs(job.namespace), job.name);
   }
 }
 

@@ -140,6 +140,7 @@ export class InPlaceRestoreStage implements RestoreVolumeStage {
     const job = { name, namespace, claimName, labels: ownerLabels(owner), args, readOnly: kind === 'keep', pod: ctx.spec.volumes?.mover };
     return runInPlaceJob({ cluster: this.#d.cluster, mover: this.#d.mover, ...(this.#d.pollMs ? { pollMs: this.#d.pollMs } : {}) }, repository, job, {
       signal: ctx.signal,
+      interrupted: ctx.interrupted,
       onProgress: async (s) => {
         if (kind !== 'fill') return;
         Object.assign(t.result, { bytesDone: s.bytesDone, ...(s.bytesTotal !== undefined ? { bytesTotal: s.bytesTotal } : {}) });

@@ -4,7 +4,8 @@
  * container's termination message (else the log's last summary line). A failed mover
  * fails with the tail of its output; a pod that cannot start (a missing Secret key, an
  * image that cannot be pulled) fails after `startGraceMs`. Aborting the signal deletes the
- * Job, and with it the pod.
+ * Job, and with it the pod, unless `interrupted()` says the operator is stopping: then the
+ * Job runs on and the next leader's run adopts it (creating it finds it there).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HoldfastError, messageOf } from '../../core/errors.ts';
@@ -16,6 +17,8 @@ export interface MoverRun {
   readonly cluster: VolumeCluster;
   readonly job: JsonObject;
   readonly signal: AbortSignal;
+  /** True when the abort is the operator's shutdown: the Job is left running. */
+  readonly interrupted?: () => boolean;
   readonly onProgress: (status: MoverStatus) => Promise<void>;
   readonly pollMs?: number;
   readonly startGraceMs?: number;
@@ -52,7 +55,7 @@ export async function runMoverJob(run: MoverRun): Promise<MoverSummary> {
     }
   } catch (err) {
     if (!run.signal.aborted) throw err;
-    await run.cluster.remove(PATHS.jobs(namespace), name).catch(() => undefined);
+    if (!run.interrupted?.()) await run.cluster.remove(PATHS.jobs(namespace), name).catch(() => undefined);
     throw run.signal.reason instanceof Error ? run.signal.reason : new HoldfastError('INTERRUPTED', `${describeJob(run.job)} was stopped: ${messageOf(run.signal.reason)}`);
   }
 }

@@ -212,7 +212,7 @@ export class RestoreVolumeStageImpl implements RestoreVolumeStage {
     const args = ['restore-volume', '--snapshot', p.result.snapshotId ?? '', ...target.args];
     const job = moverJob({ name, namespace, labels, claimName: name, args, readOnly: false, block: target.mode === 'block', pod: ctx.spec.volumes?.mover }, access, this.#d.mover);
     await runMoverJob({
-      cluster: this.#d.cluster, job, signal: ctx.signal, ...(this.#d.pollMs ? { pollMs: this.#d.pollMs } : {}),
+      cluster: this.#d.cluster, job, signal: ctx.signal, interrupted: ctx.interrupted, ...(this.#d.pollMs ? { pollMs: this.#d.pollMs } : {}),
       onProgress: async (s) => {
         Object.assign(p.result, { bytesDone: s.bytesDone, ...(s.bytesTotal !== undefined ? { bytesTotal: s.bytesTotal } : {}) });
         ctx.status.progress = volumeProgress(ctx.status.volumes ?? [], this.#d.clock.now());
