@@ -4,12 +4,14 @@
 
 FROM node:24-slim AS dependencies
 WORKDIR /app
-# Compilers for the optional native zstd module (zstd-napi); if it cannot build, npm
-# skips it and Holdfast uses node:zlib's zstd instead (same format).
+# Compilers for the optional native modules: zstd-napi and Holdfast's own addon (native/,
+# AES-GCM sealing in place, ADR 0029); if one cannot build, npm skips it and Holdfast uses
+# node:zlib's zstd or node:crypto instead (same format).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
+COPY native ./native
 RUN npm ci --omit=dev --no-audit --no-fund
 
 FROM node:24-slim
@@ -19,6 +21,7 @@ ENV NODE_ENV=production
 ENV MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=2097152 MALLOC_TRIM_THRESHOLD_=33554432
 WORKDIR /app
 COPY --from=dependencies /app/node_modules ./node_modules
+COPY --from=dependencies /app/native ./native
 COPY package.json ./
 COPY src ./src
 # The image's unprivileged user (uid 1000), as the Deployment's securityContext expects.

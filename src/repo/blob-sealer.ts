@@ -16,6 +16,18 @@ export interface SealerKeys {
   readonly idKey: Buffer;
 }
 
+/** A blob ready to seal: its id and the bytes to encrypt (compressed or not). */
+export interface PreparedBlob {
+  readonly id: Id;
+  /**
+   * Absent when the repository already holds this blob, or another worker of the session
+   * is storing it. May live in a buffer the next `prepare` reuses: seal it before then.
+   */
+  readonly data?: Uint8Array;
+  readonly compressed: boolean;
+  readonly rawLength: number;
+}
+
 export interface SealResult {
   readonly id: Id;
   /** Absent when the repository already holds this blob, or another worker of the session is storing it. */
@@ -40,11 +52,17 @@ export class BlobSealer {
   }
 
   seal(plain: Uint8Array, type: BlobType): SealResult {
+    const { id, data, compressed, rawLength } = this.prepare(plain, type);
+    return data === undefined ? { id, compressed, rawLength } : { id, sealed: seal(this.#encKey, data), compressed, rawLength };
+  }
+
+  /** Id and compression, leaving the encryption to whoever places the sealed bytes (a pack). */
+  prepare(plain: Uint8Array, type: BlobType): PreparedBlob {
     const idBytes = this.#ids.id(plain, type);
     const id = idBytes.toString('hex');
     if (this.#known?.has(idBytes) || this.#claims?.claim(idBytes) === false) return { id, compressed: false, rawLength: plain.byteLength };
     const { data, compressed } = this.#compressor.compress(plain);
-    return { id, sealed: seal(this.#encKey, data), compressed, rawLength: plain.byteLength };
+    return { id, data, compressed, rawLength: plain.byteLength };
   }
 }
 

@@ -29,6 +29,15 @@ export interface BlobLocation {
 }
 
 /** A blob after compression and encryption, ready to append to a pack. */
+/** A blob's bytes before encryption (compressed when `compressed`), for a pack to seal in place. */
+export interface PlainBlob {
+  readonly id: Id;
+  readonly type: BlobType;
+  readonly rawLength: number;
+  readonly compressed: boolean;
+  readonly data: Uint8Array;
+}
+
 export interface SealedBlob {
   readonly id: Id;
   readonly type: BlobType;

@@ -157,6 +157,8 @@ test('the image: node:24-slim, production dependencies only, runs the operator t
   const stages = dockerfile.split('\n').filter((l) => l.startsWith('FROM '));
   assert.ok(stages.every((l) => l.startsWith('FROM node:24-slim')), stages.join('\n'));
   assert.match(dockerfile, /^RUN npm ci --omit=dev/m);
+  assert.ok(dockerfile.indexOf('COPY native ./native') < dockerfile.indexOf('RUN npm ci'), 'the addon\'s sources are there when npm builds it');
+  assert.match(dockerfile, /^COPY --from=dependencies \/app\/native \.\/native$/m, 'node_modules/holdfast-native links to native/');
   assert.match(dockerfile, /^USER node$/m);
   assert.match(dockerfile, /^ENTRYPOINT \["node", "--max-semi-space-size=2", "src\/bin\/holdfast-start\.js"\]$/m);
   assert.match(readFileSync(join(DEPLOY, '../src/bin/holdfast-start.js'), 'utf8'), /^await import\('\.\/holdfast\.ts'\);$/m, 'the start entry runs the program');

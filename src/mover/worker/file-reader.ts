@@ -92,7 +92,7 @@ export class FileReader {
       else content.push(chunk.byteLength);
       return;
     }
-    const r = this.#sealer.seal(chunk, 'data');
+    const r = this.#sealer.prepare(chunk, 'data');
     content.push(r.id);
     this.#packs.add(r);
   }

@@ -8,8 +8,7 @@
  * Backpressure: the bytes of packs handed over but not yet taken count against a shared
  * credit, and the worker reads no more input while it is over its limit.
  */
-import { releaseBuffer } from '../../core/buffers.ts';
-import type { SealResult } from '../../repo/blob-sealer.ts';
+import type { PreparedBlob } from '../../repo/blob-sealer.ts';
 import { contentHash } from '../../repo/crypto/keyed-hash.ts';
 import { PackBuilder } from '../../repo/pack/pack-builder.ts';
 import { FilePack } from '../../repo/pack/pack-file.ts';
@@ -38,12 +37,11 @@ export class WorkerPackWriter {
     this.#credit = new Int32Array(setup.credit);
   }
 
-  /** Appends a sealed blob (a result without bytes is already stored or claimed: nothing to do). */
-  add(r: SealResult): void {
-    if (!r.sealed) return;
+  /** Seals a blob into the open pack (one without bytes is already stored or claimed: nothing to do). */
+  add(r: PreparedBlob): void {
+    if (!r.data) return;
     this.#open ??= this.#newPack();
-    this.#open.add({ id: r.id, type: 'data', rawLength: r.rawLength, compressed: r.compressed, sealed: r.sealed });
-    releaseBuffer(r.sealed);
+    this.#open.addSealing({ id: r.id, type: 'data', rawLength: r.rawLength, compressed: r.compressed, data: r.data }, this.#encKey);
     if (this.#open.bytes >= this.#setup.packSize) this.finish();
   }
 

@@ -77,7 +77,7 @@ function runChunks({ packs, sealer }: Tools, task: Extract<ToWorker, { kind: 'ch
       continue;
     }
     packs.waitForCredit();
-    const r = sealer.seal(chunk, 'data');
+    const r = sealer.prepare(chunk, 'data');
     packs.add(r);
     refs.push({ seq, ref: r.id });
   }

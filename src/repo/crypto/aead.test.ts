@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { isHoldfastError } from '../../core/errors.ts';
-import { SEAL_OVERHEAD, open, seal } from './aead.ts';
+import { SEAL_OVERHEAD, nativeSealing, open, seal, sealInto } from './aead.ts';
 
 const key = randomBytes(32);
 const authFailed = (what: string) => (err: unknown) =>
@@ -75,5 +75,68 @@ describe('seal/open', () => {
   it('refuses keys that are not 32 bytes', () => {
     assert.throws(() => seal(randomBytes(16), Buffer.from('x')), (err) => isHoldfastError(err, 'INTERNAL'));
     assert.throws(() => open(randomBytes(31), Buffer.alloc(40), undefined, 'x'), (err) => isHoldfastError(err, 'INTERNAL'));
+  });
+});
+
+describe('sealInto (native addon and node:crypto)', () => {
+  it('the native addon is built here (npm install builds native/ with node-gyp)', () => {
+    assert.equal(nativeSealing, true, 'holdfast-native is not loadable: run `npm install` (node-gyp) — backups then fall back to the slower node:crypto path');
+  });
+
+  for (const preferNative of [true, false]) {
+    const path = preferNative ? 'native' : 'node:crypto';
+    it(`${path}: writes what open() accepts, at the offset, touching nothing around it, with and without aad`, () => {
+      for (const size of [0, 1, 1000, 3 * 1024 * 1024]) {
+        for (const aad of [undefined, Buffer.from('holdfast pack header v1')]) {
+          const plain = randomBytes(size);
+          const out = Buffer.alloc(size + SEAL_OVERHEAD + 40, 0xee);
+          const n = sealInto(key, plain, out, 17, { ...(aad ? { aad } : {}), preferNative });
+          assert.equal(n, size + SEAL_OVERHEAD);
+          assert.ok(open(key, out.subarray(17, 17 + n), aad, 'x').equals(plain), `${size} bytes`);
+          assert.ok(out.subarray(0, 17).every((b) => b === 0xee) && out.subarray(17 + n).every((b) => b === 0xee), 'bytes outside the sealed range are untouched');
+          if (aad) assert.throws(() => open(key, out.subarray(17, 17 + n), undefined, 'blob 1'), authFailed('blob 1'));
+        }
+      }
+    });
+
+    it(`${path}: a fresh nonce every call; another key cannot open it; switching keys works`, () => {
+      const other = randomBytes(32);
+      const plain = Buffer.from('same message');
+      const a = Buffer.alloc(plain.length + SEAL_OVERHEAD);
+      const b = Buffer.alloc(plain.length + SEAL_OVERHEAD);
+      sealInto(key, plain, a, 0, { preferNative });
+      sealInto(other, plain, b, 0, { preferNative });
+      assert.notDeepEqual(a.subarray(0, 12), b.subarray(0, 12));
+      assert.throws(() => open(other, a, undefined, 'blob a'), authFailed('blob a'));
+      assert.ok(open(other, b, undefined, 'b').equals(plain));
+      sealInto(key, plain, b, 0, { preferNative });
+      assert.ok(open(key, b, undefined, 'b').equals(plain), 'back to the first key');
+    });
+
+    it(`${path}: refuses an out without room, and a key of the wrong size`, () => {
+      assert.throws(() => sealInto(key, Buffer.alloc(10), Buffer.alloc(10 + SEAL_OVERHEAD), 1, { preferNative }));
+      assert.throws(() => sealInto(randomBytes(16), Buffer.alloc(10), Buffer.alloc(64), 0, { preferNative }));
+    });
+  }
+
+  it('native: refuses an out that overlaps the plaintext', { skip: !nativeSealing }, () => {
+    const buf = Buffer.alloc(4096);
+    assert.throws(() => sealInto(key, buf.subarray(0, 100), buf, 50), /overlaps/);
+  });
+
+  it('works in a worker thread too (each thread has its own cipher context)', async () => {
+    const { Worker } = await import('node:worker_threads');
+    const source = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      const native = require('holdfast-native');
+      const out = Buffer.alloc(workerData.plain.length + 28);
+      parentPort.postMessage(out.subarray(0, native.sealInto(workerData.key, workerData.plain, out, 0)));`;
+    const plain = randomBytes(5000);
+    const sealed = await new Promise<Uint8Array>((resolve, reject) => {
+      const w = new Worker(source, { eval: true, workerData: { key, plain } });
+      w.once('message', resolve);
+      w.once('error', reject);
+    });
+    assert.ok(open(key, sealed, undefined, 'from a worker').equals(plain));
   });
 });

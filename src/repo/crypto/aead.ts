@@ -10,8 +10,9 @@
  * Random nonces are safe for up to ~2^32 messages per key (NIST SP 800-38D); a
  * repository stays far below that because blobs are sealed one per chunk.
  */
-import { releaseBuffer } from '../../core/buffers.ts';
 import { createCipheriv, createDecipheriv, createSecretKey, randomFillSync } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { releaseBuffer } from '../../core/buffers.ts';
 import type { KeyObject } from 'node:crypto';
 import { HoldfastError } from '../../core/errors.ts';
 
@@ -69,6 +70,43 @@ export function seal(key: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array): 
   at += cipher.final().copy(out, at);
   cipher.getAuthTag().copy(out, at);
   return out;
+}
+
+/** The project's own addon (native/, built by npm install through node-gyp); optional. */
+interface NativeAead {
+  sealInto(key: Uint8Array, plaintext: Uint8Array, out: Uint8Array, offset: number, aad?: Uint8Array): number;
+}
+
+function loadNative(): NativeAead | undefined {
+  try {
+    return createRequire(import.meta.url)('holdfast-native') as NativeAead;
+  } catch {
+    return undefined;
+  }
+}
+
+const native = loadNative();
+
+/** True when sealing runs in the native addon (else node:crypto, the same bytes). */
+export const nativeSealing = native !== undefined;
+
+/**
+ * `seal` written straight into `out` at `offset` (which must have room for
+ * `plaintext.length + SEAL_OVERHEAD` bytes); returns the bytes written. With the native
+ * addon no buffer is allocated and no cipher object made per call; without it (or with
+ * `opts.preferNative` false) node:crypto seals and the result is copied into place.
+ */
+export function sealInto(key: Uint8Array, plaintext: Uint8Array, out: Uint8Array, offset: number, opts: { aad?: Uint8Array; preferNative?: boolean } = {}): number {
+  if (native !== undefined && opts.preferNative !== false) {
+    keyObject(key); // the same key check as the node:crypto path
+    return native.sealInto(key, plaintext, out, offset, opts.aad);
+  }
+  const sealed = seal(key, plaintext, opts.aad);
+  const length = sealed.byteLength;
+  if (offset + length > out.byteLength) throw new HoldfastError('INTERNAL', `no room for ${length} sealed bytes at offset ${offset} of ${out.byteLength}`);
+  out.set(sealed, offset);
+  releaseBuffer(sealed); // detaches it: its length reads 0 from here on
+  return length;
 }
 
 /**

@@ -6,10 +6,10 @@
  * once the pack is stored, so a backup reuses a handful of pack-sized buffers instead of
  * leaving one per pack to the collector.
  */
-import { seal } from '../crypto/aead.ts';
+import { SEAL_OVERHEAD, seal, sealInto } from '../crypto/aead.ts';
 import { PACK_ENTRY_SIZE, PACK_HEADER_AAD, PACK_TRAILER_SIZE, encodePackHeader } from './pack-format.ts';
 import type { PackEntry } from './pack-format.ts';
-import type { SealedBlob } from '../blob.ts';
+import type { PlainBlob, SealedBlob } from '../blob.ts';
 
 /** Room for the sealed header and trailer: prefix + tag + nonce + trailer, before the entries. */
 const HEADER_FIXED = 9 + 28 + PACK_TRAILER_SIZE;
@@ -56,6 +56,14 @@ export class PackBuilder {
     this.#reserve(this.#used + len + HEADER_FIXED + (this.entries.length + 1) * PACK_ENTRY_SIZE);
     this.#buf.set(blob.sealed, this.#used);
     this.#used += len;
+    this.entries.push({ id: blob.id, type: blob.type, length: len, rawLength: blob.rawLength, compressed: blob.compressed });
+  }
+
+  /** Seals a blob straight into the pack's buffer. */
+  addSealing(blob: PlainBlob, encKey: Uint8Array): void {
+    const len = blob.data.byteLength + SEAL_OVERHEAD;
+    this.#reserve(this.#used + len + HEADER_FIXED + (this.entries.length + 1) * PACK_ENTRY_SIZE);
+    this.#used += sealInto(encKey, blob.data, this.#buf, this.#used);
     this.entries.push({ id: blob.id, type: blob.type, length: len, rawLength: blob.rawLength, compressed: blob.compressed });
   }
 

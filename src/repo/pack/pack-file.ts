@@ -9,8 +9,8 @@ import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { releaseBuffer } from '../../core/buffers.ts';
 import { HoldfastError, messageOf } from '../../core/errors.ts';
 import type { Id } from '../../core/ids.ts';
-import type { SealedBlob } from '../blob.ts';
-import { seal } from '../crypto/aead.ts';
+import type { PlainBlob, SealedBlob } from '../blob.ts';
+import { SEAL_OVERHEAD, seal, sealInto } from '../crypto/aead.ts';
 import { ContentHasher } from '../crypto/keyed-hash.ts';
 import { PACK_HEADER_AAD, PACK_TRAILER_SIZE, encodePackHeader } from './pack-format.ts';
 import type { PackEntry } from './pack-format.ts';
@@ -43,6 +43,21 @@ export class FilePack {
     this.#append(blob.sealed);
     this.#blobBytes += blob.sealed.byteLength;
     this.entries.push({ id: blob.id, type: blob.type, length: blob.sealed.byteLength, rawLength: blob.rawLength, compressed: blob.compressed });
+  }
+
+  /** Seals a blob straight into the gathered bytes (a large one is sealed on its own and written). */
+  addSealing(blob: PlainBlob, encKey: Uint8Array): void {
+    const length = blob.data.byteLength + SEAL_OVERHEAD;
+    if (length >= GATHER_BYTES / 4) {
+      this.add({ ...blob, sealed: seal(encKey, blob.data) });
+      return;
+    }
+    if (this.#gathered + length > GATHER_BYTES) this.#flush();
+    this.#gather ??= Buffer.allocUnsafeSlow(GATHER_BYTES);
+    this.#gathered += sealInto(encKey, blob.data, this.#gather, this.#gathered);
+    this.#size += length;
+    this.#blobBytes += length;
+    this.entries.push({ id: blob.id, type: blob.type, length, rawLength: blob.rawLength, compressed: blob.compressed });
   }
 
   /** Appends the sealed header and trailer and closes the file; returns the pack's name and size. */

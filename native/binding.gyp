@@ -1,0 +1,13 @@
+# One N-API addon (src/aead.c). OpenSSL comes from the node binary that loads it (Node
+# exports libcrypto's symbols to addons); its headers from that Node's include dir when it
+# ships one (the npm-registry Node does), else from the headers node-gyp was given.
+{
+  "targets": [
+    {
+      "target_name": "holdfast_native",
+      "sources": ["src/aead.c"],
+      "include_dirs": ["<!(node -p \"require('path').join(process.execPath, '..', '..', 'include', 'node')\")"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Werror"]
+    }
+  ]
+}
