@@ -1,5 +1,6 @@
 /*
  * sealInto(key, plaintext, out, offset[, aad]) -> bytes written
+ * openInto(key, sealed, out, offset[, aad])    -> plaintext bytes, or -1 when the tag fails
  *
  * AES-256-GCM with a random 96-bit nonce, written straight into `out` at `offset` in the
  * repository's sealed layout: nonce (12) || ciphertext || tag (16) (docs/repository-format.md).
@@ -7,8 +8,12 @@
  * allocates a cipher object and four buffers per call; a backup seals one blob per file of
  * a source tree, so that overhead was ~1 CPU-second per 80,000 blobs.
  *
- * One cipher context per Node environment (main thread or worker), kept as instance data:
- * the key schedule is set up again only when the key changes.
+ * openInto is the reverse for restores and checks: it authenticates and decrypts into the
+ * caller's buffer, and on a failed tag zeroes what it wrote (no unauthenticated plaintext
+ * is left behind) and returns -1, so the caller raises its own error naming the object.
+ *
+ * One cipher context per direction per Node environment (main thread or worker), kept as
+ * instance data: the key schedule is set up again only when the key changes.
  */
 #include <node_api.h>
 #include <openssl/evp.h>
@@ -26,15 +31,23 @@ typedef struct {
   EVP_CIPHER_CTX *ctx;
   unsigned char key[KEY_BYTES];
   int keyed;
+} Cipher;
+
+typedef struct {
+  Cipher seal;
+  Cipher open;
 } State;
 
 static void free_state(napi_env env, void *data, void *hint) {
   (void)env;
   (void)hint;
   State *s = data;
-  EVP_CIPHER_CTX_free(s->ctx);
-  volatile unsigned char *k = s->key;
-  for (size_t i = 0; i < KEY_BYTES; i++) k[i] = 0;
+  Cipher *both[2] = {&s->seal, &s->open};
+  for (int c = 0; c < 2; c++) {
+    EVP_CIPHER_CTX_free(both[c]->ctx);
+    volatile unsigned char *k = both[c]->key;
+    for (size_t i = 0; i < KEY_BYTES; i++) k[i] = 0;
+  }
   free(s);
 }
 
@@ -43,9 +56,11 @@ static State *state_of(napi_env env) {
   if (napi_get_instance_data(env, (void **)&s) == napi_ok && s != NULL) return s;
   s = calloc(1, sizeof(State));
   if (s == NULL) return NULL;
-  s->ctx = EVP_CIPHER_CTX_new();
-  if (s->ctx == NULL || napi_set_instance_data(env, s, free_state, NULL) != napi_ok) {
-    EVP_CIPHER_CTX_free(s->ctx);
+  s->seal.ctx = EVP_CIPHER_CTX_new();
+  s->open.ctx = EVP_CIPHER_CTX_new();
+  if (s->seal.ctx == NULL || s->open.ctx == NULL || napi_set_instance_data(env, s, free_state, NULL) != napi_ok) {
+    EVP_CIPHER_CTX_free(s->seal.ctx);
+    EVP_CIPHER_CTX_free(s->open.ctx);
     free(s);
     return NULL;
   }
@@ -72,16 +87,22 @@ static int overlaps(const unsigned char *a, size_t alen, const unsigned char *b,
   return alen > 0 && blen > 0 && a < b + blen && b < a + alen;
 }
 
-static int encrypt(State *s, const unsigned char *key, unsigned char *dst, const unsigned char *plain, size_t len, const unsigned char *aad, size_t aad_len) {
-  int n = 0;
-  if (!s->keyed || memcmp(s->key, key, KEY_BYTES) != 0) {
-    if (EVP_EncryptInit_ex(s->ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1) return 0;
-    if (EVP_EncryptInit_ex(s->ctx, NULL, NULL, key, dst) != 1) return 0;
-    memcpy(s->key, key, KEY_BYTES);
-    s->keyed = 1;
-  } else if (EVP_EncryptInit_ex(s->ctx, NULL, NULL, NULL, dst) != 1) {
-    return 0;
+/* Starts a message: the cipher and key when they are new to this context, else only the nonce. */
+static int start(Cipher *c, int enc, const unsigned char *key, const unsigned char *nonce) {
+  if (!c->keyed || memcmp(c->key, key, KEY_BYTES) != 0) {
+    c->keyed = 0;
+    if (EVP_CipherInit_ex(c->ctx, EVP_aes_256_gcm(), NULL, NULL, NULL, enc) != 1) return 0;
+    if (EVP_CipherInit_ex(c->ctx, NULL, NULL, key, nonce, enc) != 1) return 0;
+    memcpy(c->key, key, KEY_BYTES);
+    c->keyed = 1;
+    return 1;
   }
+  return EVP_CipherInit_ex(c->ctx, NULL, NULL, NULL, nonce, enc) == 1;
+}
+
+static int encrypt(Cipher *s, const unsigned char *key, unsigned char *dst, const unsigned char *plain, size_t len, const unsigned char *aad, size_t aad_len) {
+  int n = 0;
+  if (!start(s, 1, key, dst)) return 0;
   if (aad_len > 0 && EVP_EncryptUpdate(s->ctx, NULL, &n, aad, (int)aad_len) != 1) return 0;
   unsigned char *body = dst + NONCE_BYTES;
   if (len > 0 && (EVP_EncryptUpdate(s->ctx, body, &n, plain, (int)len) != 1 || (size_t)n != len)) return 0;
@@ -114,8 +135,8 @@ static napi_value seal_into(napi_env env, napi_callback_info info) {
   State *s = state_of(env);
   if (s == NULL) return fail(env, "ERR_CRYPTO", "sealInto: cannot set up a cipher context");
   if (RAND_bytes(dst, NONCE_BYTES) != 1) return fail(env, "ERR_CRYPTO", "sealInto: no random bytes for the nonce");
-  if (!encrypt(s, key, dst, plain, plain_len, aad, aad_len)) {
-    s->keyed = 0;
+  if (!encrypt(&s->seal, key, dst, plain, plain_len, aad, aad_len)) {
+    s->seal.keyed = 0;
     return fail(env, "ERR_CRYPTO", "sealInto: AES-256-GCM failed");
   }
   napi_value written;
@@ -123,9 +144,58 @@ static napi_value seal_into(napi_env env, napi_callback_info info) {
   return written;
 }
 
+/* 1 when the tag verifies; 0 when it does not; -1 when OpenSSL fails otherwise. */
+static int decrypt(Cipher *c, const unsigned char *key, const unsigned char *sealed, size_t len, unsigned char *dst, const unsigned char *aad, size_t aad_len) {
+  int n = 0;
+  if (!start(c, 0, key, sealed)) return -1;
+  if (aad_len > 0 && EVP_DecryptUpdate(c->ctx, NULL, &n, aad, (int)aad_len) != 1) return -1;
+  const unsigned char *body = sealed + NONCE_BYTES;
+  if (len > 0 && (EVP_DecryptUpdate(c->ctx, dst, &n, body, (int)len) != 1 || (size_t)n != len)) return -1;
+  if (EVP_CIPHER_CTX_ctrl(c->ctx, EVP_CTRL_AEAD_SET_TAG, TAG_BYTES, (void *)(body + len)) != 1) return -1;
+  return EVP_DecryptFinal_ex(c->ctx, dst + len, &n) == 1 ? 1 : 0;
+}
+
+static napi_value open_into(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  unsigned char *key = NULL, *sealed = NULL, *out = NULL, *aad = NULL;
+  size_t key_len = 0, sealed_len = 0, out_len = 0, aad_len = 0;
+  int64_t offset = -1;
+  if (argc < 4 || !bytes_of(env, argv[0], &key, &key_len) || !bytes_of(env, argv[1], &sealed, &sealed_len) ||
+      !bytes_of(env, argv[2], &out, &out_len) || napi_get_value_int64(env, argv[3], &offset) != napi_ok) {
+    return fail(env, "ERR_INVALID_ARG_TYPE", "openInto(key, sealed, out, offset[, aad]) takes three Uint8Arrays and an offset");
+  }
+  if (argc >= 5) {
+    napi_valuetype t;
+    if (napi_typeof(env, argv[4], &t) != napi_ok) return NULL;
+    if (t != napi_undefined && t != napi_null && !bytes_of(env, argv[4], &aad, &aad_len)) return fail(env, "ERR_INVALID_ARG_TYPE", "openInto: aad must be a Uint8Array");
+  }
+  if (key_len != KEY_BYTES) return fail(env, "ERR_INVALID_ARG_VALUE", "openInto: the key must be 32 bytes");
+  if (sealed_len < NONCE_BYTES + TAG_BYTES) return fail(env, "ERR_OUT_OF_RANGE", "openInto: shorter than a nonce and a tag");
+  size_t len = sealed_len - NONCE_BYTES - TAG_BYTES;
+  if (len > (size_t)INT_MAX || aad_len > (size_t)INT_MAX) return fail(env, "ERR_OUT_OF_RANGE", "openInto: sealed data too large");
+  if (offset < 0 || (uint64_t)offset > out_len || out_len - (size_t)offset < len) return fail(env, "ERR_OUT_OF_RANGE", "openInto: out has no room for the plaintext at offset");
+  unsigned char *dst = out + offset;
+  if (overlaps(dst, len, sealed, sealed_len) || overlaps(dst, len, aad, aad_len)) return fail(env, "ERR_INVALID_ARG_VALUE", "openInto: out overlaps the sealed bytes");
+  State *s = state_of(env);
+  if (s == NULL) return fail(env, "ERR_CRYPTO", "openInto: cannot set up a cipher context");
+  int ok = decrypt(&s->open, key, sealed, len, dst, aad, aad_len);
+  if (ok != 1) {
+    memset(dst, 0, len);
+    s->open.keyed = 0;
+    if (ok < 0) return fail(env, "ERR_CRYPTO", "openInto: AES-256-GCM failed");
+  }
+  napi_value result;
+  if (napi_create_int64(env, ok == 1 ? (int64_t)len : -1, &result) != napi_ok) return NULL;
+  return result;
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
   if (napi_create_function(env, "sealInto", NAPI_AUTO_LENGTH, seal_into, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "sealInto", fn) != napi_ok) return NULL;
+  if (napi_create_function(env, "openInto", NAPI_AUTO_LENGTH, open_into, NULL, &fn) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "openInto", fn) != napi_ok) return NULL;
   return exports;
 }

@@ -3,7 +3,7 @@ import { HoldfastError } from '../core/errors.ts';
 import type { BlobLocation } from './blob.ts';
 import { createBlobDecompressor } from './compression.ts';
 import type { BlobDecompressor } from './compression.ts';
-import { open } from './crypto/aead.ts';
+import { SEAL_OVERHEAD, openInto } from './crypto/aead.ts';
 import { BlobIds } from './blob-ids.ts';
 import type { SealerKeys } from './blob-sealer.ts';
 
@@ -13,6 +13,8 @@ export class BlobOpener {
   readonly #encKey: Buffer;
   readonly #ids: BlobIds;
   readonly #decompress: BlobDecompressor = createBlobDecompressor();
+  /** Where compressed blobs are decrypted before they are decompressed (reused, grown as needed). */
+  #scratch = Buffer.alloc(0);
 
   constructor(keys: SealerKeys) {
     this.#encKey = keys.encKey;
@@ -24,14 +26,19 @@ export class BlobOpener {
     if (sealed.byteLength !== loc.length) {
       throw new HoldfastError('REPO_CORRUPT', `${where}: read ${sealed.byteLength} bytes, expected ${loc.length}`);
     }
-    const data = open(this.#encKey, sealed, undefined, where);
-    let plain = data;
+    const size = Math.max(sealed.byteLength - SEAL_OVERHEAD, 0);
+    let plain: Buffer;
     if (loc.compressed) {
+      if (this.#scratch.byteLength < size) this.#scratch = Buffer.allocUnsafeSlow(Math.max(size, 2 * this.#scratch.byteLength));
+      const data = this.#scratch.subarray(0, openInto(this.#encKey, sealed, { out: this.#scratch, offset: 0 }, where));
       try {
         plain = this.#decompress(data, loc.rawLength);
       } catch (cause) {
         throw new HoldfastError('REPO_CORRUPT', `${where}: cannot decompress`, { cause });
       }
+    } else {
+      plain = Buffer.allocUnsafeSlow(size);
+      openInto(this.#encKey, sealed, { out: plain, offset: 0 }, where);
     }
     if (plain.byteLength !== loc.rawLength || this.#ids.idHex(plain, loc.type) !== loc.id) {
       throw new HoldfastError('AUTH_FAILED', `${where}: content does not match its id`);

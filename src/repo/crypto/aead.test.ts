@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { isHoldfastError } from '../../core/errors.ts';
-import { SEAL_OVERHEAD, nativeSealing, open, seal, sealInto } from './aead.ts';
+import { SEAL_OVERHEAD, nativeSealing, open, openInto, seal, sealInto } from './aead.ts';
 
 const key = randomBytes(32);
 const authFailed = (what: string) => (err: unknown) =>
@@ -139,4 +139,42 @@ describe('sealInto (native addon and node:crypto)', () => {
     });
     assert.ok(open(key, sealed, undefined, 'from a worker').equals(plain));
   });
+});
+
+describe('openInto (native addon and node:crypto)', () => {
+  for (const preferNative of [true, false]) {
+    const path = preferNative ? 'native' : 'node:crypto';
+    it(`${path}: opens what seal wrote into the caller's buffer at the offset, with and without aad`, () => {
+      for (const size of [0, 1, 1000, 3 * 1024 * 1024]) {
+        for (const aad of [undefined, Buffer.from('holdfast pack header v1')]) {
+          const plain = randomBytes(size);
+          const out = Buffer.alloc(size + 20, 0xee);
+          const n = openInto(key, seal(key, plain, aad), { out, offset: 9 }, 'x', { ...(aad ? { aad } : {}), preferNative });
+          assert.equal(n, size);
+          assert.ok(out.subarray(9, 9 + n).equals(plain), `${size} bytes`);
+          assert.ok(out.subarray(0, 9).every((b) => b === 0xee) && out.subarray(9 + n).every((b) => b === 0xee), 'bytes outside the range are untouched');
+        }
+      }
+    });
+
+    it(`${path}: a flipped bit, a wrong key or a wrong aad is AUTH_FAILED naming the object, and leaves no plaintext`, () => {
+      const plain = Buffer.from('secret rows '.repeat(100));
+      const aad = Buffer.from('holdfast index v1');
+      const sealed = seal(key, plain, aad);
+      const cases: Array<{ name: string; sealed: Buffer; key: Uint8Array; aad: Uint8Array | undefined }> = [
+        { name: 'flipped', sealed: Buffer.from(sealed).fill(sealed[40]! ^ 1, 40, 41), key, aad },
+        { name: 'other key', sealed, key: randomBytes(32), aad },
+        { name: 'no aad', sealed, key, aad: undefined },
+      ];
+      for (const c of cases) {
+        const out = Buffer.alloc(plain.length);
+        assert.throws(() => openInto(c.key, c.sealed, { out, offset: 0 }, `blob ${c.name}`, { ...(c.aad ? { aad: c.aad } : {}), preferNative }), authFailed(`blob ${c.name}`));
+        assert.ok(out.every((b) => b === 0), `${c.name}: nothing decrypted is left in out`);
+      }
+      assert.throws(() => openInto(key, sealed.subarray(0, 20), { out: Buffer.alloc(8), offset: 0 }, 'blob short', { preferNative }), authFailed('blob short'));
+      const out = Buffer.alloc(plain.length);
+      assert.equal(openInto(key, sealed, { out, offset: 0 }, 'again', { aad, preferNative }), plain.length, 'the context recovers after a failure');
+      assert.ok(out.equals(plain));
+    });
+  }
 });

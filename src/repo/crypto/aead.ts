@@ -75,6 +75,8 @@ export function seal(key: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array): 
 /** The project's own addon (native/, built by npm install through node-gyp); optional. */
 interface NativeAead {
   sealInto(key: Uint8Array, plaintext: Uint8Array, out: Uint8Array, offset: number, aad?: Uint8Array): number;
+  /** The plaintext's length, or -1 when the tag does not verify (what it wrote is zeroed). */
+  openInto(key: Uint8Array, sealed: Uint8Array, out: Uint8Array, offset: number, aad?: Uint8Array): number;
 }
 
 function loadNative(): NativeAead | undefined {
@@ -87,7 +89,7 @@ function loadNative(): NativeAead | undefined {
 
 const native = loadNative();
 
-/** True when sealing runs in the native addon (else node:crypto, the same bytes). */
+/** True when sealing and opening run in the native addon (else node:crypto, the same bytes). */
 export const nativeSealing = native !== undefined;
 
 /**
@@ -136,4 +138,28 @@ export function open(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array | unde
       cause,
     });
   }
+}
+
+/** `open` with the plaintext written into `out` at `offset` (room for `sealed.length - SEAL_OVERHEAD` bytes). */
+export interface OpenTarget {
+  readonly out: Uint8Array;
+  readonly offset: number;
+}
+
+/**
+ * `open` into the caller's buffer; returns the plaintext's length. Fails as `open` does
+ * (`AUTH_FAILED` naming `what`), and then leaves no unauthenticated bytes in `out`. The
+ * native addon decrypts in place with no allocation; node:crypto is the fallback.
+ */
+export function openInto(key: Uint8Array, sealed: Uint8Array, target: OpenTarget, what: string, opts: { aad?: Uint8Array; preferNative?: boolean } = {}): number {
+  const length = sealed.byteLength - SEAL_OVERHEAD;
+  if (native === undefined || opts.preferNative === false || length < 0) {
+    const plain = open(key, sealed, opts.aad, what);
+    target.out.set(plain, target.offset);
+    return plain.byteLength;
+  }
+  keyObject(key);
+  const n = native.openInto(key, sealed, target.out, target.offset, opts.aad);
+  if (n < 0) throw new HoldfastError('AUTH_FAILED', `${what}: authentication failed (data corrupted or tampered with)`);
+  return n;
 }
