@@ -110,32 +110,66 @@ static int encrypt(Cipher *s, const unsigned char *key, unsigned char *dst, cons
   return EVP_CIPHER_CTX_ctrl(s->ctx, EVP_CTRL_AEAD_GET_TAG, TAG_BYTES, body + len) == 1;
 }
 
-static napi_value seal_into(napi_env env, napi_callback_info info) {
+/* The arguments both functions take: (key, input, out, offset[, aad]). */
+typedef struct {
+  unsigned char *key, *in, *out, *aad;
+  size_t key_len, in_len, out_len, aad_len;
+  int64_t offset;
+} Args;
+
+/* 1 with `a` filled in; 0 once an error is thrown. */
+static int parse_args(napi_env env, napi_callback_info info, const char *name, Args *a) {
   size_t argc = 5;
   napi_value argv[5];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
-  unsigned char *key = NULL, *plain = NULL, *out = NULL, *aad = NULL;
-  size_t key_len = 0, plain_len = 0, out_len = 0, aad_len = 0;
-  int64_t offset = -1;
-  if (argc < 4 || !bytes_of(env, argv[0], &key, &key_len) || !bytes_of(env, argv[1], &plain, &plain_len) ||
-      !bytes_of(env, argv[2], &out, &out_len) || napi_get_value_int64(env, argv[3], &offset) != napi_ok) {
-    return fail(env, "ERR_INVALID_ARG_TYPE", "sealInto(key, plaintext, out, offset[, aad]) takes three Uint8Arrays and an offset");
+  memset(a, 0, sizeof(*a));
+  a->offset = -1;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return 0;
+  if (argc < 4 || !bytes_of(env, argv[0], &a->key, &a->key_len) || !bytes_of(env, argv[1], &a->in, &a->in_len) ||
+      !bytes_of(env, argv[2], &a->out, &a->out_len) || napi_get_value_int64(env, argv[3], &a->offset) != napi_ok) {
+    napi_throw_error(env, "ERR_INVALID_ARG_TYPE", name);
+    return 0;
   }
-  if (argc >= 5) {
-    napi_valuetype t;
-    if (napi_typeof(env, argv[4], &t) != napi_ok) return NULL;
-    if (t != napi_undefined && t != napi_null && !bytes_of(env, argv[4], &aad, &aad_len)) return fail(env, "ERR_INVALID_ARG_TYPE", "sealInto: aad must be a Uint8Array");
+  napi_valuetype t = napi_undefined;
+  if (argc >= 5 && napi_typeof(env, argv[4], &t) != napi_ok) return 0;
+  if (t != napi_undefined && t != napi_null && !bytes_of(env, argv[4], &a->aad, &a->aad_len)) {
+    napi_throw_error(env, "ERR_INVALID_ARG_TYPE", "aad must be a Uint8Array");
+    return 0;
   }
-  if (key_len != KEY_BYTES) return fail(env, "ERR_INVALID_ARG_VALUE", "sealInto: the key must be 32 bytes");
-  if (plain_len > (size_t)INT_MAX - TAG_BYTES || aad_len > (size_t)INT_MAX) return fail(env, "ERR_OUT_OF_RANGE", "sealInto: plaintext too large");
-  size_t total = plain_len + NONCE_BYTES + TAG_BYTES;
-  if (offset < 0 || (uint64_t)offset > out_len || out_len - (size_t)offset < total) return fail(env, "ERR_OUT_OF_RANGE", "sealInto: out has no room for the sealed bytes at offset");
-  unsigned char *dst = out + offset;
-  if (overlaps(dst, total, plain, plain_len) || overlaps(dst, total, aad, aad_len)) return fail(env, "ERR_INVALID_ARG_VALUE", "sealInto: out overlaps the plaintext");
+  if (a->key_len != KEY_BYTES) {
+    napi_throw_error(env, "ERR_INVALID_ARG_VALUE", "the key must be 32 bytes");
+    return 0;
+  }
+  if (a->in_len > (size_t)INT_MAX - NONCE_BYTES - TAG_BYTES || a->aad_len > (size_t)INT_MAX) {
+    napi_throw_error(env, "ERR_OUT_OF_RANGE", "input too large");
+    return 0;
+  }
+  return 1;
+}
+
+/* The destination of `len` bytes at the offset, or NULL once an error is thrown (no room, or overlapping the input). */
+static unsigned char *destination(napi_env env, const Args *a, size_t len) {
+  if (a->offset < 0 || (uint64_t)a->offset > a->out_len || a->out_len - (size_t)a->offset < len) {
+    napi_throw_error(env, "ERR_OUT_OF_RANGE", "out has no room at offset");
+    return NULL;
+  }
+  unsigned char *dst = a->out + a->offset;
+  if (overlaps(dst, len, a->in, a->in_len) || overlaps(dst, len, a->aad, a->aad_len)) {
+    napi_throw_error(env, "ERR_INVALID_ARG_VALUE", "out overlaps the input");
+    return NULL;
+  }
+  return dst;
+}
+
+static napi_value seal_into(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!parse_args(env, info, "sealInto(key, plaintext, out, offset[, aad]) takes three Uint8Arrays and an offset", &a)) return NULL;
+  size_t total = a.in_len + NONCE_BYTES + TAG_BYTES;
+  unsigned char *dst = destination(env, &a, total);
+  if (dst == NULL) return NULL;
   State *s = state_of(env);
   if (s == NULL) return fail(env, "ERR_CRYPTO", "sealInto: cannot set up a cipher context");
   if (RAND_bytes(dst, NONCE_BYTES) != 1) return fail(env, "ERR_CRYPTO", "sealInto: no random bytes for the nonce");
-  if (!encrypt(&s->seal, key, dst, plain, plain_len, aad, aad_len)) {
+  if (!encrypt(&s->seal, a.key, dst, a.in, a.in_len, a.aad, a.aad_len)) {
     s->seal.keyed = 0;
     return fail(env, "ERR_CRYPTO", "sealInto: AES-256-GCM failed");
   }
@@ -156,31 +190,15 @@ static int decrypt(Cipher *c, const unsigned char *key, const unsigned char *sea
 }
 
 static napi_value open_into(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
-  unsigned char *key = NULL, *sealed = NULL, *out = NULL, *aad = NULL;
-  size_t key_len = 0, sealed_len = 0, out_len = 0, aad_len = 0;
-  int64_t offset = -1;
-  if (argc < 4 || !bytes_of(env, argv[0], &key, &key_len) || !bytes_of(env, argv[1], &sealed, &sealed_len) ||
-      !bytes_of(env, argv[2], &out, &out_len) || napi_get_value_int64(env, argv[3], &offset) != napi_ok) {
-    return fail(env, "ERR_INVALID_ARG_TYPE", "openInto(key, sealed, out, offset[, aad]) takes three Uint8Arrays and an offset");
-  }
-  if (argc >= 5) {
-    napi_valuetype t;
-    if (napi_typeof(env, argv[4], &t) != napi_ok) return NULL;
-    if (t != napi_undefined && t != napi_null && !bytes_of(env, argv[4], &aad, &aad_len)) return fail(env, "ERR_INVALID_ARG_TYPE", "openInto: aad must be a Uint8Array");
-  }
-  if (key_len != KEY_BYTES) return fail(env, "ERR_INVALID_ARG_VALUE", "openInto: the key must be 32 bytes");
-  if (sealed_len < NONCE_BYTES + TAG_BYTES) return fail(env, "ERR_OUT_OF_RANGE", "openInto: shorter than a nonce and a tag");
-  size_t len = sealed_len - NONCE_BYTES - TAG_BYTES;
-  if (len > (size_t)INT_MAX || aad_len > (size_t)INT_MAX) return fail(env, "ERR_OUT_OF_RANGE", "openInto: sealed data too large");
-  if (offset < 0 || (uint64_t)offset > out_len || out_len - (size_t)offset < len) return fail(env, "ERR_OUT_OF_RANGE", "openInto: out has no room for the plaintext at offset");
-  unsigned char *dst = out + offset;
-  if (overlaps(dst, len, sealed, sealed_len) || overlaps(dst, len, aad, aad_len)) return fail(env, "ERR_INVALID_ARG_VALUE", "openInto: out overlaps the sealed bytes");
+  Args a;
+  if (!parse_args(env, info, "openInto(key, sealed, out, offset[, aad]) takes three Uint8Arrays and an offset", &a)) return NULL;
+  if (a.in_len < NONCE_BYTES + TAG_BYTES) return fail(env, "ERR_OUT_OF_RANGE", "openInto: shorter than a nonce and a tag");
+  size_t len = a.in_len - NONCE_BYTES - TAG_BYTES;
+  unsigned char *dst = destination(env, &a, len);
+  if (dst == NULL) return NULL;
   State *s = state_of(env);
   if (s == NULL) return fail(env, "ERR_CRYPTO", "openInto: cannot set up a cipher context");
-  int ok = decrypt(&s->open, key, sealed, len, dst, aad, aad_len);
+  int ok = decrypt(&s->open, a.key, a.in, len, dst, a.aad, a.aad_len);
   if (ok != 1) {
     memset(dst, 0, len);
     s->open.keyed = 0;
