@@ -57,7 +57,17 @@ export async function startNodeAgent(plane: ControlPlane, opts: NodeAgentOptions
   const podsDir = join(dir, 'pods');
   await mkdir(podsDir, { recursive: true });
   const logPath = join(dir, 'agent.log');
-  const report = (message: string): void => appendFileSync(logPath, `${new Date().toISOString()} ${message}\n`);
+  let closed = false;
+  // Never throws: a pod worker still finishing when the cluster's folder is removed (its
+  // log with it) must not turn a report into an unhandled rejection.
+  const report = (message: string): void => {
+    if (closed) return;
+    try {
+      appendFileSync(logPath, `${new Date().toISOString()} ${message}\n`);
+    } catch {
+      // the agent's folder is gone
+    }
+  };
   const kc = plane.kubeConfig();
   const runtime = startContainerRuntime(dir);
   if (runtime.unavailable !== undefined) report(`pods will fail: ${runtime.unavailable}`);
@@ -75,6 +85,7 @@ export async function startNodeAgent(plane: ControlPlane, opts: NodeAgentOptions
     heartbeat?.stop();
     await manager.stop();
     await server.close();
+    closed = true;
   };
   try {
     heartbeat = await registerNode(kc, { nodeName: NODE_NAME, kubeletPort: server.port, dataDir: dir }, report);
