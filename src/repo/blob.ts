@@ -28,7 +28,6 @@ export interface BlobLocation {
   readonly compressed: boolean;
 }
 
-/** A blob after compression and encryption, ready to append to a pack. */
 /** A blob's bytes before encryption (compressed when `compressed`), for a pack to seal in place. */
 export interface PlainBlob {
   readonly id: Id;
@@ -38,6 +37,7 @@ export interface PlainBlob {
   readonly data: Uint8Array;
 }
 
+/** A blob after compression and encryption, ready to append to a pack. */
 export interface SealedBlob {
   readonly id: Id;
   readonly type: BlobType;

@@ -99,10 +99,8 @@ export const nativeSealing = native !== undefined;
  * `opts.preferNative` false) node:crypto seals and the result is copied into place.
  */
 export function sealInto(key: Uint8Array, plaintext: Uint8Array, out: Uint8Array, offset: number, opts: { aad?: Uint8Array; preferNative?: boolean } = {}): number {
-  if (native !== undefined && opts.preferNative !== false) {
-    keyObject(key); // the same key check as the node:crypto path
-    return native.sealInto(key, plaintext, out, offset, opts.aad);
-  }
+  // The addon checks the key's size itself (and throws), so no KeyObject is looked up per blob.
+  if (native !== undefined && opts.preferNative !== false) return native.sealInto(key, plaintext, out, offset, opts.aad);
   const sealed = seal(key, plaintext, opts.aad);
   const length = sealed.byteLength;
   if (offset + length > out.byteLength) throw new HoldfastError('INTERNAL', `no room for ${length} sealed bytes at offset ${offset} of ${out.byteLength}`);
@@ -158,7 +156,6 @@ export function openInto(key: Uint8Array, sealed: Uint8Array, target: OpenTarget
     target.out.set(plain, target.offset);
     return plain.byteLength;
   }
-  keyObject(key);
   const n = native.openInto(key, sealed, target.out, target.offset, opts.aad);
   if (n < 0) throw new HoldfastError('AUTH_FAILED', `${what}: authentication failed (data corrupted or tampered with)`);
   return n;

@@ -53,18 +53,26 @@ export class PackBuilder {
 
   add(blob: SealedBlob): void {
     const len = blob.sealed.byteLength;
-    this.#reserve(this.#used + len + HEADER_FIXED + (this.entries.length + 1) * PACK_ENTRY_SIZE);
-    this.#buf.set(blob.sealed, this.#used);
+    this.#room(len).set(blob.sealed, this.#used);
     this.#used += len;
-    this.entries.push({ id: blob.id, type: blob.type, length: len, rawLength: blob.rawLength, compressed: blob.compressed });
+    this.#entry(blob, len);
   }
 
   /** Seals a blob straight into the pack's buffer. */
   addSealing(blob: PlainBlob, encKey: Uint8Array): void {
     const len = blob.data.byteLength + SEAL_OVERHEAD;
-    this.#reserve(this.#used + len + HEADER_FIXED + (this.entries.length + 1) * PACK_ENTRY_SIZE);
-    this.#used += sealInto(encKey, blob.data, this.#buf, this.#used);
-    this.entries.push({ id: blob.id, type: blob.type, length: len, rawLength: blob.rawLength, compressed: blob.compressed });
+    this.#used += sealInto(encKey, blob.data, this.#room(len), this.#used);
+    this.#entry(blob, len);
+  }
+
+  /** The buffer, grown to hold `length` more bytes besides the header with one more entry. */
+  #room(length: number): Buffer {
+    this.#reserve(this.#used + length + HEADER_FIXED + (this.entries.length + 1) * PACK_ENTRY_SIZE);
+    return this.#buf;
+  }
+
+  #entry(blob: Omit<PlainBlob, 'data'>, length: number): void {
+    this.entries.push({ id: blob.id, type: blob.type, length, rawLength: blob.rawLength, compressed: blob.compressed });
   }
 
   /** Appends the sealed header and trailer; returns the whole pack (a view of `buffer`). */

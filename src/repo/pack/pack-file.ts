@@ -41,23 +41,21 @@ export class FilePack {
   /** Appends a sealed blob; its buffer is not kept. */
   add(blob: SealedBlob): void {
     this.#append(blob.sealed);
-    this.#blobBytes += blob.sealed.byteLength;
-    this.entries.push({ id: blob.id, type: blob.type, length: blob.sealed.byteLength, rawLength: blob.rawLength, compressed: blob.compressed });
+    this.#entry(blob, blob.sealed.byteLength);
   }
 
   /** Seals a blob straight into the gathered bytes (a large one is sealed on its own and written). */
   addSealing(blob: PlainBlob, encKey: Uint8Array): void {
     const length = blob.data.byteLength + SEAL_OVERHEAD;
     if (length >= GATHER_BYTES / 4) {
-      this.add({ ...blob, sealed: seal(encKey, blob.data) });
+      const sealed = seal(encKey, blob.data);
+      this.add({ ...blob, sealed });
+      releaseBuffer(sealed);
       return;
     }
-    if (this.#gathered + length > GATHER_BYTES) this.#flush();
-    this.#gather ??= Buffer.allocUnsafeSlow(GATHER_BYTES);
-    this.#gathered += sealInto(encKey, blob.data, this.#gather, this.#gathered);
+    this.#gathered += sealInto(encKey, blob.data, this.#room(length), this.#gathered);
     this.#size += length;
-    this.#blobBytes += length;
-    this.entries.push({ id: blob.id, type: blob.type, length, rawLength: blob.rawLength, compressed: blob.compressed });
+    this.#entry(blob, length);
   }
 
   /** Appends the sealed header and trailer and closes the file; returns the pack's name and size. */
@@ -85,10 +83,19 @@ export class FilePack {
       this.#write(data);
       return;
     }
-    if (this.#gathered + data.byteLength > GATHER_BYTES) this.#flush();
-    this.#gather ??= Buffer.allocUnsafeSlow(GATHER_BYTES);
-    this.#gather.set(data, this.#gathered);
+    this.#room(data.byteLength).set(data, this.#gathered);
     this.#gathered += data.byteLength;
+  }
+
+  /** The gather buffer, flushed first when `length` more bytes would not fit. */
+  #room(length: number): Buffer {
+    if (this.#gathered + length > GATHER_BYTES) this.#flush();
+    return (this.#gather ??= Buffer.allocUnsafeSlow(GATHER_BYTES));
+  }
+
+  #entry(blob: Omit<PlainBlob, 'data'>, length: number): void {
+    this.#blobBytes += length;
+    this.entries.push({ id: blob.id, type: blob.type, length, rawLength: blob.rawLength, compressed: blob.compressed });
   }
 
   #flush(): void {
