@@ -22,7 +22,7 @@ export function freshStatus<S extends { conditions?: Condition[] | undefined; ob
  * and status) for the next leader to resume, as after a crash.
  * `stop()` ends the polling.
  */
-export function deletionSignal(objects: HoldfastObjects, ref: ObjectRef, uid: string, stopping?: AbortSignal, pollMs = 2000): { signal: AbortSignal; deleted: () => boolean; interrupted: () => boolean; stop: () => void } {
+export function runSignal(objects: HoldfastObjects, ref: ObjectRef, uid: string, stopping?: AbortSignal, pollMs = 2000): { signal: AbortSignal; deleted: () => boolean; interrupted: () => boolean; stop: () => void } {
   const ac = new AbortController();
   const timer = setInterval(() => {
     objects.get(ref).then(

@@ -18,6 +18,8 @@ import { startControllers, stopControllers } from '../helpers/operator-controlle
 
 export const G = { group: 'holdfast.dev', version: 'v1alpha1' };
 export const OPERATOR_NS = 'holdfast-system';
+/** The controllers the volume tests run in this process. */
+const OPERATOR_KINDS = ['BackupRepository', 'Backup', 'Restore'];
 
 export interface VolumeCluster {
   readonly plane: ControlPlane;
@@ -41,7 +43,7 @@ export async function startVolumeCluster(name: string, o: { repository: string; 
   await installHoldfastCrds(kc);
   await plane.createNamespace(OPERATOR_NS);
   await kc.makeApiClient(CoreV1Api).createNamespacedSecret({ namespace: OPERATOR_NS, body: { metadata: { name: 'repo-key' }, stringData: { password: 'volume-pw' } } });
-  const controllers = await startControllers(kc, ['BackupRepository', 'Backup', 'Restore']);
+  const controllers = await startControllers(kc, OPERATOR_KINDS);
   const spec = {
     backend: { filesystem: { path: o.repository } },
     encryption: { keySecretRef: { name: 'repo-key', namespace: OPERATOR_NS } },
@@ -60,7 +62,7 @@ export async function startVolumeCluster(name: string, o: { repository: string; 
       await stopControllers(controllers.splice(0));
     },
     startOperator: async () => {
-      controllers.push(...(await startControllers(kc, ['BackupRepository', 'Backup', 'Restore'])));
+      controllers.push(...(await startControllers(kc, OPERATOR_KINDS)));
     },
     stop: async () => {
       await stopControllers(controllers);

@@ -24,7 +24,7 @@ import { setCondition } from '../../k8s/status/conditions.ts';
 import { repositoryTarget } from '../backup-repository/target.ts';
 import type { RepositoryTarget, ResourceArchive } from '../ports.ts';
 import type { ReconcileResult, Reconciler } from '../runtime/controller.ts';
-import { deletionSignal, freshStatus, refOf } from '../object-status.ts';
+import { runSignal, freshStatus, refOf } from '../object-status.ts';
 import { admit, type Refusal } from '../backup-repository/access.ts';
 import { backupRecord, RECORD_PATH } from './record.ts';
 import { needsStages, runStages, type BackupStages } from './run.ts';
@@ -103,7 +103,7 @@ export class BackupReconciler implements Reconciler {
    */
   async #stages(run: Omit<BackupRunContext, 'save' | 'signal' | 'interrupted' | 'repositoryName'>, stopping?: AbortSignal): Promise<Refusal | undefined> {
     const ref = refOf(run.obj, BACKUP_PLURAL);
-    const watch = deletionSignal(this.#d.objects, ref, run.obj.metadata?.uid ?? '', stopping);
+    const watch = runSignal(this.#d.objects, ref, run.obj.metadata?.uid ?? '', stopping);
     const ctx: BackupRunContext = { ...run, repositoryName: run.spec.repositoryRef.name, signal: watch.signal, interrupted: watch.interrupted, save: () => this.#d.objects.patchStatus(ref, run.status) };
     try {
       await runStages(ctx, this.#d.stages ?? {});

@@ -22,7 +22,7 @@ import { setCondition } from '../../k8s/status/conditions.ts';
 import { checkNamespaces, grantedByClusterPolicy, repositoryFor, type AccessOptions, type Refusal } from '../backup-repository/access.ts';
 import type { ArchivedFile, RepositoryTarget, ResourceArchive } from '../ports.ts';
 import type { ReconcileResult, Reconciler } from '../runtime/controller.ts';
-import { deletionSignal, freshStatus, refOf } from '../object-status.ts';
+import { runSignal, freshStatus, refOf } from '../object-status.ts';
 import { statusResources } from '../../k8s/resources/outcomes.ts';
 import { parseArchivePath } from '../../k8s/resources/archive-path.ts';
 import { readRecord } from '../backup/record.ts';
@@ -86,7 +86,7 @@ export class RestoreReconciler implements Reconciler {
    */
   async #run(key: string, obj: KubeObjectJson, spec: RestoreSpec, source: Source, read: { files: ArchivedFile[]; objects: KubeObject[]; stopping?: AbortSignal | undefined }): Promise<undefined> {
     const status = freshStatus<RestoreStatus>(await this.#d.objects.getOrFail(refOf(obj, RESTORE_PLURAL), 'Restore'));
-    const watch = deletionSignal(this.#d.objects, refOf(obj, RESTORE_PLURAL), obj.metadata?.uid ?? '', read.stopping);
+    const watch = runSignal(this.#d.objects, refOf(obj, RESTORE_PLURAL), obj.metadata?.uid ?? '', read.stopping);
     const ctx = this.#context(obj, spec, source, { objects: read.objects, record: readRecord(read.files), status, signal: watch.signal, interrupted: watch.interrupted });
     const provenance = provenanceOf(key, source);
     try {

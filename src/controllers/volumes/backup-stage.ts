@@ -199,12 +199,17 @@ export class BackupVolumeStage implements VolumeStage {
       try {
         await this.#moveOne(ctx, v, { access, className: classes.get(v.driver ?? '') });
       } catch (err) {
-        if (ctx.interrupted()) throw err;
-        Object.assign(v, { phase: 'Failed', message: err instanceof Error ? err.message.slice(0, 4000) : String(err) });
-        await this.#writer(ctx).save();
-        throw err;
+        throw await this.#failed(ctx, v, err);
       }
     });
+  }
+
+  /** Marks the volume Failed with the error's message (not when the operator's shutdown interrupted it) and returns the error. */
+  async #failed(ctx: BackupRunContext, v: BackupVolumeStatus, err: unknown): Promise<unknown> {
+    if (ctx.interrupted()) return err;
+    Object.assign(v, { phase: 'Failed', message: err instanceof Error ? err.message.slice(0, 4000) : String(err) });
+    await this.#writer(ctx).save();
+    return err;
   }
 
   /**
@@ -226,10 +231,7 @@ export class BackupVolumeStage implements VolumeStage {
         this.#recordMove(ctx.status, v, summary);
         await writer.save();
       } catch (err) {
-        if (ctx.interrupted()) throw err;
-        Object.assign(v, { phase: 'Failed', message: err instanceof Error ? err.message.slice(0, 4000) : String(err) });
-        await writer.save();
-        throw err;
+        throw await this.#failed(ctx, v, err);
       }
     });
   }
