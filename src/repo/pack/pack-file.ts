@@ -53,7 +53,8 @@ export class FilePack {
       releaseBuffer(sealed);
       return;
     }
-    this.#gathered += sealInto(encKey, blob.data, this.#room(length), this.#gathered);
+    const gather = this.#room(length); // may flush, which empties the gather buffer: before reading #gathered
+    this.#gathered += sealInto(encKey, blob.data, gather, this.#gathered);
     this.#size += length;
     this.#entry(blob, length);
   }

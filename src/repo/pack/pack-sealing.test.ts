@@ -62,6 +62,23 @@ describe('packs sealing blobs in place', () => {
     assertOpens(Buffer.from(builder.finish(key.encKey)), blobs);
   });
 
+  it('a file pack whose small blobs fill the gather buffer many times over', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'holdfast-pack-sealing-'));
+    try {
+      const text = Buffer.from('gathered and flushed\n'.repeat(200));
+      const blobs = Array.from({ length: 700 }, (_, i) => (i % 2 === 0 ? randomBytes(4000 + i) : Buffer.concat([text, Buffer.from(String(i))])));
+      const pack = new FilePack(join(dir, 'pack'));
+      fill(pack, blobs);
+      const { name, size } = pack.finish(key.encKey);
+      const bytes = readFileSync(pack.path);
+      assert.equal(bytes.byteLength, size);
+      assert.equal(contentHash(bytes).toString('hex'), name);
+      assertOpens(bytes, blobs);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a file pack (FilePack): its name is the content hash of what it wrote', () => {
     const dir = mkdtempSync(join(tmpdir(), 'holdfast-pack-sealing-'));
     try {
