@@ -66,7 +66,8 @@ describe('packs sealing blobs in place', () => {
     const dir = mkdtempSync(join(tmpdir(), 'holdfast-pack-sealing-'));
     try {
       const text = Buffer.from('gathered and flushed\n'.repeat(200));
-      const blobs = Array.from({ length: 700 }, (_, i) => (i % 2 === 0 ? randomBytes(4000 + i) : Buffer.concat([text, Buffer.from(String(i))])));
+      // ~8 MiB of incompressible blobs through a 1 MiB gather buffer: flushes while sealing, and while appending sealed ones.
+      const blobs = Array.from({ length: 2100 }, (_, i) => (i % 7 === 6 ? Buffer.concat([text, Buffer.from(String(i))]) : randomBytes(4000 + i)));
       const pack = new FilePack(join(dir, 'pack'));
       fill(pack, blobs);
       const { name, size } = pack.finish(key.encKey);
