@@ -54,6 +54,22 @@ function assertOpens(bytes: Buffer, blobs: readonly Buffer[]): void {
   assert.ok(header.some((l) => l.compressed) && header.some((l) => !l.compressed), 'both compressed and stored-as-is blobs');
 }
 
+/** Fills a FilePack with `blobs`: its file is as long as it says, named by its content hash, and every blob opens. */
+function assertFilePackOpens(blobs: readonly Buffer[]): void {
+  const dir = mkdtempSync(join(tmpdir(), 'holdfast-pack-sealing-'));
+  try {
+    const pack = new FilePack(join(dir, 'pack'));
+    fill(pack, blobs);
+    const { name, size } = pack.finish(key.encKey);
+    const bytes = readFileSync(pack.path);
+    assert.equal(bytes.byteLength, size);
+    assert.equal(contentHash(bytes).toString('hex'), name);
+    assertOpens(bytes, blobs);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe('packs sealing blobs in place', () => {
   it('an in-memory pack (PackBuilder), growing its buffer as it goes', () => {
     const blobs = plains();
@@ -63,36 +79,12 @@ describe('packs sealing blobs in place', () => {
   });
 
   it('a file pack whose small blobs fill the gather buffer many times over', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'holdfast-pack-sealing-'));
-    try {
-      const text = Buffer.from('gathered and flushed\n'.repeat(200));
-      // ~8 MiB of incompressible blobs through a 1 MiB gather buffer: flushes while sealing, and while appending sealed ones.
-      const blobs = Array.from({ length: 2100 }, (_, i) => (i % 7 === 6 ? Buffer.concat([text, Buffer.from(String(i))]) : randomBytes(4000 + i)));
-      const pack = new FilePack(join(dir, 'pack'));
-      fill(pack, blobs);
-      const { name, size } = pack.finish(key.encKey);
-      const bytes = readFileSync(pack.path);
-      assert.equal(bytes.byteLength, size);
-      assert.equal(contentHash(bytes).toString('hex'), name);
-      assertOpens(bytes, blobs);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const text = Buffer.from('gathered and flushed\n'.repeat(200));
+    // ~8 MiB of incompressible blobs through a 1 MiB gather buffer: flushes while sealing, and while appending sealed ones.
+    assertFilePackOpens(Array.from({ length: 2100 }, (_, i) => (i % 7 === 6 ? Buffer.concat([text, Buffer.from(String(i))]) : randomBytes(4000 + i))));
   });
 
   it('a file pack (FilePack): its name is the content hash of what it wrote', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'holdfast-pack-sealing-'));
-    try {
-      const blobs = plains();
-      const pack = new FilePack(join(dir, 'pack'));
-      fill(pack, blobs);
-      const { name, size } = pack.finish(key.encKey);
-      const bytes = readFileSync(pack.path);
-      assert.equal(bytes.byteLength, size);
-      assert.equal(contentHash(bytes).toString('hex'), name);
-      assertOpens(bytes, blobs);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    assertFilePackOpens(plains());
   });
 });
