@@ -18,3 +18,17 @@ export function releaseBuffer(view: Uint8Array | undefined): void {
     // Not detachable (memory owned by native code): the collector frees it as before.
   }
 }
+
+const SCRATCH_STEP = 64 << 10;
+
+/**
+ * `current` when it holds `size` bytes, else a new scratch buffer of `size` rounded up to
+ * 64 KiB (the old one freed at once). No doubling: a worker's scratch for 8 MiB chunks
+ * would otherwise jump to 16 MiB on the first blob just past a power of two, and each
+ * worker keeps its scratch for the whole run.
+ */
+export function grownScratch(current: Buffer<ArrayBuffer>, size: number): Buffer<ArrayBuffer> {
+  if (current.byteLength >= size) return current;
+  releaseBuffer(current);
+  return Buffer.allocUnsafeSlow(Math.ceil(size / SCRATCH_STEP) * SCRATCH_STEP);
+}

@@ -1,4 +1,5 @@
 /** Decrypts, decompresses and authenticates blobs read back from packs. */
+import { grownScratch } from '../core/buffers.ts';
 import { HoldfastError } from '../core/errors.ts';
 import type { BlobLocation } from './blob.ts';
 import { createBlobDecompressor } from './compression.ts';
@@ -29,7 +30,7 @@ export class BlobOpener {
     const size = Math.max(sealed.byteLength - SEAL_OVERHEAD, 0);
     let plain: Buffer;
     if (loc.compressed) {
-      if (this.#scratch.byteLength < size) this.#scratch = Buffer.allocUnsafeSlow(Math.max(size, 2 * this.#scratch.byteLength));
+      this.#scratch = grownScratch(this.#scratch, size);
       const data = this.#scratch.subarray(0, openInto(this.#encKey, sealed, { out: this.#scratch, offset: 0 }, where));
       try {
         plain = this.#decompress(data, loc.rawLength);

@@ -9,6 +9,7 @@
  */
 import { createRequire } from 'node:module';
 import zlib from 'node:zlib';
+import { grownScratch } from '../core/buffers.ts';
 
 export interface CompressionSettings {
   readonly algorithm: 'zstd' | 'none';
@@ -70,10 +71,9 @@ function loadBinding(): NativeBinding | undefined {
  */
 function reusingCompressor(binding: NativeBinding, level: number): (plain: Uint8Array) => Uint8Array {
   const ctx = new binding.CCtx();
-  let scratch = new Uint8Array(0);
+  let scratch = Buffer.alloc(0);
   return (plain) => {
-    const bound = binding.compressBound(plain.byteLength);
-    if (scratch.byteLength < bound) scratch = new Uint8Array(Math.max(bound, 2 * scratch.byteLength));
+    scratch = grownScratch(scratch, binding.compressBound(plain.byteLength));
     return scratch.subarray(0, ctx.compress(scratch, plain, level));
   };
 }

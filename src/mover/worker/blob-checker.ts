@@ -8,13 +8,13 @@
  * garbage less per worker. Without the native zstd binding it simply uses BlobOpener.
  */
 import { createRequire } from 'node:module';
-import { releaseBuffer } from '../../core/buffers.ts';
+import { grownScratch } from '../../core/buffers.ts';
 import { HoldfastError } from '../../core/errors.ts';
 import { BlobIds } from '../../repo/blob-ids.ts';
 import { BlobOpener } from '../../repo/blob-opener.ts';
 import type { BlobRef } from '../../repo/blob-opener.ts';
 import type { SealerKeys } from '../../repo/blob-sealer.ts';
-import { open } from '../../repo/crypto/aead.ts';
+import { SEAL_OVERHEAD, openInto } from '../../repo/crypto/aead.ts';
 
 interface NativeDCtx {
   decompress(dst: Uint8Array, src: Uint8Array): number;
@@ -34,6 +34,9 @@ export class BlobChecker {
   readonly #ids: BlobIds;
   readonly #opener: BlobOpener;
   readonly #dctx: NativeDCtx | undefined = nativeContext();
+  /** Decrypted blobs (reused). */
+  #opened = Buffer.alloc(0);
+  /** Decompressed blobs (reused). */
   #scratch = Buffer.alloc(0);
 
   constructor(keys: SealerKeys, opener = new BlobOpener(keys)) {
@@ -57,12 +60,9 @@ export class BlobChecker {
     if (sealed.byteLength !== ref.length) {
       throw new HoldfastError('REPO_CORRUPT', `${where}: read ${sealed.byteLength} bytes, expected ${ref.length}`);
     }
-    const data = open(this.#encKey, sealed, undefined, where);
-    let plain: Uint8Array = data;
-    if (ref.compressed) {
-      plain = this.#decompress(this.#dctx, ref, data, where);
-      releaseBuffer(data);
-    }
+    this.#opened = grownScratch(this.#opened, Math.max(sealed.byteLength - SEAL_OVERHEAD, 0));
+    const data = this.#opened.subarray(0, openInto(this.#encKey, sealed, { out: this.#opened, offset: 0 }, where));
+    const plain = ref.compressed ? this.#decompress(this.#dctx, ref, data, where) : data;
     if (plain.byteLength !== ref.rawLength || this.#ids.idHex(plain, ref.type) !== ref.id) {
       throw new HoldfastError('AUTH_FAILED', `${where}: content does not match its id`);
     }
@@ -70,7 +70,7 @@ export class BlobChecker {
   }
 
   #decompress(dctx: NativeDCtx, ref: BlobRef, data: Uint8Array, where: string): Uint8Array {
-    if (this.#scratch.byteLength < ref.rawLength) this.#scratch = Buffer.allocUnsafeSlow(Math.max(ref.rawLength, 2 * this.#scratch.byteLength));
+    this.#scratch = grownScratch(this.#scratch, ref.rawLength);
     try {
       const n = dctx.decompress(this.#scratch, data);
       if (n !== ref.rawLength) throw new Error(`decompressed to ${n} bytes, expected ${ref.rawLength}`);
