@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import type { ErrorCode } from '../../core/errors.ts';
 import type { BlobLocation } from '../blob.ts';
 import { openObject, sealObject } from '../sealed-object.ts';
-import { decodeIndex, encodeIndex } from './index-format.ts';
+import { IndexBuilder, decodeIndex, encodeIndex } from './index-format.ts';
 import { outcome } from '../error-outcome.testing.ts';
 
 const key = randomBytes(32);
@@ -33,6 +33,28 @@ function plainOf(locs: BlobLocation[]): Buffer {
 const decodePlain = (plain: Buffer) => (): BlobLocation[] => decodeIndex(zlib.zstdCompressSync(plain), 'test');
 
 describe('index format', () => {
+  it('builds pack by pack the same file encodeIndex writes, growing past its first buffer', () => {
+    const locs = locations(40, 60); // ~110 KB of entries: more than the builder's first 64 KiB
+    const builder = new IndexBuilder();
+    for (let p = 0; p < 40; p++) {
+      const packLocs = locs.slice(p * 60, (p + 1) * 60);
+      const last = packLocs.at(-1) as BlobLocation;
+      builder.addPack(last.pack, packLocs, last.offset + last.length);
+    }
+    assert.equal(builder.count, locs.length);
+    assert.deepEqual(builder.locations(), locs);
+    assert.deepEqual(zlib.zstdDecompressSync(builder.encode()), plainOf(locs));
+  });
+
+  it('refuses a pack whose blobs do not end where its header starts, and keeps what it had', () => {
+    const [a, b] = [locations(1, 3), locations(1, 2)] as [BlobLocation[], BlobLocation[]];
+    const builder = new IndexBuilder();
+    const end = (l: BlobLocation[]): number => (l.at(-1) as BlobLocation).offset + (l.at(-1) as BlobLocation).length;
+    builder.addPack((a[0] as BlobLocation).pack, a, end(a));
+    assert.throws(() => builder.addPack((b[0] as BlobLocation).pack, b, end(b) + 1), /blobs cover \d+ bytes but the header starts at/);
+    assert.deepEqual(builder.locations(), a);
+  });
+
   it('encodes and decodes locations of several packs', () => {
     const locs = locations(3, 5);
     assert.deepEqual(decodeIndex(encodeIndex(locs), 'test'), locs);

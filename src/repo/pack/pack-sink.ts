@@ -12,10 +12,9 @@ import { HoldfastError } from '../../core/errors.ts';
 import type { Id } from '../../core/ids.ts';
 import type { BlobLocation, BlobType, SealedBlob } from '../blob.ts';
 import { contentHash } from '../crypto/keyed-hash.ts';
-import { encodeIndex } from '../index/index-format.ts';
+import { IndexBuilder } from '../index/index-format.ts';
 import type { Repository } from '../repository.ts';
 import type { FileSource } from '../../backend/storage.ts';
-import { locateEntries } from './pack-format.ts';
 import type { PackEntry } from './pack-format.ts';
 import { PackBufferPool, PackBuilder } from './pack-builder.ts';
 import { FilePack } from './pack-file.ts';
@@ -68,7 +67,7 @@ export class PackSink {
   readonly #open = new Map<BlobType, OpenPack>();
   readonly #uploads = new Set<Promise<void>>();
   #failure: unknown = undefined;
-  #unindexed: BlobLocation[] = [];
+  #unindexed = new IndexBuilder();
   readonly stats: PackSinkStats = { packs: 0, blobs: 0, storedBytes: 0, rawBytes: 0, indexFiles: 0 };
 
   constructor(repo: Repository, opts: PackSinkOptions = {}) {
@@ -132,7 +131,7 @@ export class PackSink {
 
   /** Locations stored but not indexed by this sink. */
   written(): BlobLocation[] {
-    return [...this.#unindexed];
+    return this.#unindexed.locations();
   }
 
   async #finishPack(type: BlobType): Promise<void> {
@@ -189,7 +188,7 @@ export class PackSink {
 
   async #indexPack(name: Id, entries: readonly PackEntry[], blobBytes: number): Promise<void> {
     this.#indexLater(name, entries, blobBytes);
-    if (this.#writeIndex && this.#unindexed.length >= INDEX_FLUSH_ENTRIES) await this.#flushIndex();
+    if (this.#writeIndex && this.#unindexed.count >= INDEX_FLUSH_ENTRIES) await this.#flushIndex();
   }
 
   async #storeBuffer(pack: PackBuilder): Promise<{ name: Id; size: number }> {
@@ -214,15 +213,15 @@ export class PackSink {
   }
 
   #indexLater(name: Id, entries: readonly PackEntry[], blobBytes: number): void {
-    for (const loc of locateEntries(name, entries, blobBytes, name)) this.#unindexed.push(loc);
+    this.#unindexed.addPack(name, entries, blobBytes);
   }
 
   async #flushIndex(): Promise<void> {
-    if (this.#unindexed.length === 0) return;
-    const locations = this.#unindexed;
-    this.#unindexed = [];
-    await this.#repo.saveObject('index', encodeIndex(locations));
-    this.#repo.index.addAll(locations);
+    if (this.#unindexed.count === 0) return;
+    const index = this.#unindexed;
+    this.#unindexed = new IndexBuilder();
+    await this.#repo.saveObject('index', index.encode());
+    this.#repo.index.addAll(index.locations());
     this.stats.indexFiles++;
   }
 
