@@ -5,7 +5,7 @@
 import type { Id } from '../core/ids.ts';
 import type { BlobType } from './blob.ts';
 import { createBlobCompressor } from './compression.ts';
-import type { BlobCompressor, CompressionSettings } from './compression.ts';
+import type { BlobCompressor, CompressionSettings, CompressionTuning } from './compression.ts';
 import { seal } from './crypto/aead.ts';
 import { BlobIds } from './blob-ids.ts';
 import type { KnownIdSet } from './index/known-set.ts';
@@ -57,11 +57,11 @@ export class BlobSealer {
   }
 
   /** Id and compression, leaving the encryption to whoever places the sealed bytes (a pack). */
-  prepare(plain: Uint8Array, type: BlobType): PreparedBlob {
+  prepare(plain: Uint8Array, type: BlobType, tuning?: CompressionTuning): PreparedBlob {
     const idBytes = this.#ids.id(plain, type);
     const id = idBytes.toString('hex');
     if (this.#known?.has(idBytes) || this.#claims?.claim(idBytes) === false) return { id, compressed: false, rawLength: plain.byteLength };
-    const { data, compressed } = this.#compressor.compress(plain);
+    const { data, compressed } = this.#compressor.compress(plain, tuning);
     return { id, data, compressed, rawLength: plain.byteLength };
   }
 }

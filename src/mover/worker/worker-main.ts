@@ -77,7 +77,7 @@ function runChunks({ packs, sealer }: Tools, task: Extract<ToWorker, { kind: 'ch
       continue;
     }
     packs.waitForCredit();
-    const r = sealer.prepare(chunk, 'data');
+    const r = sealer.prepare(chunk, 'data', 'stream');
     packs.add(r);
     refs.push({ seq, ref: r.id });
   }
