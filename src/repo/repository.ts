@@ -22,7 +22,7 @@ import { BlobHasher, contentHash } from './crypto/keyed-hash.ts';
 import { generateMasterKey } from './crypto/master-key.ts';
 import type { MasterKey } from './crypto/master-key.ts';
 import { createKeySlot } from './crypto/key-slot.ts';
-import { decodeIndex } from './index/index-format.ts';
+import { decodeIndex, scanIndex } from './index/index-format.ts';
 import { MasterIndex } from './index/master-index.ts';
 import { keysForPassword } from './keys.ts';
 import { DEFAULT_PACK_SIZE, REPO_VERSION, parseRepoConfig } from './repo-config.ts';
@@ -153,7 +153,8 @@ export class Repository {
   /** Reads every index file into the master index. */
   async loadIndex(): Promise<void> {
     for await (const info of this.storage.list('index')) {
-      this.index.addAll(await this.readIndexFile(info.name));
+      const plain = await this.loadObject('index', info.name);
+      this.index.addScanned((visit) => scanIndex(plain, info.name, visit));
     }
   }
 

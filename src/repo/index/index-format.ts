@@ -13,7 +13,7 @@ import { HoldfastError } from '../../core/errors.ts';
 import { idFromBytes, idToBytes } from '../../core/ids.ts';
 import type { Id } from '../../core/ids.ts';
 import { BLOB_TYPE_CODE, blobTypeFromCode } from '../blob.ts';
-import type { BlobLocation } from '../blob.ts';
+import type { BlobLocation, BlobType } from '../blob.ts';
 import type { PackEntry } from '../pack/pack-format.ts';
 
 const MAGIC = Buffer.from('HFIX');
@@ -94,6 +94,11 @@ export class IndexBuilder {
     return zlib.zstdCompressSync(this.plain());
   }
 
+  /** Visits the entries added so far (see `scanIndex`). */
+  visit(visit: IndexEntryVisitor): void {
+    scanPlain(this.plain(), 'being written', visit);
+  }
+
   /** The locations added so far. */
   locations(): BlobLocation[] {
     return decodePlain(this.plain(), 'being written');
@@ -122,38 +127,96 @@ function corrupt(where: string, what: string): HoldfastError {
 }
 
 export function decodeIndex(compressed: Buffer, where: string): BlobLocation[] {
-  let buf: Buffer;
+  return decodePlain(decompress(compressed, where), where);
+}
+
+function decompress(compressed: Buffer, where: string): Buffer {
   try {
-    buf = zlib.zstdDecompressSync(compressed);
+    return zlib.zstdDecompressSync(compressed);
   } catch (cause) {
     throw new HoldfastError('REPO_CORRUPT', `index ${where}: cannot decompress`, { cause });
   }
-  return decodePlain(buf, where);
 }
 
 function decodePlain(buf: Buffer, where: string): BlobLocation[] {
+  const out: BlobLocation[] = [];
+  scanPlain(buf, where, (pack, entry, at) => out.push(readEntry(entry, at, pack)));
+  return out;
+}
+
+/** One index entry's 46 bytes: at `at` in `buf` (see the layout above). */
+export type IndexEntryVisitor = (pack: Id, buf: Buffer, at: number) => void;
+
+/**
+ * Calls `visit` for every entry of an index file, building no objects: for loading a
+ * repository's index, tens of thousands of blobs a file. The whole file is checked
+ * first, so a damaged one visits nothing.
+ */
+export function scanIndex(compressed: Buffer, where: string, visit: IndexEntryVisitor): void {
+  scanPlain(decompress(compressed, where), where, visit);
+}
+
+function scanPlain(buf: Buffer, where: string, visit: IndexEntryVisitor): void {
+  const packs = checkPlain(buf, where);
+  for (const { pack, at, count } of packs) {
+    for (let i = 0, e = at; i < count; i++, e += ENTRY) visit(pack, buf, e);
+  }
+}
+
+/** The packs of a whole, well-formed index file: where each one's entries start and how many. */
+function checkPlain(buf: Buffer, where: string): Array<{ pack: Id; at: number; count: number }> {
   if (buf.byteLength < 9 || !buf.subarray(0, 4).equals(MAGIC)) throw corrupt(where, 'no HFIX magic');
   if (buf.readUInt8(4) !== VERSION) throw new HoldfastError('REPO_VERSION', `index ${where}: version ${buf.readUInt8(4)} is not supported`);
   const packs = buf.readUInt32LE(5);
-  const out: BlobLocation[] = [];
+  const out: Array<{ pack: Id; at: number; count: number }> = [];
   let at = 9;
   for (let p = 0; p < packs; p++) {
-    if (at + 36 > buf.byteLength) throw corrupt(where, `truncated at pack ${p}`);
+    if (at + PACK_PREFIX > buf.byteLength) throw corrupt(where, `truncated at pack ${p}`);
     const pack = idFromBytes(buf.subarray(at, at + 32));
     const count = buf.readUInt32LE(at + 32);
-    at += 36;
+    at += PACK_PREFIX;
     if (at + count * ENTRY > buf.byteLength) throw corrupt(where, `truncated in pack ${pack}`);
-    for (let i = 0; i < count; i++, at += ENTRY) out.push(readEntry(buf, at, pack, where));
+    for (let i = 0; i < count; i++) {
+      const code = buf.readUInt8(at + i * ENTRY);
+      if (!blobTypeFromCode(code)) throw corrupt(where, `unknown blob type ${code} in pack ${pack}`);
+    }
+    out.push({ pack, at, count });
+    at += count * ENTRY;
   }
   if (at !== buf.byteLength) throw corrupt(where, `${buf.byteLength - at} trailing bytes`);
   return out;
 }
 
-function readEntry(buf: Buffer, at: number, pack: Id, where: string): BlobLocation {
-  const type = blobTypeFromCode(buf.readUInt8(at));
-  if (!type) throw corrupt(where, `unknown blob type ${buf.readUInt8(at)} in pack ${pack}`);
+/** An index entry's fields, filled in place by `readRawEntry` (one object for a whole file). */
+export interface RawEntry {
+  type: BlobType;
+  compressed: boolean;
+  offset: number;
+  length: number;
+  rawLength: number;
+  /** The blob id's 32 bytes. */
+  readonly id: Buffer;
+}
+
+export function newRawEntry(): RawEntry {
+  return { type: 'data', compressed: false, offset: 0, length: 0, rawLength: 0, id: Buffer.alloc(32) };
+}
+
+/** Reads the entry at `at` (one `scanIndex` visited) into `into`. */
+export function readRawEntry(buf: Buffer, at: number, into: RawEntry): RawEntry {
+  into.type = blobTypeFromCode(buf.readUInt8(at)) as BlobType;
+  into.compressed = buf.readUInt8(at + 1) === 1;
+  into.offset = buf.readUInt32LE(at + 2);
+  into.length = buf.readUInt32LE(at + 6);
+  into.rawLength = buf.readUInt32LE(at + 10);
+  buf.copy(into.id, 0, at + 14, at + 46);
+  return into;
+}
+
+/** An entry `checkPlain` has passed. */
+function readEntry(buf: Buffer, at: number, pack: Id): BlobLocation {
   return {
-    type,
+    type: blobTypeFromCode(buf.readUInt8(at)) as BlobType,
     pack,
     compressed: buf.readUInt8(at + 1) === 1,
     offset: buf.readUInt32LE(at + 2),

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import type { BlobLocation } from '../blob.ts';
+import zlib from 'node:zlib';
+import { encodeIndex, scanIndex } from './index-format.ts';
 import { MasterIndex } from './master-index.ts';
 
 function loc(i: number, pack: string, type: BlobLocation['type'] = 'data'): BlobLocation {
@@ -21,6 +23,33 @@ describe('MasterIndex', () => {
     assert.equal([...index.idBytes('data')].length, index.count('data'));
     assert.deepEqual([...index.blobs()].sort((x, y) => (x.id < y.id ? -1 : 1)), [...all].sort((x, y) => (x.id < y.id ? -1 : 1)));
     assert.ok(index.has((all[7] as BlobLocation).id, 'tree') && !index.has((all[7] as BlobLocation).id, 'data'));
+  });
+
+  it('loads an index file straight from its bytes to the same answers as from locations', () => {
+    const packs = ['e', 'f'].map((c) => c.repeat(64));
+    const all: BlobLocation[] = [];
+    for (const pack of packs) {
+      let offset = 0;
+      for (let i = 0; i < 3000; i++) {
+        all.push({ ...loc(i, pack, i % 5 === 0 ? 'tree' : 'data'), offset });
+        offset += 100 + i;
+      }
+    }
+    const scanned = new MasterIndex();
+    scanned.addScanned((visit) => scanIndex(encodeIndex(all), 'test', visit));
+    assert.equal(scanned.size, all.length);
+    for (const l of all) assert.deepEqual(scanned.get(l.id), l);
+    assert.equal(scanned.count('tree'), all.filter((l) => l.type === 'tree').length);
+    assert.ok(scanned.isTreePack(packs[0] as string) === false && scanned.hasPack(packs[1] as string));
+  });
+
+  it('adds nothing from an index file that turns out damaged at its last entry', () => {
+    const all = Array.from({ length: 50 }, (_, i) => ({ ...loc(i, 'a'.repeat(64)), offset: i * 100, length: 100 }));
+    const plain = zlib.zstdDecompressSync(encodeIndex(all));
+    plain[plain.byteLength - 46] = 9; // the last entry's type code
+    const index = new MasterIndex();
+    assert.throws(() => index.addScanned((visit) => scanIndex(zlib.zstdCompressSync(plain), 'idx1', visit)), { code: 'REPO_CORRUPT', message: /index idx1: unknown blob type 9/ });
+    assert.equal(index.size, 0);
   });
 
   it('answers no for unknown and malformed ids', () => {

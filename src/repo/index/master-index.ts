@@ -10,6 +10,8 @@
  */
 import type { Id } from '../../core/ids.ts';
 import type { BlobLocation, BlobType } from '../blob.ts';
+import { newRawEntry, readRawEntry } from './index-format.ts';
+import type { IndexEntryVisitor } from './index-format.ts';
 
 /** Record fields in `#meta`: pack number, offset, length, raw length, type | compressed << 8. */
 const META = 5;
@@ -30,9 +32,22 @@ export class MasterIndex {
   add(loc: BlobLocation): void {
     const key = this.#keyOf(loc.id);
     if (!key) throw new Error(`not a blob id: ${loc.id}`);
+    this.#insert(key, loc.pack, loc);
+  }
+
+  /**
+   * Adds every entry a scan visits (`scanIndex` of a file, `IndexBuilder.visit`) straight
+   * from its bytes: loading a repository's index builds no location objects.
+   */
+  addScanned(scan: (visit: IndexEntryVisitor) => void): void {
+    const entry = newRawEntry();
+    scan((pack, buf, at) => this.#insert(readRawEntry(buf, at, entry).id, pack, entry));
+  }
+
+  #insert(key: Uint8Array, packId: Id, loc: Omit<BlobLocation, 'id' | 'pack'>): void {
     const slot = this.#find(key);
     if (this.#table[slot] !== 0) return;
-    const pack = this.#packNumber(loc.pack);
+    const pack = this.#packNumber(packId);
     if (this.#count === this.#meta.length / META) this.#grow();
     const n = this.#count++;
     this.#ids.set(key, n * 32);

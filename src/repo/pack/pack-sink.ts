@@ -221,7 +221,7 @@ export class PackSink {
     const index = this.#unindexed;
     this.#unindexed = new IndexBuilder();
     await this.#repo.saveObject('index', index.encode());
-    this.#repo.index.addAll(index.locations());
+    this.#repo.index.addScanned((visit) => index.visit(visit));
     this.stats.indexFiles++;
   }
 
