@@ -146,14 +146,18 @@ static int parse_args(napi_env env, napi_callback_info info, const char *name, A
   return 1;
 }
 
-/* The destination of `len` bytes at the offset, or NULL once an error is thrown (no room, or overlapping the input). */
-static unsigned char *destination(napi_env env, const Args *a, size_t len) {
+/*
+ * The destination of `len` bytes at the offset, or NULL once an error is thrown (no room,
+ * or overlapping the input other than exactly at `in_place`: OpenSSL's GCM decrypts in
+ * place, so openInto may write the plaintext over the ciphertext it reads).
+ */
+static unsigned char *destination(napi_env env, const Args *a, size_t len, const unsigned char *in_place) {
   if (a->offset < 0 || (uint64_t)a->offset > a->out_len || a->out_len - (size_t)a->offset < len) {
     napi_throw_error(env, "ERR_OUT_OF_RANGE", "out has no room at offset");
     return NULL;
   }
   unsigned char *dst = a->out + a->offset;
-  if (overlaps(dst, len, a->in, a->in_len) || overlaps(dst, len, a->aad, a->aad_len)) {
+  if ((dst != in_place && overlaps(dst, len, a->in, a->in_len)) || overlaps(dst, len, a->aad, a->aad_len)) {
     napi_throw_error(env, "ERR_INVALID_ARG_VALUE", "out overlaps the input");
     return NULL;
   }
@@ -164,7 +168,7 @@ static napi_value seal_into(napi_env env, napi_callback_info info) {
   Args a;
   if (!parse_args(env, info, "sealInto(key, plaintext, out, offset[, aad]) takes three Uint8Arrays and an offset", &a)) return NULL;
   size_t total = a.in_len + NONCE_BYTES + TAG_BYTES;
-  unsigned char *dst = destination(env, &a, total);
+  unsigned char *dst = destination(env, &a, total, NULL);
   if (dst == NULL) return NULL;
   State *s = state_of(env);
   if (s == NULL) return fail(env, "ERR_CRYPTO", "sealInto: cannot set up a cipher context");
@@ -194,7 +198,7 @@ static napi_value open_into(napi_env env, napi_callback_info info) {
   if (!parse_args(env, info, "openInto(key, sealed, out, offset[, aad]) takes three Uint8Arrays and an offset", &a)) return NULL;
   if (a.in_len < NONCE_BYTES + TAG_BYTES) return fail(env, "ERR_OUT_OF_RANGE", "openInto: shorter than a nonce and a tag");
   size_t len = a.in_len - NONCE_BYTES - TAG_BYTES;
-  unsigned char *dst = destination(env, &a, len);
+  unsigned char *dst = destination(env, &a, len, a.in + NONCE_BYTES);
   if (dst == NULL) return NULL;
   State *s = state_of(env);
   if (s == NULL) return fail(env, "ERR_CRYPTO", "openInto: cannot set up a cipher context");

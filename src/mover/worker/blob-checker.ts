@@ -14,7 +14,7 @@ import { BlobIds } from '../../repo/blob-ids.ts';
 import { BlobOpener } from '../../repo/blob-opener.ts';
 import type { BlobRef } from '../../repo/blob-opener.ts';
 import type { SealerKeys } from '../../repo/blob-sealer.ts';
-import { SEAL_OVERHEAD, openInto } from '../../repo/crypto/aead.ts';
+import { NONCE_BYTES, SEAL_OVERHEAD, openInto } from '../../repo/crypto/aead.ts';
 
 interface NativeDCtx {
   decompress(dst: Uint8Array, src: Uint8Array): number;
@@ -34,7 +34,7 @@ export class BlobChecker {
   readonly #ids: BlobIds;
   readonly #opener: BlobOpener;
   readonly #dctx: NativeDCtx | undefined = nativeContext();
-  /** Decrypted blobs (reused). */
+  /** Decrypted blobs when they may not be decrypted in place (reused). */
   #opened = Buffer.alloc(0);
   /** Decompressed blobs (reused). */
   #scratch = Buffer.alloc(0);
@@ -45,28 +45,44 @@ export class BlobChecker {
     this.#opener = opener;
   }
 
-  /** Throws what `BlobOpener.open` would throw for this blob; returns nothing. */
+  /**
+   * Throws what `BlobOpener.open` would throw for this blob; returns nothing. Leaves
+   * `sealed` as it was: a pack under check may list a blob twice (two index files).
+   */
   check(ref: BlobRef, sealed: Uint8Array): void {
-    this.openTransient(ref, sealed);
+    this.openTransient(ref, sealed, false);
   }
 
   /**
    * The blob's plaintext, authenticated exactly as `BlobOpener.open` does; a compressed
    * blob's is a view of a buffer reused by the next call, so copy what must outlive it.
+   *
+   * With `inPlace` it decrypts in place: `sealed` is consumed (its bytes become the
+   * plaintext, or zeros when the tag fails), which saves a blob-sized scratch buffer per
+   * worker and a copy of every blob; for bytes read for this one use (a restore task's
+   * ranges, each blob opened once).
    */
-  openTransient(ref: BlobRef, sealed: Uint8Array): Uint8Array {
+  openTransient(ref: BlobRef, sealed: Uint8Array, inPlace: boolean): Uint8Array {
     if (!this.#dctx) return this.#opener.open(ref, sealed);
     const where = `blob ${ref.id} in pack ${ref.pack}`;
     if (sealed.byteLength !== ref.length) {
       throw new HoldfastError('REPO_CORRUPT', `${where}: read ${sealed.byteLength} bytes, expected ${ref.length}`);
     }
-    this.#opened = grownScratch(this.#opened, Math.max(sealed.byteLength - SEAL_OVERHEAD, 0));
-    const data = this.#opened.subarray(0, openInto(this.#encKey, sealed, { out: this.#opened, offset: 0 }, where));
+    const data = inPlace ? this.#openInPlace(sealed, where) : this.#openToScratch(sealed, where);
     const plain = ref.compressed ? this.#decompress(this.#dctx, ref, data, where) : data;
     if (plain.byteLength !== ref.rawLength || this.#ids.idHex(plain, ref.type) !== ref.id) {
       throw new HoldfastError('AUTH_FAILED', `${where}: content does not match its id`);
     }
     return plain;
+  }
+
+  #openInPlace(sealed: Uint8Array, where: string): Uint8Array {
+    return sealed.subarray(NONCE_BYTES, NONCE_BYTES + openInto(this.#encKey, sealed, { out: sealed, offset: NONCE_BYTES }, where));
+  }
+
+  #openToScratch(sealed: Uint8Array, where: string): Uint8Array {
+    this.#opened = grownScratch(this.#opened, Math.max(sealed.byteLength - SEAL_OVERHEAD, 0));
+    return this.#opened.subarray(0, openInto(this.#encKey, sealed, { out: this.#opened, offset: 0 }, where));
   }
 
   #decompress(dctx: NativeDCtx, ref: BlobRef, data: Uint8Array, where: string): Uint8Array {

@@ -66,7 +66,7 @@ class BlobSource {
     const range = this.#ranges.find((r) => r.pack === ref.pack && r.offset <= ref.offset && ref.offset + ref.length <= r.offset + r.data.byteLength);
     if (!range) throw new Error(`blob ${id} is outside the pack ranges read`);
     const start = ref.offset - range.offset;
-    return this.#opener.openTransient(ref, range.data.subarray(start, start + ref.length));
+    return this.#opener.openTransient(ref, range.data.subarray(start, start + ref.length), true);
   }
 }
 

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { isHoldfastError } from '../../core/errors.ts';
-import { SEAL_OVERHEAD, nativeSealing, open, openInto, seal, sealInto } from './aead.ts';
+import { NONCE_BYTES, SEAL_OVERHEAD, nativeSealing, open, openInto, seal, sealInto } from './aead.ts';
 
 const key = randomBytes(32);
 const authFailed = (what: string) => (err: unknown) =>
@@ -119,6 +119,12 @@ describe('sealInto (native addon and node:crypto)', () => {
     });
   }
 
+  it('native: openInto refuses an out that overlaps the sealed bytes anywhere but exactly in place', { skip: !nativeSealing }, () => {
+    const sealed = seal(key, randomBytes(100));
+    assert.throws(() => openInto(key, sealed, { out: sealed, offset: 0 }, 'x'), /out overlaps the input/);
+    assert.throws(() => openInto(key, sealed, { out: sealed, offset: NONCE_BYTES + 1 }, 'x'), /out overlaps the input|no room/);
+  });
+
   it('native: refuses an out that overlaps the plaintext', { skip: !nativeSealing }, () => {
     const buf = Buffer.alloc(4096);
     assert.throws(() => sealInto(key, buf.subarray(0, 100), buf, 50), /overlaps/);
@@ -155,6 +161,22 @@ describe('openInto (native addon and node:crypto)', () => {
           assert.ok(out.subarray(0, 9).every((b) => b === 0xee) && out.subarray(9 + n).every((b) => b === 0xee), 'bytes outside the range are untouched');
         }
       }
+    });
+
+    it(`${path}: decrypts in place, over its own ciphertext (just after the nonce)`, () => {
+      for (const size of [0, 1, 1000, 3 * 1024 * 1024]) {
+        const plain = randomBytes(size);
+        const sealed = seal(key, plain);
+        const n = openInto(key, sealed, { out: sealed, offset: NONCE_BYTES }, 'x', { preferNative });
+        assert.equal(n, size);
+        assert.ok(sealed.subarray(NONCE_BYTES, NONCE_BYTES + n).equals(plain), `${size} bytes`);
+      }
+      const secret = Buffer.from('secret rows '.repeat(100));
+      const tampered = seal(key, secret);
+      tampered[30] = (tampered[30] as number) ^ 1;
+      assert.throws(() => openInto(key, tampered, { out: tampered, offset: NONCE_BYTES }, 'blob in place', { preferNative }), authFailed('blob in place'));
+      // Zeros from the addon, the untouched ciphertext from node:crypto: either way no plaintext.
+      assert.ok(!tampered.includes(Buffer.from('secret rows secret rows')), 'no unauthenticated plaintext is left');
     });
 
     it(`${path}: a flipped bit, a wrong key or a wrong aad is AUTH_FAILED naming the object, and leaves no plaintext`, () => {
