@@ -12,7 +12,7 @@ import type { Repository } from '../repo/repository.ts';
 import type { Snapshot } from '../repo/snapshot/snapshot.ts';
 import type { CliContext } from './context.ts';
 import { say } from './context.ts';
-import { backupDatabase, freezeFor, LABEL, restoreDatabase } from './cmd-database.ts';
+import { DB_LABEL } from './labels.ts';
 import type { SnapshotFilter } from '../repo/snapshot/snapshot-store.ts';
 import { formatBytes, formatDuration } from './format.ts';
 
@@ -38,6 +38,7 @@ export async function withFreezes<T>(ctx: CliContext, opts: FreezeCliOptions, ca
   if (opts.freeze.length === 0 && first.length === 0) return capture();
   const seconds = freezeTimeoutSeconds(opts);
   const env = ctx.env.inherited;
+  const { freezeFor } = await import('./cmd-database.ts');
   const strategies = [...first, ...opts.freeze.map((f) => freezeFor(f, env))];
   const onThawError = (_what: string, err: unknown): void => void ctx.stderr.write(`holdfast: warning: ${(err as Error).message}\n`);
   const r = await captureFrozen(strategies, { timeoutMs: seconds * 1000, thawAt: 'ready', clock: ctx.clock, onThawError }, capture);
@@ -47,6 +48,7 @@ export async function withFreezes<T>(ctx: CliContext, opts: FreezeCliOptions, ca
 
 /** Backs up a database URL; prints warnings (e.g. globals not stored) and returns the main snapshot's result. */
 export async function backupDatabaseUrl(ctx: CliContext, repo: Repository, url: string, common: CommonBackupOptions): Promise<BackupResult> {
+  const { backupDatabase } = await import('./cmd-database.ts');
   const r = await backupDatabase(repo, url, ctx.env.inherited, common);
   for (const w of r.warnings) ctx.stderr.write(`holdfast: warning: ${w}\n`);
   for (const e of r.extras) say(ctx, `side stream ${e.id.slice(0, 8)} saved (${formatBytes(e.summary.bytesRead)})`);
@@ -55,6 +57,7 @@ export async function backupDatabaseUrl(ctx: CliContext, repo: Repository, url: 
 
 export async function restoreDatabaseInto(ctx: CliContext, repo: Repository, snapshot: Snapshot, into: string, drop: boolean): Promise<void> {
   const started = Date.now();
+  const { restoreDatabase } = await import('./cmd-database.ts');
   const r = await restoreDatabase(ctx, repo, snapshot, { into, drop, env: ctx.env.inherited });
   say(ctx, `restored snapshot ${snapshot.id.slice(0, 8)} into ${into.replace(/\/\/[^@/]*@/, '//')}: ${formatBytes(r.bytes)} loaded in ${formatDuration(Date.now() - started)}`);
   if (r.next) say(ctx, `next: ${r.next}`);
@@ -62,5 +65,5 @@ export async function restoreDatabaseInto(ctx: CliContext, repo: Repository, sna
 
 /** With `--into`, `latest` means the latest main database dump (not a side stream such as globals). */
 export function databaseFilter(into: string | undefined): SnapshotFilter {
-  return into ? { labels: { [LABEL.part]: 'main' } } : {};
+  return into ? { labels: { [DB_LABEL.part]: 'main' } } : {};
 }

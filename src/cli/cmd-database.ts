@@ -21,8 +21,9 @@ import { dumpFile, findNode } from '../mover/restore/dump.ts';
 import type { Repository } from '../repo/repository.ts';
 import type { Snapshot } from '../repo/snapshot/snapshot.ts';
 import type { CliContext } from './context.ts';
+import { DB_LABEL } from './labels.ts';
 
-export const LABEL = { engine: 'db.engine', name: 'db.name', server: 'db.server', format: 'db.format', part: 'db.part', dump: 'db.dump' } as const;
+export const LABEL = DB_LABEL;
 
 export interface DatabaseBackupResult {
   readonly main: BackupResult;

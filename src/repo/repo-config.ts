@@ -3,28 +3,32 @@
  * everything that must stay the same for deduplication to work across backups: the
  * chunker parameters and the compression settings.
  */
-import { z } from 'zod';
 import { HoldfastError } from '../core/errors.ts';
+import { fields, hexId, integer, oneOf, readShape, text } from '../core/json-shape.ts';
 import type { Id } from '../core/ids.ts';
 import type { CompressionSettings } from './compression.ts';
 
 export const REPO_VERSION = 1;
 export const DEFAULT_PACK_SIZE = 16 * 1024 * 1024;
 
-const chunkerParams = z.strictObject({
-  minSize: z.number().int().positive(),
-  avgSize: z.number().int().positive(),
-  maxSize: z.number().int().positive(),
-});
+function readChunker(value: unknown, path: string): { minSize: number; avgSize: number; maxSize: number } {
+  const f = fields(value, path, ['minSize', 'avgSize', 'maxSize']);
+  return { minSize: integer(f.minSize, `${path}.minSize`, { min: 1 }), avgSize: integer(f.avgSize, `${path}.avgSize`, { min: 1 }), maxSize: integer(f.maxSize, `${path}.maxSize`, { min: 1 }) };
+}
 
-const configSchema = z.strictObject({
-  version: z.literal(REPO_VERSION),
-  id: z.string().regex(/^[0-9a-f]{64}$/),
-  created: z.string(),
-  chunker: z.strictObject({ default: chunkerParams, fine: chunkerParams }),
-  compression: z.strictObject({ algorithm: z.enum(['zstd', 'none']), level: z.number().int().min(-7).max(22) }),
-  packSize: z.number().int().min(1024 * 1024).max(256 * 1024 * 1024),
-});
+function readConfig(json: unknown): RepoConfig {
+  const f = fields(json, 'config', ['version', 'id', 'created', 'chunker', 'compression', 'packSize']);
+  const chunker = fields(f.chunker, 'chunker', ['default', 'fine']);
+  const compression = fields(f.compression, 'compression', ['algorithm', 'level']);
+  return {
+    version: oneOf(f.version, 'version', [REPO_VERSION] as const),
+    id: hexId(f.id, 'id'),
+    created: text(f.created, 'created'),
+    chunker: { default: readChunker(chunker.default, 'chunker.default'), fine: readChunker(chunker.fine, 'chunker.fine') },
+    compression: { algorithm: oneOf(compression.algorithm, 'compression.algorithm', ['zstd', 'none'] as const), level: integer(compression.level, 'compression.level', { min: -7, max: 22 }) },
+    packSize: integer(f.packSize, 'packSize', { min: 1024 * 1024, max: 256 * 1024 * 1024 }),
+  };
+}
 
 export type ChunkerProfile = 'default' | 'fine';
 
@@ -41,9 +45,5 @@ export function parseRepoConfig(json: unknown, where: string): RepoConfig {
   if (typeof json === 'object' && json !== null && 'version' in json && json.version !== REPO_VERSION) {
     throw new HoldfastError('REPO_VERSION', `${where}: repository version ${String(json.version)} is not supported (this holdfast reads version ${REPO_VERSION})`);
   }
-  const parsed = configSchema.safeParse(json);
-  if (!parsed.success) {
-    throw new HoldfastError('REPO_CORRUPT', `${where}: invalid repository config: ${z.prettifyError(parsed.error)}`);
-  }
-  return parsed.data;
+  return readShape(`${where}: invalid repository config`, () => readConfig(json));
 }

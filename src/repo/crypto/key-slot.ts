@@ -23,8 +23,8 @@
  * `parseKeySlot` only stop a hostile slot from making us allocate absurd memory.
  */
 import { argon2, randomBytes, scrypt } from 'node:crypto';
-import { z } from 'zod';
 import { HoldfastError, isHoldfastError } from '../../core/errors.ts';
+import { ShapeError, fields, integer, isRecord, oneOf, readShape, text } from '../../core/json-shape.ts';
 import { KEY_BYTES, SEAL_OVERHEAD, open, seal } from './aead.ts';
 import { masterKeyFromBytes, masterKeyToBytes, type MasterKey } from './master-key.ts';
 
@@ -92,40 +92,60 @@ export const KDF_COSTS: Readonly<Record<KdfCost, Costs>> = {
   },
 };
 
-const base64Bytes = (min: number, max: number) =>
-  z.base64().refine((s) => {
-    const n = Buffer.from(s, 'base64').length;
-    return n >= min && n <= max;
-  }, `must decode to ${min}-${max} bytes`);
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?Z$/;
 
-const argon2idSchema = z
-  .strictObject({
-    algorithm: z.literal('argon2id'),
-    memoryKiB: z.int().min(8).max(MAX_KDF_MEMORY_BYTES / 1024),
-    passes: z.int().min(1).max(64),
-    parallelism: z.int().min(1).max(16),
-    salt: base64Bytes(SALT_BYTES, 64),
-  })
-  .refine((k) => k.memoryKiB >= 8 * k.parallelism, 'memoryKiB must be at least 8 × parallelism');
+function base64Bytes(value: unknown, path: string, min: number, max: number): string {
+  const s = text(value, path, { pattern: BASE64, what: 'base64' });
+  const n = Buffer.from(s, 'base64').length;
+  if (n < min || n > max) throw new ShapeError(`${path}: must decode to ${min}-${max} bytes, not ${n}`);
+  return s;
+}
 
-const scryptSchema = z
-  .strictObject({
-    algorithm: z.literal('scrypt'),
-    N: z.int().min(2).refine((n) => (n & (n - 1)) === 0, 'N must be a power of two'),
-    r: z.int().min(1).max(32),
-    p: z.int().min(1).max(16),
-    salt: base64Bytes(SALT_BYTES, 64),
-  })
-  .refine((k) => scryptMemory(k) <= MAX_KDF_MEMORY_BYTES, 'N × r needs too much memory');
+function readArgon2id(f: Record<string, unknown>): Argon2idParams {
+  const k = {
+    algorithm: 'argon2id' as const,
+    memoryKiB: integer(f.memoryKiB, 'kdf.memoryKiB', { min: 8, max: MAX_KDF_MEMORY_BYTES / 1024 }),
+    passes: integer(f.passes, 'kdf.passes', { min: 1, max: 64 }),
+    parallelism: integer(f.parallelism, 'kdf.parallelism', { min: 1, max: 16 }),
+    salt: base64Bytes(f.salt, 'kdf.salt', SALT_BYTES, 64),
+  };
+  if (k.memoryKiB < 8 * k.parallelism) throw new ShapeError('kdf: memoryKiB must be at least 8 × parallelism');
+  return k;
+}
 
-const keySlotSchema = z.strictObject({
-  version: z.literal(KEY_SLOT_VERSION),
-  created: z.iso.datetime(),
-  hostname: z.string().max(255),
-  username: z.string().max(255),
-  kdf: z.discriminatedUnion('algorithm', [argon2idSchema, scryptSchema]),
-  wrapped: base64Bytes(SEAL_OVERHEAD + 1, 4096),
-});
+function readScrypt(f: Record<string, unknown>): ScryptParams {
+  const k = {
+    algorithm: 'scrypt' as const,
+    N: integer(f.N, 'kdf.N', { min: 2 }),
+    r: integer(f.r, 'kdf.r', { min: 1, max: 32 }),
+    p: integer(f.p, 'kdf.p', { min: 1, max: 16 }),
+    salt: base64Bytes(f.salt, 'kdf.salt', SALT_BYTES, 64),
+  };
+  if ((k.N & (k.N - 1)) !== 0) throw new ShapeError('kdf.N: must be a power of two');
+  if (scryptMemory(k) > MAX_KDF_MEMORY_BYTES) throw new ShapeError('kdf: N × r needs too much memory');
+  return k;
+}
+
+function readKdf(value: unknown): KdfParams {
+  const algorithm = oneOf(isRecord(value) ? value.algorithm : undefined, 'kdf.algorithm', ['argon2id', 'scrypt'] as const);
+  if (algorithm === 'argon2id') return readArgon2id(fields(value, 'kdf', ['algorithm', 'memoryKiB', 'passes', 'parallelism', 'salt']));
+  return readScrypt(fields(value, 'kdf', ['algorithm', 'N', 'r', 'p', 'salt']));
+}
+
+function readKeySlot(json: unknown): KeySlot {
+  const f = fields(json, 'slot', ['version', 'created', 'hostname', 'username', 'kdf', 'wrapped']);
+  const created = text(f.created, 'created', { pattern: ISO_TIME, what: 'an ISO 8601 UTC time' });
+  if (Number.isNaN(Date.parse(created))) throw new ShapeError(`created: not a real time: ${created}`);
+  return {
+    version: oneOf(f.version, 'version', [KEY_SLOT_VERSION] as const),
+    created,
+    hostname: text(f.hostname, 'hostname', { max: 255 }),
+    username: text(f.username, 'username', { max: 255 }),
+    kdf: readKdf(f.kdf),
+    wrapped: base64Bytes(f.wrapped, 'wrapped', SEAL_OVERHEAD + 1, 4096),
+  };
+}
 
 /** Validates untrusted JSON as a key slot; anything unexpected is REPO_CORRUPT naming `where`. */
 export function parseKeySlot(json: unknown, where: string): KeySlot {
@@ -136,14 +156,7 @@ export function parseKeySlot(json: unknown, where: string): KeySlot {
       `${where}: key slot version ${version} is not supported (this build reads version ${KEY_SLOT_VERSION})`,
     );
   }
-  const parsed = keySlotSchema.safeParse(json);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'slot'}: ${i.message}`);
-    throw new HoldfastError('REPO_CORRUPT', `${where}: invalid key slot (${problems.join('; ')})`, {
-      cause: parsed.error,
-    });
-  }
-  return parsed.data;
+  return readShape(`${where}: invalid key slot`, () => readKeySlot(json));
 }
 
 export async function createKeySlot(password: string, master: MasterKey, opts: CreateKeySlotOptions): Promise<KeySlot> {

@@ -6,8 +6,8 @@
  * be removed by anyone.
  */
 import { hostname } from 'node:os';
-import { z } from 'zod';
 import { HoldfastError, isHoldfastError, sysCode } from '../../core/errors.ts';
+import { bool, fields, integer, readShape, text } from '../../core/json-shape.ts';
 import { randomId } from '../../core/ids.ts';
 import type { Id } from '../../core/ids.ts';
 import type { Clock } from '../../core/clock.ts';
@@ -15,14 +15,20 @@ import { parseJson, safeUsername } from '../repository.ts';
 import type { Repository } from '../repository.ts';
 import { sealObject } from '../sealed-object.ts';
 
-const lockSchema = z.strictObject({
-  time: z.string(),
-  exclusive: z.boolean(),
-  hostname: z.string(),
-  pid: z.number().int(),
-  username: z.string(),
-});
-type LockInfo = z.infer<typeof lockSchema>;
+interface LockInfo {
+  time: string;
+  exclusive: boolean;
+  hostname: string;
+  pid: number;
+  username: string;
+}
+
+function readLockInfo(json: unknown, name: string): LockInfo {
+  return readShape(`lock ${name} is malformed`, () => {
+    const f = fields(json, 'lock', ['time', 'exclusive', 'hostname', 'pid', 'username']);
+    return { time: text(f.time, 'time'), exclusive: bool(f.exclusive, 'exclusive'), hostname: text(f.hostname, 'hostname'), pid: integer(f.pid, 'pid'), username: text(f.username, 'username') };
+  });
+}
 
 export interface LockOptions {
   readonly exclusive: boolean;
@@ -115,7 +121,7 @@ export async function readLocks(repo: Repository): Promise<Array<{ name: Id; inf
   for await (const obj of repo.storage.list('locks')) {
     try {
       const json = parseJson(await repo.loadObject('locks', obj.name), `lock ${obj.name}`);
-      out.push({ name: obj.name, info: lockSchema.parse(json) });
+      out.push({ name: obj.name, info: readLockInfo(json, obj.name) });
     } catch (err) {
       if (!isHoldfastError(err, 'OBJECT_NOT_FOUND')) repo.logger.warn({ lock: obj.name, err }, 'ignoring an unreadable lock');
     }

@@ -3,52 +3,85 @@
  * describing what was backed up, when, from where, and with what result. Tags and labels
  * (cluster, namespace, app, policy …) group snapshots for retention and lookup.
  */
-import { z } from 'zod';
-import { HoldfastError } from '../../core/errors.ts';
+import { fields, hexId, integer, list, number, oneOf, optional, readShape, stringMap, text } from '../../core/json-shape.ts';
 import type { Id } from '../../core/ids.ts';
 
-const idString = z.string().regex(/^[0-9a-f]{64}$/);
+export interface SnapshotSummary {
+  files: number;
+  dirs: number;
+  filesChanged: number;
+  filesUnchanged: number;
+  bytesRead: number;
+  bytesTotal: number;
+  blobsNew: number;
+  bytesNew: number;
+  bytesStored: number;
+  errors: number;
+  durationMs: number;
+}
 
-export const snapshotSummarySchema = z.strictObject({
-  files: z.number().int().nonnegative(),
-  dirs: z.number().int().nonnegative(),
-  filesChanged: z.number().int().nonnegative(),
-  filesUnchanged: z.number().int().nonnegative(),
-  bytesRead: z.number().nonnegative(),
-  bytesTotal: z.number().nonnegative(),
-  blobsNew: z.number().int().nonnegative(),
-  bytesNew: z.number().nonnegative(),
-  bytesStored: z.number().nonnegative(),
-  errors: z.number().int().nonnegative(),
-  durationMs: z.number().nonnegative(),
-});
-export type SnapshotSummary = z.infer<typeof snapshotSummarySchema>;
+export type SnapshotKind = 'tree' | 'stream' | 'block' | 'resources';
+const KINDS: readonly SnapshotKind[] = ['tree', 'stream', 'block', 'resources'];
 
-export const snapshotSchema = z.strictObject({
-  version: z.literal(1),
-  time: z.string(),
-  hostname: z.string(),
-  username: z.string(),
-  kind: z.enum(['tree', 'stream', 'block', 'resources']),
-  paths: z.array(z.string()).min(1),
-  tree: idString,
-  parent: idString.optional(),
+export interface SnapshotManifest {
+  version: 1;
+  time: string;
+  hostname: string;
+  username: string;
+  kind: SnapshotKind;
+  paths: string[];
+  tree: Id;
+  parent?: Id;
   /** Set on copies (`holdfast copy`): the id of the snapshot first taken, in its repository. */
-  original: idString.optional(),
-  tags: z.array(z.string()),
-  labels: z.record(z.string(), z.string()),
-  program: z.string(),
-  command: z.string().optional(),
-  summary: snapshotSummarySchema,
-});
-export type SnapshotManifest = z.infer<typeof snapshotSchema>;
+  original?: Id;
+  tags: string[];
+  labels: Record<string, string>;
+  program: string;
+  command?: string;
+  summary: SnapshotSummary;
+}
+
+/** The summary's keys in their written order; true for whole counts, false for amounts. */
+const SUMMARY_KEYS: ReadonlyArray<[keyof SnapshotSummary, boolean]> = [
+  ['files', true], ['dirs', true], ['filesChanged', true], ['filesUnchanged', true], ['bytesRead', false], ['bytesTotal', false],
+  ['blobsNew', true], ['bytesNew', false], ['bytesStored', false], ['errors', true], ['durationMs', false],
+];
+const MANIFEST_KEYS = ['version', 'time', 'hostname', 'username', 'kind', 'paths', 'tree', 'parent', 'original', 'tags', 'labels', 'program', 'command', 'summary'];
+
+function readSummary(value: unknown, path: string): SnapshotSummary {
+  const f = fields(value, path, SUMMARY_KEYS.map(([k]) => k));
+  const out: Partial<Record<keyof SnapshotSummary, number>> = {};
+  for (const [k, whole] of SUMMARY_KEYS) out[k] = whole ? integer(f[k], `${path}.${k}`, { min: 0 }) : number(f[k], `${path}.${k}`, { min: 0 });
+  return out as SnapshotSummary;
+}
+
+function readManifest(value: unknown): SnapshotManifest {
+  const f = fields(value, 'snapshot', MANIFEST_KEYS);
+  const parent = optional(f.parent, 'parent', hexId);
+  const original = optional(f.original, 'original', hexId);
+  const command = optional(f.command, 'command', text);
+  return {
+    version: oneOf(f.version, 'version', [1] as const),
+    time: text(f.time, 'time'),
+    hostname: text(f.hostname, 'hostname'),
+    username: text(f.username, 'username'),
+    kind: oneOf(f.kind, 'kind', KINDS),
+    paths: list(f.paths, 'paths', text, { min: 1 }),
+    tree: hexId(f.tree, 'tree'),
+    ...(parent !== undefined ? { parent } : {}),
+    ...(original !== undefined ? { original } : {}),
+    tags: list(f.tags, 'tags', text),
+    labels: stringMap(f.labels, 'labels'),
+    program: text(f.program, 'program'),
+    ...(command !== undefined ? { command } : {}),
+    summary: readSummary(f.summary, 'summary'),
+  };
+}
 
 export interface Snapshot extends SnapshotManifest {
   readonly id: Id;
 }
 
 export function parseSnapshot(json: unknown, id: Id): Snapshot {
-  const parsed = snapshotSchema.safeParse(json);
-  if (!parsed.success) throw new HoldfastError('REPO_CORRUPT', `snapshot ${id} is malformed: ${z.prettifyError(parsed.error)}`);
-  return { ...parsed.data, id };
+  return { ...readShape(`snapshot ${id} is malformed`, () => readManifest(json)), id };
 }

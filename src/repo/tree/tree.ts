@@ -5,8 +5,8 @@
  * every read and would make every backup store new trees. Unchanged directories encode to identical bytes and
  * so deduplicate like data.
  */
-import { z } from 'zod';
 import { HoldfastError } from '../../core/errors.ts';
+import { ShapeError, fields, hexId, integer, isRecord, list, number, oneOf, optional, readShape, text } from '../../core/json-shape.ts';
 import type { Id } from '../../core/ids.ts';
 
 export type NodeType = 'file' | 'dir' | 'symlink' | 'blockdev' | 'chardev' | 'fifo' | 'socket';
@@ -34,26 +34,6 @@ export interface Tree {
   nodes: TreeNode[];
 }
 
-const idString = z.string().regex(/^[0-9a-f]{64}$/);
-const nodeSchema = z.strictObject({
-  name: z.string().min(1).refine((n) => n !== '.' && n !== '..' && !n.includes('/'), 'not a plain name'),
-  type: z.enum(['file', 'dir', 'symlink', 'blockdev', 'chardev', 'fifo', 'socket']),
-  mode: z.number().int().nonnegative(),
-  uid: z.number().int().nonnegative(),
-  gid: z.number().int().nonnegative(),
-  mtime: z.number(),
-  ctime: z.number(),
-  inode: z.number().int().nonnegative(),
-  dev: z.number().int().nonnegative(),
-  links: z.number().int().nonnegative(),
-  size: z.number().int().nonnegative(),
-  content: z.array(z.union([idString, z.number().int().positive()])).optional(),
-  subtree: idString.optional(),
-  target: z.string().optional(),
-  rdev: z.number().int().nonnegative().optional(),
-});
-const treeSchema = z.strictObject({ nodes: z.array(nodeSchema) });
-
 /** Node keys in their canonical order; JSON.stringify writes an object's keys in the order of this list. */
 const CANONICAL_KEYS = ['nodes', 'name', 'type', 'mode', 'uid', 'gid', 'mtime', 'ctime', 'inode', 'dev', 'links', 'size', 'content', 'subtree', 'target', 'rdev'];
 
@@ -75,25 +55,19 @@ export function decodeTree(plain: Buffer, where: string): Tree {
     throw new HoldfastError('REPO_CORRUPT', `tree ${where} is not valid JSON`, { cause });
   }
   if (isWellFormedTree(json)) return json;
-  const parsed = treeSchema.safeParse(json);
-  if (!parsed.success) throw new HoldfastError('REPO_CORRUPT', `tree ${where} is malformed: ${z.prettifyError(parsed.error)}`);
-  return parsed.data;
+  readShape(`tree ${where} is malformed`, () => explainTree(json));
+  throw new HoldfastError('REPO_CORRUPT', `tree ${where} is malformed`);
 }
 
 /*
- * The schema above, checked by hand: walks read every tree of a snapshot, and the schema
- * library's checks allocated more than the rest of a restore's main thread together.
- * It accepts a subset of what the schema accepts (anything it refuses goes to the schema,
- * which then accepts it or names the fault), so the two cannot disagree on a tree.
+ * The check walks run on every tree of a snapshot: it allocates nothing, not even the
+ * path of a fault. A tree it refuses goes to `explainTree`, which walks it again with the
+ * json-shape checks to name the first fault.
  */
 const NODE_TYPES = new Set<unknown>(['file', 'dir', 'symlink', 'blockdev', 'chardev', 'fifo', 'socket']);
 const COUNT_KEYS = ['mode', 'uid', 'gid', 'inode', 'dev', 'links', 'size'] as const;
 const KNOWN_KEYS = new Set(['name', 'type', 'mtime', 'ctime', ...COUNT_KEYS, 'content', 'subtree', 'target', 'rdev']);
 const ID = /^[0-9a-f]{64}$/;
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function isCount(v: unknown): boolean {
   return Number.isSafeInteger(v) && (v as number) >= 0;
@@ -120,6 +94,24 @@ function optionalFieldsWellFormed(n: Record<string, unknown>): boolean {
   if ('subtree' in n && !(typeof n.subtree === 'string' && ID.test(n.subtree))) return false;
   if ('target' in n && typeof n.target !== 'string') return false;
   return !('rdev' in n) || isCount(n.rdev);
+}
+
+/** Throws a ShapeError naming the first fault of a tree `isWellFormedTree` refused. */
+function explainTree(json: unknown): void {
+  const nodes = fields(json, 'tree', ['nodes']).nodes;
+  list(nodes, 'nodes', (node, path) => {
+    const n = fields(node, path, [...KNOWN_KEYS]);
+    const name = text(n.name, `${path}.name`);
+    if (name === '' || name === '.' || name === '..' || name.includes('/')) throw new ShapeError(`${path}.name: not a plain name: ${JSON.stringify(name)}`);
+    oneOf(n.type, `${path}.type`, [...NODE_TYPES] as string[]);
+    number(n.mtime, `${path}.mtime`);
+    number(n.ctime, `${path}.ctime`);
+    for (const k of COUNT_KEYS) integer(n[k], `${path}.${k}`, { min: 0 });
+    optional(n.content, `${path}.content`, (c, p) => list(c, p, (ref, rp) => (typeof ref === 'string' ? hexId(ref, rp) : integer(ref, rp, { min: 1 }))));
+    optional(n.subtree, `${path}.subtree`, hexId);
+    optional(n.target, `${path}.target`, text);
+    optional(n.rdev, `${path}.rdev`, (r, p) => integer(r, p, { min: 0 }));
+  });
 }
 
 /** The data blob ids a node's content refers to (zero runs excluded). */
