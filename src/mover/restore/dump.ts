@@ -4,6 +4,7 @@
  */
 import type { Writable } from 'node:stream';
 import { once } from 'node:events';
+import { releaseBuffer } from '../../core/buffers.ts';
 import { HoldfastError } from '../../core/errors.ts';
 import type { Repository } from '../../repo/repository.ts';
 import type { Snapshot } from '../../repo/snapshot/snapshot.ts';
@@ -57,8 +58,9 @@ export async function dumpFile(repo: Repository, node: TreeNode, out: Writable):
 /** Writes a blob, or a zero run in pieces of at most ZERO_BLOCK bytes. */
 async function write(out: Writable, data: Buffer | number): Promise<number> {
   if (typeof data !== 'number') {
-    await put(out, data);
-    return data.byteLength;
+    const length = data.byteLength;
+    await put(out, data, true);
+    return length;
   }
   for (let left = data; left > 0; left -= ZERO_BLOCK.byteLength) await put(out, ZERO_BLOCK.subarray(0, Math.min(left, ZERO_BLOCK.byteLength)));
   return data;
@@ -67,11 +69,13 @@ async function write(out: Writable, data: Buffer | number): Promise<number> {
 /**
  * Writes one piece and waits for room; a reader that went away (a loader that exited
  * without reading its input) ends the dump with an error instead of a wait for a
- * 'drain' that never comes.
+ * 'drain' that never comes. An `owned` piece (a blob's plaintext, megabytes) is freed as
+ * soon as the stream is done with it, not at some later collection: dumping a 500 MB
+ * stream otherwise held tens of megabytes of written blobs.
  */
-async function put(out: Writable, piece: Buffer): Promise<void> {
+async function put(out: Writable, piece: Buffer, owned = false): Promise<void> {
   if (out.destroyed || out.writableEnded) throw gone();
-  if (out.write(piece)) return;
+  if (out.write(piece, owned ? () => releaseBuffer(piece) : undefined)) return;
   const ac = new AbortController();
   try {
     await Promise.race([
