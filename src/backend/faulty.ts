@@ -79,9 +79,9 @@ export class FaultyStorage implements Storage {
     return this.#calls.get(op) ?? 0;
   }
 
-  async get(handle: ObjectHandle, range?: ByteRange): Promise<Buffer> {
+  async get(handle: ObjectHandle, range?: ByteRange, into?: Uint8Array): Promise<Buffer> {
     const action = await this.#enter('get', handle.type, handle.name);
-    const data = await this.#inner.get(handle, range);
+    const data = await this.#inner.get(handle, range, into);
     failAfter(action);
     return action?.kind === 'truncate' ? data.subarray(0, action.length) : data;
   }

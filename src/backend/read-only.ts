@@ -13,7 +13,7 @@ export function readOnly(storage: Storage): Storage {
     );
   return {
     location: storage.location,
-    get: (h, range) => storage.get(h, range),
+    get: (h, range, into) => storage.get(h, range, into),
     stat: (h) => storage.stat(h),
     list: (type) => storage.list(type),
     exists: () => storage.exists(),

@@ -44,7 +44,7 @@ export function withRetry(storage: Storage, options: RetryOptions): Storage {
     ...(files ? { files: { tempPath: () => files.tempPath(), putFile: (h, path, size) => retry(`put ${describeHandle(h)}`, () => files.putFile(h, path, size)) } satisfies FileSource } : {}),
     create: () => retry('create', () => storage.create()),
     exists: () => retry('exists', () => storage.exists()),
-    get: (h, range) => retry(`get ${describeHandle(h)}`, () => storage.get(h, range)),
+    get: (h, range, into) => retry(`get ${describeHandle(h)}`, () => storage.get(h, range, into)),
     stat: (h) => retry(`stat ${describeHandle(h)}`, () => storage.stat(h)),
     list: (type) => listWithRetry(storage, type, policy),
     put: (h, data) => retry(`put ${describeHandle(h)}`, () => storage.put(h, data)),

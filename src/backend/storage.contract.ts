@@ -94,6 +94,19 @@ export function storageContract(name: string, make: () => Promise<StorageFixture
         assert.ok((await s.get(h)).equals(whole.subarray(100, 300)));
       });
 
+      it('get with a buffer to read into returns the same bytes, in it when it fits', async () => {
+        const h = data();
+        const bytes = pattern(5000);
+        await s.put(h, bytes);
+        const room = new Uint8Array(new SharedArrayBuffer(8192));
+        const got = await s.get(h, undefined, room);
+        assert.ok(got.equals(bytes));
+        if (got.buffer === room.buffer) assert.equal(got.byteOffset, 0, 'a view of the buffer from its start');
+        const small = new Uint8Array(100);
+        assert.ok((await s.get(h, undefined, small)).equals(bytes), 'a buffer too small is not used');
+        assert.ok((await s.get(h, { offset: 10, length: 20 }, room)).equals(bytes.subarray(10, 30)), 'a range reads the range');
+      });
+
       it('keeps no reference to the caller’s buffers', async () => {
         const h = data();
         const bytes = pattern(100);

@@ -10,6 +10,8 @@
  * - `delete` of a missing object succeeds (deletes are idempotent); of an object that
  *   object lock retains, it throws `OBJECT_LOCKED` naming the date (see `stat`).
  * - `list` yields every object of a type once, in no particular order.
+ * - `get` with `into` returns the same bytes; a storage that can read a whole object
+ *   straight into `into` (when it fits) returns a view of it, others their own buffer.
  * - Transient failures throw `STORAGE_TRANSIENT` (retryable), permission problems
  *   `STORAGE_PERMISSION`, anything else `STORAGE_IO`; messages name the object.
  */
@@ -38,7 +40,12 @@ export interface ByteRange {
 export interface StorageReader {
   /** Where the storage is, for messages (a path or a URL without credentials). */
   readonly location: string;
-  get(handle: ObjectHandle, range?: ByteRange): Promise<Buffer>;
+  /**
+   * The object's bytes, or the part of them in `range`. `into` is a place the caller
+   * would like a whole object read into (a buffer it shares with worker threads): the
+   * result is then a view of `into` from offset 0, or else the storage's own buffer.
+   */
+  get(handle: ObjectHandle, range?: ByteRange, into?: Uint8Array): Promise<Buffer>;
   stat(handle: ObjectHandle): Promise<ObjectInfo>;
   list(type: ObjectType): AsyncIterable<ObjectInfo>;
 }

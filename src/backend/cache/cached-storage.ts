@@ -40,8 +40,8 @@ export class CachedStorage implements Storage {
     return this.#inner;
   }
 
-  async get(handle: ObjectHandle, range?: ByteRange): Promise<Buffer> {
-    if (!this.#cached(handle)) return this.#inner.get(handle, range);
+  async get(handle: ObjectHandle, range?: ByteRange, into?: Uint8Array): Promise<Buffer> {
+    if (!this.#cached(handle)) return this.#inner.get(handle, range, into);
     const hit = this.cache.read(handle, range);
     if (hit) return hit;
     if (!range) return this.#fetchWhole(handle);

@@ -105,17 +105,33 @@ export async function readFileRange(file: string, range: ByteRange): Promise<Buf
   }
 }
 
+/** A whole file, read into `into` when it fits (a view of it), else into a buffer of its own. */
+export async function readFileInto(file: string, into: Uint8Array): Promise<Buffer> {
+  const fh = await open(file, 'r');
+  try {
+    const size = (await fh.stat()).size;
+    if (size > into.byteLength) return await readOpenRange(fh, size, { offset: 0, length: size });
+    return await readFully(fh, Buffer.from(into.buffer, into.byteOffset, size), 0);
+  } finally {
+    await fh.close();
+  }
+}
+
 /** Reads the part of `range` that exists in an open file of `size` bytes. */
 export async function readOpenRange(fh: FileHandle, size: number, range: ByteRange): Promise<Buffer> {
   const length = Math.max(0, Math.min(range.length, size - range.offset));
-  const buf = Buffer.allocUnsafeSlow(length);
+  return readFully(fh, Buffer.allocUnsafeSlow(length), range.offset);
+}
+
+/** Fills `buf` from the file at `position`; a view of what was read if the file ends first. */
+async function readFully(fh: FileHandle, buf: Buffer, position: number): Promise<Buffer> {
   let done = 0;
-  while (done < length) {
-    const { bytesRead } = await fh.read(buf, done, length - done, range.offset + done);
+  while (done < buf.byteLength) {
+    const { bytesRead } = await fh.read(buf, done, buf.byteLength - done, position + done);
     if (bytesRead === 0) break;
     done += bytesRead;
   }
-  return done === length ? buf : buf.subarray(0, done);
+  return done === buf.byteLength ? buf : buf.subarray(0, done);
 }
 
 /** Regular, non-hidden files in `folder` with their sizes; a missing folder lists as empty. */

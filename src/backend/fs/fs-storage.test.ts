@@ -51,6 +51,19 @@ describe('FsStorage', () => {
     assert.ok(sub.includes('00') && sub.includes('ff'));
   });
 
+  it('reads a whole object straight into the buffer it is given when it fits (check --read-data shares it with workers)', async () => {
+    await fresh('into');
+    const h = { type: 'data' as const, name: randomId() };
+    const bytes = Buffer.from('pack bytes '.repeat(300));
+    await storage.put(h, bytes);
+    const room = new Uint8Array(new SharedArrayBuffer(4096));
+    const got = await storage.get(h, undefined, room);
+    assert.equal(got.buffer, room.buffer);
+    assert.ok(got.equals(bytes));
+    const own = await storage.get(h, undefined, new Uint8Array(10));
+    assert.ok(own.equals(bytes) && !(own.buffer instanceof SharedArrayBuffer), 'too small: a buffer of its own');
+  });
+
   it('stores a data object under the subfolder named by its first two characters', async () => {
     await fresh('placement');
     const id = randomId();

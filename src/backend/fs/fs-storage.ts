@@ -18,7 +18,7 @@ import { sysCode, type HoldfastError } from '../../core/errors.ts';
 import { checkHandle, checkRange } from '../object-handle.ts';
 import type { ByteRange, FileSource, ObjectHandle, ObjectInfo, ObjectType, Storage } from '../storage.ts';
 import { toStorageError, type FsOperation } from './fs-errors.ts';
-import { linkOrCopy, listFiles, listFolders, listNames, readFileRange, syncFile, syncFolder, systemError, writeNewFileSynced } from './fs-files.ts';
+import { linkOrCopy, listFiles, listFolders, listNames, readFileInto, readFileRange, syncFile, syncFolder, systemError, writeNewFileSynced } from './fs-files.ts';
 import { DATA_SUBFOLDERS, DIR_MODE, FOLDER_TYPES, isTempFileName, objectPath, tempFileName } from './fs-layout.ts';
 import { ReadHandles } from './read-handles.ts';
 
@@ -55,12 +55,12 @@ export class FsStorage implements Storage {
     }
   }
 
-  async get(handle: ObjectHandle, range?: ByteRange): Promise<Buffer> {
+  async get(handle: ObjectHandle, range?: ByteRange, into?: Uint8Array): Promise<Buffer> {
     checkHandle(handle);
     checkRange(handle, range);
     const rel = objectPath(handle);
     try {
-      if (range === undefined) return await readFile(this.#abs(rel));
+      if (range === undefined) return into ? await readFileInto(this.#abs(rel), into) : await readFile(this.#abs(rel));
       return handle.type === 'data' ? await this.#packHandles.read(this.#abs(rel), range) : await readFileRange(this.#abs(rel), range);
     } catch (err) {
       throw this.#error(err, 'read', rel);

@@ -106,6 +106,22 @@ describe('WorkerBlobVerifier', () => {
     assert.ok(Date.now() - started < 20_000);
   });
 
+  it('decodes a pack read into a buffer it lent (no copy), and takes back one not used', async () => {
+    const expected = await inlineVerifier(repo).verify('', damaged(), blobs);
+    for (let round = 0; round < 3; round++) {
+      const room = verifier.bufferFor(pack.byteLength);
+      assert.ok(room.buffer instanceof SharedArrayBuffer);
+      const read = Buffer.from(room.buffer, room.byteOffset, pack.byteLength);
+      damaged().copy(read);
+      assert.deepEqual(await verifier.verify('', read, blobs), expected, `round ${round}`);
+    }
+    const lentBefore = new Set([verifier.bufferFor(pack.byteLength).buffer]);
+    for (const b of lentBefore) verifier.giveBack(new Uint8Array(b));
+    const again = verifier.bufferFor(pack.byteLength);
+    assert.ok(lentBefore.has(again.buffer), 'a buffer given back is lent again, not a new one');
+    verifier.giveBack(again);
+  });
+
   it('verifies many packs at once across its workers', async () => {
     const results = await Promise.all(Array.from({ length: 8 }, (_, i) => verifier.verify('', i % 2 ? damaged() : Buffer.from(pack), blobs)));
     assert.deepEqual(results.map((r) => r.length), [0, 2, 0, 2, 0, 2, 0, 2]);

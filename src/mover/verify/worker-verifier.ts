@@ -5,6 +5,9 @@
  * (a pack is too coarse a unit: at the end one worker would finish alone) while the main
  * thread reads the next pack and walks the snapshots.
  *
+ * Where the storage can, a pack is read straight into one of those buffers (`bufferFor`),
+ * so a pack under check costs its own size once, not a read buffer and a copy.
+ *
  * The shared buffers are reused from pack to pack: the workers' views of one stay
  * reachable until their threads collect garbage, so a fresh buffer per pack would keep
  * every pack of the repository in memory for a while.
@@ -23,6 +26,8 @@ export class WorkerBlobVerifier implements BlobVerifier {
   readonly #pool: WorkerPool;
   readonly #sliceBytes: number;
   readonly #free: SharedArrayBuffer[] = [];
+  /** Buffers handed out by `bufferFor` and not yet back. */
+  readonly #lent = new Set<SharedArrayBuffer>();
 
   /** Starts the workers at once, so they load while `check` reads the index. */
   constructor(repo: Repository, opts: { workers?: number; sliceBytes?: number } = {}) {
@@ -35,16 +40,33 @@ export class WorkerBlobVerifier implements BlobVerifier {
   readonly parallelism = 2;
 
   async verify(_pack: Id, data: Buffer, blobs: readonly BlobLocation[]): Promise<DamagedBlob[]> {
-    const buffer = this.#takeBuffer(data.byteLength);
+    const lent = data.buffer instanceof SharedArrayBuffer && this.#lent.delete(data.buffer) ? data.buffer : undefined;
+    const buffer = lent ?? this.#takeBuffer(data.byteLength);
     try {
-      const shared = new Uint8Array(buffer, 0, data.byteLength);
-      shared.set(data);
-      releaseBuffer(data);
+      if (blobs.length === 0) return [];
+      let shared: Uint8Array = data;
+      if (!lent) {
+        shared = new Uint8Array(buffer, 0, data.byteLength);
+        shared.set(data);
+        releaseBuffer(data);
+      }
       const slices = await Promise.all(sliceBlobs(blobs, this.#sliceBytes).map((slice) => this.#verifySlice(shared, slice)));
       return slices.flat();
     } finally {
       this.#free.push(buffer);
     }
+  }
+
+  /** A shared buffer to read a pack into: `verify` then decodes it where it is. */
+  bufferFor(size: number): Uint8Array {
+    const buffer = this.#takeBuffer(size);
+    this.#lent.add(buffer);
+    return new Uint8Array(buffer, 0, size);
+  }
+
+  giveBack(view: Uint8Array): void {
+    const buffer = view.buffer;
+    if (buffer instanceof SharedArrayBuffer && this.#lent.delete(buffer)) this.#free.push(buffer);
   }
 
   /** A free shared buffer of at least `size` bytes (a smaller free one is dropped for a larger one). */

@@ -22,6 +22,12 @@ export interface BlobVerifier {
    * the order given. May take over `data`: the caller must not use it afterwards.
    */
   verify(pack: Id, data: Buffer, blobs: readonly BlobLocation[]): Promise<DamagedBlob[]>;
+  /**
+   * A buffer to read a pack of `size` bytes into, which `verify` then decodes in place
+   * (no copy into the verifier's own memory); `giveBack` returns one that was not used.
+   */
+  bufferFor?(size: number): Uint8Array;
+  giveBack?(buffer: Uint8Array): void;
 }
 
 /** Decodes on the calling thread, reading up to three packs ahead. */

@@ -23,15 +23,28 @@ export interface PackCheck {
   readonly damaged: DamagedBlob[];
 }
 
-export async function readPack(repo: Repository, pack: Id, indexed: readonly BlobLocation[], verifier: BlobVerifier): Promise<PackCheck> {
-  const issues: CheckIssue[] = [];
-  let data: Buffer;
+/** Reads a pack of `size` bytes (as listed; into the verifier's buffer when it offers one) and checks it. */
+export async function readPack(repo: Repository, pack: Id, indexed: readonly BlobLocation[], verifier: BlobVerifier, size?: number): Promise<PackCheck> {
+  const into = size !== undefined ? verifier.bufferFor?.(size) : undefined;
+  let handedOver = false;
   try {
-    data = await repo.storage.get({ type: 'data', name: pack });
-  } catch (err) {
-    issues.push({ severity: 'error', pack, message: `pack ${pack}: cannot read: ${messageOf(err)}` });
-    return { pack, bytesRead: 0, issues, damaged: indexed.map((l) => ({ blob: l.id, message: 'pack unreadable' })) };
+    let data: Buffer;
+    try {
+      data = await repo.storage.get({ type: 'data', name: pack }, undefined, into);
+    } catch (err) {
+      const issue: CheckIssue = { severity: 'error', pack, message: `pack ${pack}: cannot read: ${messageOf(err)}` };
+      return { pack, bytesRead: 0, issues: [issue], damaged: indexed.map((l) => ({ blob: l.id, message: 'pack unreadable' })) };
+    }
+    handedOver = into !== undefined && data.buffer === into.buffer;
+    return await checkPackBytes(repo, pack, indexed, verifier, data);
+  } finally {
+    if (into && !handedOver) verifier.giveBack?.(into);
   }
+}
+
+/** Checks a pack's bytes against its name, its header and the index; hands them to `verifier.verify` (which may take them over). */
+async function checkPackBytes(repo: Repository, pack: Id, indexed: readonly BlobLocation[], verifier: BlobVerifier, data: Buffer): Promise<PackCheck> {
+  const issues: CheckIssue[] = [];
   const bytesRead = data.byteLength;
   if (contentHash(data).toString('hex') !== pack) {
     issues.push({ severity: 'error', pack, message: `pack ${pack}: content does not match its name (damaged in storage)` });
@@ -40,7 +53,7 @@ export async function readPack(repo: Repository, pack: Id, indexed: readonly Blo
   if (typeof header === 'string') issues.push({ severity: 'error', pack, message: `pack ${pack}: ${header}` });
   const disagree = typeof header === 'string' ? new Set<Id>() : headerMismatches(indexed, header);
   const toDecode = disagree.size === 0 ? indexed : indexed.filter((l) => !disagree.has(l.id));
-  const verified = toDecode.length > 0 ? await verifier.verify(pack, data, toDecode) : [];
+  const verified = await verifier.verify(pack, data, toDecode);
   releaseBuffer(data);
   const failed = new Map(verified.map((d) => [d.blob, d.message]));
   const damaged: DamagedBlob[] = [];
