@@ -29,6 +29,6 @@ export class BlobIds {
   }
 
   idHex(plain: Uint8Array, type: BlobType): Id {
-    return this.id(plain, type).toString('hex');
+    return (type === 'tree' ? this.#tree : this.#data).idHex(plain);
   }
 }

@@ -42,6 +42,8 @@ export class BlobSealer {
   readonly #compressor: BlobCompressor;
   readonly #known: KnownIdSet | undefined;
   readonly #claims: ClaimSet | undefined;
+  /** The current blob's id bytes, for the id sets (which copy what they keep). */
+  readonly #idBytes = Buffer.alloc(32);
 
   constructor(keys: SealerKeys, compression: CompressionSettings, known?: KnownIdSet, claims?: ClaimSet) {
     this.#encKey = keys.encKey;
@@ -58,8 +60,9 @@ export class BlobSealer {
 
   /** Id and compression, leaving the encryption to whoever places the sealed bytes (a pack). */
   prepare(plain: Uint8Array, type: BlobType, tuning?: CompressionTuning): PreparedBlob {
-    const idBytes = this.#ids.id(plain, type);
-    const id = idBytes.toString('hex');
+    const id = this.#ids.idHex(plain, type);
+    const idBytes = this.#idBytes;
+    idBytes.write(id, 'hex');
     if (this.#known?.has(idBytes) || this.#claims?.claim(idBytes) === false) return { id, compressed: false, rawLength: plain.byteLength };
     const { data, compressed } = this.#compressor.compress(plain, tuning);
     return { id, data, compressed, rawLength: plain.byteLength };

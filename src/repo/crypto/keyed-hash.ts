@@ -12,7 +12,7 @@
  */
 import { Blake3Hasher, blake3 } from '@napi-rs/blake-hash';
 import { HoldfastError } from '../../core/errors.ts';
-import { idFromBytes, type Id } from '../../core/ids.ts';
+import type { Id } from '../../core/ids.ts';
 
 export const ID_KEY_BYTES = 32;
 
@@ -35,8 +35,11 @@ export class BlobHasher {
     return this.#hasher.digestBuffer();
   }
 
+  /** The id as hex, with no Buffer made on the way (a backup hashes one blob per small file). */
   idHex(data: Uint8Array): Id {
-    return idFromBytes(this.id(data));
+    this.#hasher.reset();
+    this.#hasher.update(data);
+    return this.#hasher.digest('hex');
   }
 }
 
