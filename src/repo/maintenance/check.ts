@@ -50,7 +50,7 @@ export async function checkRepository(repo: Repository, opts: CheckOptions): Pro
   reading.catch(() => {});
   const snapshots = await readSnapshots(repo, report);
   report.snapshots = snapshots.length;
-  const walk = await walkSnapshots(repo, snapshots);
+  const walk = await walkSnapshots(repo, snapshots, opts.readData === true);
   report.issues.push(...walk.missing, ...walk.problems);
   await reportDamage(repo, snapshots, await reading, report);
   return report;
