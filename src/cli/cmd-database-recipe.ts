@@ -27,7 +27,8 @@ import type { Snapshot } from '../repo/snapshot/snapshot.ts';
 import { deleteSnapshot, findSnapshot, listSnapshots } from '../repo/snapshot/snapshot-store.ts';
 import type { CliContext } from './context.ts';
 import { say, writeJson } from './context.ts';
-import { LABEL, loadInto, streamDump } from './cmd-database.ts';
+import { loadInto, streamDump } from './cmd-database.ts';
+import { DB_LABEL } from './labels.ts';
 import { freezeTimeoutSeconds, withFreezes } from './cmd-database-options.ts';
 import type { FreezeCliOptions } from './cmd-database-options.ts';
 import { formatBytes, formatDuration } from './format.ts';
@@ -79,7 +80,7 @@ async function dumpAll(ctx: CliContext, repo: Repository, plan: FileRecipePlan, 
   const warnings: string[] = [];
   for (const step of plan.dumps) {
     try {
-      const labels = { ...common.labels, [LABEL.part]: step.artifact };
+      const labels = { ...common.labels, [DB_LABEL.part]: step.artifact };
       stored.push({ artifact: step.artifact, result: await streamDump(repo, plan, { filename: step.artifact, executor: step.executor }, { ...common, labels }) });
     } catch (err) {
       if (!step.optional) throw err;
@@ -97,7 +98,7 @@ export async function backupRecipeFile(ctx: CliContext, repo: Repository, opts: 
   if (plan.dumps.length === 0) throw new HoldfastError('USAGE', `${opts.recipe}: the recipe has no dump steps`);
   const run = randomBytes(6).toString('hex');
   const labels = {
-    ...common.labels, [LABEL.engine]: plan.engine, [LABEL.format]: 'recipe', [RECIPE_LABEL.recipe]: plan.name, [RECIPE_LABEL.run]: run,
+    ...common.labels, [DB_LABEL.engine]: plan.engine, [DB_LABEL.format]: 'recipe', [RECIPE_LABEL.recipe]: plan.name, [RECIPE_LABEL.run]: run,
     [RECIPE_LABEL.artifacts]: plan.dumps.filter((d) => !d.optional).map((d) => d.artifact).join(','),
   };
   const stored: Stored[] = [];
@@ -132,7 +133,7 @@ async function findRun(repo: Repository, ref: string, plan: FileRecipePlan): Pro
   const run = snapshot.labels[RECIPE_LABEL.run];
   if (run === undefined) throw new HoldfastError('USAGE', `snapshot ${snapshot.id.slice(0, 8)} was not made with a recipe file (no ${RECIPE_LABEL.run} label)`);
   const artifacts = new Map<string, Snapshot>();
-  for (const s of await listSnapshots(repo, { labels: { [RECIPE_LABEL.run]: run } })) artifacts.set(s.labels[LABEL.part] ?? '', s);
+  for (const s of await listSnapshots(repo, { labels: { [RECIPE_LABEL.run]: run } })) artifacts.set(s.labels[DB_LABEL.part] ?? '', s);
   const missing = (snapshot.labels[RECIPE_LABEL.artifacts] ?? '').split(',').filter((a) => a !== '' && !artifacts.has(a));
   if (missing.length > 0) throw new HoldfastError('USAGE', `run ${run} is incomplete (no ${missing.join(', ')}); give the id of a snapshot of another run`);
   return { run, artifacts };

@@ -23,7 +23,6 @@ import type { Snapshot } from '../repo/snapshot/snapshot.ts';
 import type { CliContext } from './context.ts';
 import { DB_LABEL } from './labels.ts';
 
-export const LABEL = DB_LABEL;
 
 export interface DatabaseBackupResult {
   readonly main: BackupResult;
@@ -82,7 +81,7 @@ export async function streamDump(repo: Repository, recipe: Classifier, part: Pic
 }
 
 function databaseLabels(recipe: DatabaseRecipe, format: string, database: string, server: string): Record<string, string> {
-  return { [LABEL.engine]: recipe.engine, [LABEL.name]: database, [LABEL.server]: server, [LABEL.format]: format };
+  return { [DB_LABEL.engine]: recipe.engine, [DB_LABEL.name]: database, [DB_LABEL.server]: server, [DB_LABEL.format]: format };
 }
 
 /**
@@ -111,10 +110,10 @@ export async function backupDatabase(repo: Repository, url: string, env: Inherit
     }
   }
   const labels = { ...opts.labels, ...databaseLabels(recipe, plan.format, target.database, `${target.host}:${target.port}`) };
-  const main = await streamDump(repo, recipe, plan.main, { ...opts, labels: { ...labels, [LABEL.part]: 'main' } });
+  const main = await streamDump(repo, recipe, plan.main, { ...opts, labels: { ...labels, [DB_LABEL.part]: 'main' } });
   const extras: BackupResult[] = [];
   for (const { part, bytes } of side) {
-    const partLabels = { ...labels, [LABEL.format]: part.filename, [LABEL.part]: part.filename, [LABEL.dump]: main.id };
+    const partLabels = { ...labels, [DB_LABEL.format]: part.filename, [DB_LABEL.part]: part.filename, [DB_LABEL.dump]: main.id };
     extras.push(await backupStream(repo, Readable.from([bytes]), { ...opts, labels: partLabels, filename: part.filename, command: part.executor.what }));
   }
   return { main, extras, warnings };
@@ -187,14 +186,14 @@ export interface DatabaseRestoreResult {
 /** Loads a database snapshot into the database named by `into` (its name defaults to the snapshot's). */
 export async function restoreDatabase(ctx: CliContext, repo: Repository, snapshot: Snapshot, opts: DatabaseRestoreOptions): Promise<DatabaseRestoreResult> {
   const { into, env } = opts;
-  const engine = snapshot.labels[LABEL.engine];
-  const format = snapshot.labels[LABEL.format];
+  const engine = snapshot.labels[DB_LABEL.engine];
+  const format = snapshot.labels[DB_LABEL.format];
   if (engine === undefined || format === undefined) {
-    throw new HoldfastError('USAGE', `snapshot ${snapshot.id.slice(0, 8)} is not a database dump (no ${LABEL.engine} label); use --target to restore files`);
+    throw new HoldfastError('USAGE', `snapshot ${snapshot.id.slice(0, 8)} is not a database dump (no ${DB_LABEL.engine} label); use --target to restore files`);
   }
   let target = parseDatabaseUrl(into);
   if (target.engine !== engine) throw new HoldfastError('USAGE', `snapshot ${snapshot.id.slice(0, 8)} holds a ${engine} dump, not ${target.engine}`);
-  const name = snapshot.labels[LABEL.name];
+  const name = snapshot.labels[DB_LABEL.name];
   if (!target.database && name) target = withDatabase(target, name);
   const recipe = recipeFor(target, env);
   const plan = recipe.load(format, { drop: opts.drop });

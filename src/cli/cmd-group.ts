@@ -20,7 +20,8 @@ import type { Repository } from '../repo/repository.ts';
 import { deleteSnapshot, loadSnapshot, saveSnapshot } from '../repo/snapshot/snapshot-store.ts';
 import type { CliContext } from './context.ts';
 import { say, writeJson } from './context.ts';
-import { backupDatabase, LABEL } from './cmd-database.ts';
+import { backupDatabase } from './cmd-database.ts';
+import { DB_LABEL } from './labels.ts';
 import type { DatabaseBackupResult } from './cmd-database.ts';
 import { EXIT } from './exit-codes.ts';
 
@@ -53,7 +54,7 @@ async function recordVerdict(ctx: CliContext, repo: Repository, run: GroupRun<Da
     for (const c of run.captures) {
       const snapshot = await relabel(repo, c.main.id, verdict);
       const extras: Id[] = [];
-      for (const e of c.extras) extras.push(await relabel(repo, e.id, { ...verdict, [LABEL.dump]: snapshot }));
+      for (const e of c.extras) extras.push(await relabel(repo, e.id, { ...verdict, [DB_LABEL.dump]: snapshot }));
       out.push({ member: c.member, snapshot, extras });
     }
     return out;
