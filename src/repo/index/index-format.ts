@@ -80,28 +80,27 @@ export class IndexBuilder {
     this.#count += entries.length;
   }
 
-  /** The index file's plaintext so far (a copy). */
-  plain(): Buffer {
-    const out = Buffer.from(this.#buf.subarray(0, this.#at));
-    MAGIC.copy(out, 0);
-    out.writeUInt8(VERSION, 4);
-    out.writeUInt32LE(this.#packs, 5);
-    return out;
-  }
-
   /** The index file's stored form so far (compressed; sealed by the caller). */
   encode(): Buffer {
-    return zlib.zstdCompressSync(this.plain());
+    return zlib.zstdCompressSync(this.#plain());
   }
 
   /** Visits the entries added so far (see `scanIndex`). */
   visit(visit: IndexEntryVisitor): void {
-    scanPlain(this.plain(), 'being written', visit);
+    scanPlain(this.#plain(), 'being written', visit);
   }
 
   /** The locations added so far. */
   locations(): BlobLocation[] {
-    return decodePlain(this.plain(), 'being written');
+    return decodePlain(this.#plain(), 'being written');
+  }
+
+  /** The index file's plaintext so far: a view of the builder's buffer, its header written in place. */
+  #plain(): Buffer {
+    MAGIC.copy(this.#buf, 0);
+    this.#buf.writeUInt8(VERSION, 4);
+    this.#buf.writeUInt32LE(this.#packs, 5);
+    return this.#buf.subarray(0, this.#at);
   }
 
   #reserve(bytes: number): void {
@@ -140,7 +139,11 @@ function decompress(compressed: Buffer, where: string): Buffer {
 
 function decodePlain(buf: Buffer, where: string): BlobLocation[] {
   const out: BlobLocation[] = [];
-  scanPlain(buf, where, (pack, entry, at) => out.push(readEntry(entry, at, pack)));
+  const e = newRawEntry();
+  scanPlain(buf, where, (pack, entry, at) => {
+    readRawEntry(entry, at, e);
+    out.push({ type: e.type, pack, compressed: e.compressed, offset: e.offset, length: e.length, rawLength: e.rawLength, id: idFromBytes(e.id) });
+  });
   return out;
 }
 
@@ -213,15 +216,3 @@ export function readRawEntry(buf: Buffer, at: number, into: RawEntry): RawEntry 
   return into;
 }
 
-/** An entry `checkPlain` has passed. */
-function readEntry(buf: Buffer, at: number, pack: Id): BlobLocation {
-  return {
-    type: blobTypeFromCode(buf.readUInt8(at)) as BlobType,
-    pack,
-    compressed: buf.readUInt8(at + 1) === 1,
-    offset: buf.readUInt32LE(at + 2),
-    length: buf.readUInt32LE(at + 6),
-    rawLength: buf.readUInt32LE(at + 10),
-    id: idFromBytes(buf.subarray(at + 14, at + 46)),
-  };
-}
