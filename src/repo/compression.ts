@@ -66,7 +66,6 @@ function zlibCompress(level: number, tuning: CompressionTuning): Compress {
 }
 
 interface NativeCCtx {
-  compress(dst: Uint8Array, src: Uint8Array, level: number): number;
   setParameter(param: number, value: number): void;
   compress2(dst: Uint8Array, src: Uint8Array): number;
 }
@@ -93,18 +92,12 @@ function loadBinding(): NativeBinding | undefined {
  */
 function reusingCompressor(binding: NativeBinding, level: number, tuning: CompressionTuning): Compress {
   const ctx = new binding.CCtx();
-  let scratch = Buffer.alloc(0);
-  if (tuning === 'files') {
-    return (plain) => {
-      scratch = grownScratch(scratch, binding.compressBound(plain.byteLength));
-      return scratch.subarray(0, ctx.compress(scratch, plain, level));
-    };
-  }
   const p = binding.CParameter;
   ctx.setParameter(p.compressionLevel, level);
   ctx.setParameter(p.contentSizeFlag, 1);
   ctx.setParameter(p.checksumFlag, 0);
-  ctx.setParameter(p.minMatch, STREAM_MIN_MATCH);
+  if (tuning === 'stream') ctx.setParameter(p.minMatch, STREAM_MIN_MATCH);
+  let scratch = Buffer.alloc(0);
   return (plain) => {
     scratch = grownScratch(scratch, binding.compressBound(plain.byteLength));
     return scratch.subarray(0, ctx.compress2(scratch, plain));
