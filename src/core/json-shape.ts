@@ -10,6 +10,7 @@
  * caller's REPO_CORRUPT message.
  */
 import { HoldfastError } from './errors.ts';
+import { isId, type Id } from './ids.ts';
 
 export class ShapeError extends Error {}
 
@@ -91,8 +92,8 @@ export function stringMap(value: unknown, path: string): Record<string, string> 
   return { ...(value as Record<string, string>) };
 }
 
-const HEX_ID = /^[0-9a-f]{64}$/;
-
-export function hexId(value: unknown, path: string): string {
-  return text(value, path, { pattern: HEX_ID, what: 'a 64-digit hex id' });
+export function hexId(value: unknown, path: string): Id {
+  const s = text(value, path);
+  if (!isId(s)) fail(path, 'a 64-digit hex id', value);
+  return s;
 }

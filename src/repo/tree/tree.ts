@@ -7,7 +7,7 @@
  */
 import { HoldfastError } from '../../core/errors.ts';
 import { ShapeError, fields, hexId, integer, isRecord, list, number, oneOf, optional, readShape, text } from '../../core/json-shape.ts';
-import type { Id } from '../../core/ids.ts';
+import { isId, type Id } from '../../core/ids.ts';
 
 export type NodeType = 'file' | 'dir' | 'symlink' | 'blockdev' | 'chardev' | 'fifo' | 'socket';
 export type ContentRef = Id | number;
@@ -67,7 +67,6 @@ export function decodeTree(plain: Buffer, where: string): Tree {
 const NODE_TYPES = new Set<unknown>(['file', 'dir', 'symlink', 'blockdev', 'chardev', 'fifo', 'socket']);
 const COUNT_KEYS = ['mode', 'uid', 'gid', 'inode', 'dev', 'links', 'size'] as const;
 const KNOWN_KEYS = new Set(['name', 'type', 'mtime', 'ctime', ...COUNT_KEYS, 'content', 'subtree', 'target', 'rdev']);
-const ID = /^[0-9a-f]{64}$/;
 
 function isCount(v: unknown): boolean {
   return Number.isSafeInteger(v) && (v as number) >= 0;
@@ -90,8 +89,8 @@ function isWellFormedNode(n: unknown): boolean {
 }
 
 function optionalFieldsWellFormed(n: Record<string, unknown>): boolean {
-  if ('content' in n && !(Array.isArray(n.content) && n.content.every((c) => (typeof c === 'string' ? ID.test(c) : Number.isSafeInteger(c) && (c as number) > 0)))) return false;
-  if ('subtree' in n && !(typeof n.subtree === 'string' && ID.test(n.subtree))) return false;
+  if ('content' in n && !(Array.isArray(n.content) && n.content.every((c) => (typeof c === 'string' ? isId(c) : Number.isSafeInteger(c) && (c as number) > 0)))) return false;
+  if ('subtree' in n && !(typeof n.subtree === 'string' && isId(n.subtree))) return false;
   if ('target' in n && typeof n.target !== 'string') return false;
   return !('rdev' in n) || isCount(n.rdev);
 }
