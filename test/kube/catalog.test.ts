@@ -100,8 +100,12 @@ describe('catalog sync between two clusters', () => {
       clusterId: cluster,
       finalizers: [], // never forgotten from here
     });
-    const repo = (await tkc.makeApiClient(CustomObjectsApi).getClusterCustomObject({ ...G, plural: 'backuprepositories', name: 'shared' })) as RepoJson;
-    assert.deepEqual(catalogFacts(repo), { imported: 1, clusters: [cluster], synced: 'True' });
+    // The sync writes the imported Backups first and the repository's status after them.
+    const synced = await eventually('the repository\'s catalog status', async () => {
+      const repo = (await tkc.makeApiClient(CustomObjectsApi).getClusterCustomObject({ ...G, plural: 'backuprepositories', name: 'shared' })) as RepoJson;
+      return repo.status?.catalog === undefined ? undefined : catalogFacts(repo);
+    });
+    assert.deepEqual(synced, { imported: 1, clusters: [cluster], synced: 'True' });
     assert.equal((await imported(source.kubeConfig())).length, 0, 'a cluster does not import its own backups');
     const edit = tkc.makeApiClient(CustomObjectsApi).patchNamespacedCustomObject(
       { ...G, namespace: 'holdfast-system', plural: 'backups', name: one?.metadata?.name ?? '', body: { spec: { deletionPolicy: 'delete' } } },
