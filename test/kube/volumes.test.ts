@@ -151,7 +151,11 @@ describe('volume data', () => {
       assert.ok(v.parentSnapshotId, `${v.claimName} is incremental to the earlier moves`);
     }
     assert.deepEqual(await names(c, '/apis/batch/v1/namespaces/app/jobs', `holdfast.dev/backup=${b.metadata.uid ?? ''}`), [], 'the mover Jobs beside the PVCs are gone');
-    assert.deepEqual(await names(c, '/api/v1/namespaces/app/secrets', `holdfast.dev/backup=${b.metadata.uid ?? ''}`), [], 'so are their credential Secrets');
+    // The operator deletes only the Jobs; their credential Secrets (owned by them) go with the garbage collector a moment later.
+    const secrets = async (): Promise<string[]> => names(c, '/api/v1/namespaces/app/secrets', `holdfast.dev/backup=${b.metadata.uid ?? ''}`);
+    await eventually('the credential Secrets to be collected with their Jobs', async () => ((await secrets()).length === 0 ? true : undefined), 60_000).catch(async () => {
+      assert.deepEqual(await secrets(), [], 'so are their credential Secrets');
+    });
     await createHoldfast(c, 'restores', OPERATOR_NS, 'from-live', { source: { backupName: 'live' }, namespaceMapping: { app: 'app-live' } });
     const r = await finished(c, 'restores', OPERATOR_NS, 'from-live', 180_000);
     assert.equal(r.status?.phase, 'Completed', detail(r));
