@@ -91,7 +91,12 @@ describe('holdfast operator (two replicas)', () => {
     await eventually('a leader', async () => ((await isLeader(a)) || (await isLeader(b))) || undefined);
     assert.notEqual(await isLeader(a), await isLeader(b), 'exactly one leads');
     await backupCompletes('first');
-    assert.match((await get(a, '/metrics')).text + (await get(b, '/metrics')).text, /holdfast_reconcile_total\{controller="Backup",result="success"\} [1-9]/);
+    // A reconcile is counted once it returns, after its last write (the Completed status, then its Event).
+    const metrics = await eventually('a counted Backup reconcile', async () => {
+      const text = (await get(a, '/metrics')).text + (await get(b, '/metrics')).text;
+      return text.includes('holdfast_reconcile_total{controller="Backup",result="success"}') ? text : undefined;
+    });
+    assert.match(metrics, /holdfast_reconcile_total\{controller="Backup",result="success"\} [1-9]/);
   });
 
   it('stops the leader cleanly on SIGTERM and the standby completes the next Backup', async () => {
