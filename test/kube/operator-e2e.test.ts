@@ -96,7 +96,11 @@ describe('operator and CLI end to end', () => {
     const list = await run(['backup', 'list', '-n', 'shop']);
     assert.match(list.stdout, /^NAMESPACE\s+NAME\s+PHASE\s+OBJECTS\s+SNAPSHOT\s+ORIGIN\s+AGE$/m);
     assert.match(list.stdout, /shop\s+before-change\s+Completed\s+\d+\s+[0-9a-f]{8}\s+on demand/);
-    const describe = await run(['backup', 'describe', 'before-change', '-n', 'shop']);
+    // --wait returns on the Completed status; the operator records the Event after that write.
+    const describe = await eventually('the Backup\'s Event in describe', async () => {
+      const d = await run(['backup', 'describe', 'before-change', '-n', 'shop']);
+      return d.code !== 0 || d.stdout.includes('Events:') ? d : undefined;
+    });
     assert.equal(describe.code, 0, show(describe));
     for (const kind of ['Deployment.apps 1', 'StatefulSet.apps 1', 'Service 2', 'ConfigMap', 'Secret', 'PersistentVolumeClaim', 'Widget.test.holdfast.dev 1', 'CustomResourceDefinition.apiextensions.k8s.io 1']) {
       assert.ok(describe.stdout.includes(kind), `describe lists ${kind}:\n${describe.stdout}`);
