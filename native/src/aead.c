@@ -213,8 +213,11 @@ static napi_value open_into(napi_env env, napi_callback_info info) {
   return result;
 }
 
+napi_status holdfast_register_pipe(napi_env env, napi_value exports); /* pipe.c */
+
 NAPI_MODULE_INIT() {
   napi_value fn;
+  if (holdfast_register_pipe(env, exports) != napi_ok) return NULL;
   if (napi_create_function(env, "sealInto", NAPI_AUTO_LENGTH, seal_into, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "sealInto", fn) != napi_ok) return NULL;
   if (napi_create_function(env, "openInto", NAPI_AUTO_LENGTH, open_into, NULL, &fn) != napi_ok) return NULL;

@@ -1,6 +1,8 @@
 import type { Command } from '@commander-js/extra-typings';
 import { HoldfastError } from '../core/errors.ts';
 import { backupBlock, backupCommand, backupStream, backupTree, startTreeScan } from '../mover/backup/backup.ts';
+import { startCommand, type StartedCommand } from '../mover/backup/stream-command.ts';
+import type { DirScanner } from '../mover/backup/dir-scanner.ts';
 import type { BackupResult, CommonBackupOptions } from '../mover/backup/backup.ts';
 import type { ChunkProfileName } from '../mover/backup/profiles.ts';
 import type { CliContext } from './context.ts';
@@ -47,8 +49,7 @@ export function registerBackup(program: Command, ctx: CliContext, setExit: (code
       const started = Date.now();
       const view = progressView(ctx, started);
       const modes = [paths.length > 0, !!opts.stdin, !!opts.stdinFromCommand, !!opts.block].filter(Boolean).length;
-      // The source tree is listed on a worker thread while the repository opens (KDF, index).
-      const scan = modes === 1 && paths.length > 0 && !dbUrl ? startTreeScan(paths, opts.exclude) : undefined;
+      const { scan, command } = modes === 1 ? startAhead(paths, opts, dbUrl) : {};
       let result: BackupResult;
       try {
         const repo = await openRepository(ctx, modes === 1 ? warmForStreams({ ...opts, dbUrl }) : {});
@@ -61,18 +62,30 @@ export function registerBackup(program: Command, ctx: CliContext, setExit: (code
         if (modes !== 1) throw new HoldfastError('USAGE', 'give exactly one of: paths, --stdin, --stdin-from-command, --block');
         result = await withFreezes(ctx, opts, async () => {
           if (dbUrl) return backupDatabaseUrl(ctx, repo, dbUrl, common);
-          if (opts.stdinFromCommand) return backupCommand(repo, opts.stdinFromCommand, { ...common, filename: opts.stdinFilename });
+          if (opts.stdinFromCommand) return backupCommand(repo, command ?? opts.stdinFromCommand, { ...common, filename: opts.stdinFilename });
           if (opts.stdin) return backupStream(repo, process.stdin, { ...common, filename: opts.stdinFilename });
           if (opts.block) return backupBlock(repo, opts.block, common);
           return backupTree(repo, paths, { ...common, excludes: opts.exclude, ...(opts.force ? { parent: false as const } : {}), ...(scan ? { scan } : {}) });
         });
       } finally {
+        command?.stop();
         await scan?.close();
       }
       view.finish();
       report(ctx, result);
       if (result.errors.length > 0) setExit(EXIT.partial);
     });
+}
+
+/**
+ * What starts before the repository opens (key derivation, index): the source tree's
+ * listing on a worker thread, or the command whose output is backed up (ADR 0034) unless
+ * a freeze must come first.
+ */
+function startAhead(paths: string[], opts: { exclude: string[]; stdinFromCommand?: string; freeze: string[] }, dbUrl: string | undefined): { scan?: DirScanner; command?: StartedCommand } {
+  if (paths.length > 0 && !dbUrl) return { scan: startTreeScan(paths, opts.exclude) };
+  if (opts.stdinFromCommand && opts.freeze.length === 0) return { command: startCommand(opts.stdinFromCommand) };
+  return {};
 }
 
 function chunkProfileOf(name: string): ChunkProfileName {

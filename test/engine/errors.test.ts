@@ -45,6 +45,9 @@ describe('errors', () => {
   const cases: Array<{ name: string; args: () => string[]; env?: () => Record<string, string | undefined>; code: number; stderr: RegExp }> = [
     { name: 'wrong password', args: () => ['snapshots'], env: () => ({ HOLDFAST_PASSWORD: 'not the password' }), code: 12, stderr: /^holdfast: wrong password for the repository at \/.*\/repo: none of its 1 key slot\(s\) opens with it$/ },
     { name: 'wrong password on backup', args: () => ['backup', src], env: () => ({ HOLDFAST_PASSWORD: 'not the password' }), code: 12, stderr: /^holdfast: wrong password/ },
+    // The command starts while the repository opens (ADR 0034): it is stopped, and the CLI does not wait on its endless output.
+    { name: 'wrong password on a command backup', args: () => ['backup', '--stdin-from-command', 'exec yes'], env: () => ({ HOLDFAST_PASSWORD: 'not the password' }), code: 12, stderr: /^holdfast: wrong password/ },
+    { name: 'command backup to no repository', args: () => ['backup', '--stdin-from-command', 'exec yes'], env: () => ({ HOLDFAST_REPOSITORY: t.path('nowhere') }), code: 10, stderr: /^holdfast: no repository at / },
     { name: 'no repository', args: () => ['snapshots'], env: () => ({ HOLDFAST_REPOSITORY: t.path('nowhere') }), code: 10, stderr: /^holdfast: no repository at \/.*\/nowhere \(run 'holdfast init' to create one\)$/ },
     { name: 'backup to no repository', args: () => ['backup', src], env: () => ({ HOLDFAST_REPOSITORY: t.path('nowhere') }), code: 10, stderr: /^holdfast: no repository at / },
     { name: 'init on an existing repository', args: () => ['init'], code: 1, stderr: /^holdfast: a repository already exists at \/.*\/repo$/ },

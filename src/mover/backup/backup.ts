@@ -3,12 +3,11 @@
  * output) and block devices or image files. Each runs one BackupSession under a shared
  * repository lock and publishes a snapshot only when everything it needs is stored.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync, statSync, type Stats } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, resolve } from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
-import { HoldfastError, messageOf } from '../../core/errors.ts';
+import { PassThrough, Readable } from 'node:stream';
+import { HoldfastError } from '../../core/errors.ts';
 import type { Id } from '../../core/ids.ts';
 import type { Repository } from '../../repo/repository.ts';
 import { safeUsername } from '../../repo/repository.ts';
@@ -20,6 +19,7 @@ import { chunkerParams } from './profiles.ts';
 import { BackupSession } from './session.ts';
 import type { SessionOptions, SourceError } from './session.ts';
 import { StreamArchiver } from './stream-archiver.ts';
+import { startCommand, type StartedCommand } from './stream-command.ts';
 import { TreeArchiver } from './tree-archiver.ts';
 import { DirScanner } from './dir-scanner.ts';
 import { FileScheduler } from './file-scheduler.ts';
@@ -132,12 +132,9 @@ export interface StreamBackupOptions extends CommonBackupOptions {
   readonly beforePublish?: () => Promise<void>;
 }
 
-export async function backupStream(repo: Repository, source: Readable, opts: StreamBackupOptions): Promise<BackupResult> {
-  // Read from the start, into a buffer with backpressure: the session (lock, index) opens
-  // before the stream is consumed, and when the stream is a child's stdout Node resumes
-  // and drops its unread output as the child exits — a short dump would lose its data.
-  const input = source.pipe(new PassThrough({ highWaterMark: 1 << 20 }));
-  source.once('error', (err) => input.destroy(err));
+/** Backs up a stream: a Readable (stdin), or pieces already being read ahead (`startCommand`). */
+export async function backupStream(repo: Repository, source: Readable | AsyncIterable<Buffer>, opts: StreamBackupOptions): Promise<BackupResult> {
+  const input = source instanceof Readable ? readFromStart(source) : source;
   const paths = [`/${opts.filename}`];
   return withSession(repo, opts, { host: opts.hostname ?? hostname(), paths, kind: 'stream' }, async (session, parent) => {
     session.pool.start();
@@ -159,23 +156,27 @@ export async function backupStream(repo: Repository, source: Readable, opts: Str
   });
 }
 
-/** Runs a command and backs up its standard output; a non-zero exit fails the backup. */
-export async function backupCommand(repo: Repository, command: string, opts: StreamBackupOptions): Promise<BackupResult> {
-  const child = spawn('/bin/sh', ['-c', command], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const exited = new Promise<number>((resolveExit, reject) => {
-    child.on('error', (err) => reject(new HoldfastError('COMMAND_FAILED', `cannot run '${command}': ${messageOf(err)}`, { cause: err })));
-    child.on('close', (code, signal) => resolveExit(code ?? (signal ? 128 : 1)));
-  });
-  exited.catch(() => {});
-  const checkExit = async (): Promise<void> => {
-    const code = await exited;
-    if (code !== 0) throw new HoldfastError('COMMAND_FAILED', `'${command}' exited with status ${code}; no snapshot was saved`);
-  };
-  const stdout = child.stdout;
+/**
+ * Reads from the start, into a buffer with backpressure: the session (lock, index) opens
+ * before the stream is consumed, and when the stream is a child's stdout Node resumes and
+ * drops its unread output as the child exits — a short dump would lose its data.
+ */
+function readFromStart(source: Readable): Readable {
+  const input = source.pipe(new PassThrough({ highWaterMark: 1 << 20 }));
+  source.once('error', (err) => input.destroy(err));
+  return input;
+}
+
+/**
+ * Backs up a command's standard output; a non-zero exit fails the backup. The command may
+ * have been started already (`startCommand`, while the repository opened).
+ */
+export async function backupCommand(repo: Repository, command: string | StartedCommand, opts: StreamBackupOptions): Promise<BackupResult> {
+  const started = typeof command === 'string' ? startCommand(command) : command;
   try {
-    return await backupStream(repo, stdout, { ...opts, command, beforePublish: checkExit });
+    return await backupStream(repo, started.output, { ...opts, command: started.command, beforePublish: () => started.succeeded() });
   } finally {
-    if (child.exitCode === null) child.kill('SIGTERM');
+    started.stop();
   }
 }
 

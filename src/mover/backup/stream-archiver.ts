@@ -6,7 +6,6 @@
  * into a fresh buffer (a copy per chunk, cloned again into the worker, was most of the
  * main thread's time and left hundreds of MB of garbage buffers on a 500 MB dump).
  */
-import type { Readable } from 'node:stream';
 import { releaseBuffer } from '../../core/buffers.ts';
 import { Chunker, gearTable } from '../../repo/chunker/fastcdc.ts';
 import type { ChunkerParams } from '../../repo/chunker/fastcdc.ts';
@@ -39,9 +38,9 @@ export class StreamArchiver {
   }
 
   /** Reads the stream to its end; returns the content list of the stored stream. */
-  async archive(input: Readable): Promise<ContentRef[]> {
+  async archive(input: AsyncIterable<Buffer>): Promise<ContentRef[]> {
     const run = new CutRun(this.#params.maxSize + TASK_BYTES);
-    for await (const piece of input as AsyncIterable<Buffer>) {
+    for await (const piece of input) {
       let at = 0;
       while (at < piece.byteLength) {
         at += run.append(piece.subarray(at));
