@@ -1,5 +1,6 @@
 /*
  * blockingPipe()                     -> [readFd, writeFd]
+ * adoptPipe(fd)                      -> true when fd is a pipe, now blocking and of 1 MiB
  * readAtLeast(fd, buffer, min)       -> Promise<bytes read>
  *
  * A stream backup reads a command's standard output (a database dump). pg_dump writes it
@@ -11,6 +12,8 @@
  *
  * blockingPipe: pipe2 with O_CLOEXEC (the child gets the write end as its stdout through
  * dup2, which clears the flag), blocking, 1 MiB when the system allows (F_SETPIPE_SZ).
+ * adoptPipe: for a pipe holdfast was given (its standard input): clears O_NONBLOCK and asks
+ * for 1 MiB; false, untouched, when fd is not a pipe (a file, a terminal).
  * readAtLeast: resolves with the bytes read (fewer than `min` only at the end: 0 means the
  * end); rejects with an Error whose `code` is the errno name. The buffer must not be
  * touched until it settles.
@@ -22,6 +25,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -59,6 +63,26 @@ static napi_value blocking_pipe(napi_env env, napi_callback_info info) {
     return NULL;
   }
   return out;
+}
+
+static napi_value adopt_pipe(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t fd;
+  struct stat st;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "adoptPipe(fd: number)");
+    return NULL;
+  }
+  if (fstat(fd, &st) != 0) return throw_errno(env, errno);
+  int pipe = S_ISFIFO(st.st_mode);
+  if (pipe) {
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) return throw_errno(env, errno);
+    if (fcntl(fd, F_GETPIPE_SZ) < PIPE_BYTES) (void)fcntl(fd, F_SETPIPE_SZ, PIPE_BYTES);
+  }
+  napi_value out;
+  return napi_get_boolean(env, pipe, &out) == napi_ok ? out : NULL;
 }
 
 static void read_execute(napi_env env, void *data) {
@@ -142,6 +166,8 @@ napi_status holdfast_register_pipe(napi_env env, napi_value exports) {
   napi_value fn;
   napi_status s = napi_create_function(env, "blockingPipe", NAPI_AUTO_LENGTH, blocking_pipe, NULL, &fn);
   if (s == napi_ok) s = napi_set_named_property(env, exports, "blockingPipe", fn);
+  if (s == napi_ok) s = napi_create_function(env, "adoptPipe", NAPI_AUTO_LENGTH, adopt_pipe, NULL, &fn);
+  if (s == napi_ok) s = napi_set_named_property(env, exports, "adoptPipe", fn);
   if (s == napi_ok) s = napi_create_function(env, "readAtLeast", NAPI_AUTO_LENGTH, read_at_least, NULL, &fn);
   if (s == napi_ok) s = napi_set_named_property(env, exports, "readAtLeast", fn);
   return s;

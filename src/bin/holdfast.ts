@@ -1,4 +1,5 @@
 /** Composition root of the `holdfast` CLI: real clock, environment, streams. */
+import { isatty } from 'node:tty';
 import { setFlagsFromString } from 'node:v8';
 import { systemClock } from '../core/clock.ts';
 import { silentLogger } from '../core/logger.ts';
@@ -23,7 +24,7 @@ async function main(): Promise<number> {
   if (process.argv[2] === 'operator') return operator();
   let env;
   try {
-    env = readCliEnvironment(process.env, process.stderr.isTTY === true && process.stdin.isTTY === true);
+    env = readCliEnvironment(process.env, process.stderr.isTTY === true && isatty(0));
   } catch (err) {
     process.stderr.write(`holdfast: ${isHoldfastError(err) ? err.message : String(err)}\n`);
     return 2;

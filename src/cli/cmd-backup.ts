@@ -1,7 +1,7 @@
 import type { Command } from '@commander-js/extra-typings';
 import { HoldfastError } from '../core/errors.ts';
 import { backupBlock, backupCommand, backupStream, backupTree, startTreeScan } from '../mover/backup/backup.ts';
-import { startCommand, type StartedCommand } from '../mover/backup/stream-command.ts';
+import { readStdinPipe, startCommand, type StartedCommand } from '../mover/backup/stream-command.ts';
 import type { DirScanner } from '../mover/backup/dir-scanner.ts';
 import type { BackupResult, CommonBackupOptions } from '../mover/backup/backup.ts';
 import type { ChunkProfileName } from '../mover/backup/profiles.ts';
@@ -49,7 +49,7 @@ export function registerBackup(program: Command, ctx: CliContext, setExit: (code
       const started = Date.now();
       const view = progressView(ctx, started);
       const modes = [paths.length > 0, !!opts.stdin, !!opts.stdinFromCommand, !!opts.block].filter(Boolean).length;
-      const { scan, command } = modes === 1 ? startAhead(paths, opts, dbUrl) : {};
+      const { scan, command, stdin } = modes === 1 ? startAhead(paths, opts, dbUrl) : {};
       let result: BackupResult;
       try {
         const repo = await openRepository(ctx, modes === 1 ? warmForStreams({ ...opts, dbUrl }) : {});
@@ -63,7 +63,7 @@ export function registerBackup(program: Command, ctx: CliContext, setExit: (code
         result = await withFreezes(ctx, opts, async () => {
           if (dbUrl) return backupDatabaseUrl(ctx, repo, dbUrl, common);
           if (opts.stdinFromCommand) return backupCommand(repo, command ?? opts.stdinFromCommand, { ...common, filename: opts.stdinFilename });
-          if (opts.stdin) return backupStream(repo, process.stdin, { ...common, filename: opts.stdinFilename });
+          if (opts.stdin) return backupStream(repo, stdin ?? process.stdin, { ...common, filename: opts.stdinFilename });
           if (opts.block) return backupBlock(repo, opts.block, common);
           return backupTree(repo, paths, { ...common, excludes: opts.exclude, ...(opts.force ? { parent: false as const } : {}), ...(scan ? { scan } : {}) });
         });
@@ -79,13 +79,21 @@ export function registerBackup(program: Command, ctx: CliContext, setExit: (code
 
 /**
  * What starts before the repository opens (key derivation, index): the source tree's
- * listing on a worker thread, or the command whose output is backed up (ADR 0034) unless
- * a freeze must come first.
+ * listing on a worker thread, or the command whose output is backed up, or the reading of
+ * a pipe on standard input (ADR 0034), unless a freeze must come first.
  */
-function startAhead(paths: string[], opts: { exclude: string[]; stdinFromCommand?: string; freeze: string[] }, dbUrl: string | undefined): { scan?: DirScanner; command?: StartedCommand } {
+function startAhead(paths: string[], opts: AheadOptions, dbUrl: string | undefined): { scan?: DirScanner; command?: StartedCommand; stdin?: AsyncIterable<Buffer> | undefined } {
   if (paths.length > 0 && !dbUrl) return { scan: startTreeScan(paths, opts.exclude) };
   if (opts.stdinFromCommand && opts.freeze.length === 0) return { command: startCommand(opts.stdinFromCommand) };
+  if (opts.stdin && opts.freeze.length === 0) return { stdin: readStdinPipe() };
   return {};
+}
+
+interface AheadOptions {
+  readonly exclude: string[];
+  readonly stdin?: boolean;
+  readonly stdinFromCommand?: string;
+  readonly freeze: string[];
 }
 
 function chunkProfileOf(name: string): ChunkProfileName {

@@ -186,6 +186,17 @@ describe('stream and block backups', () => {
     assert.equal(listed[1]?.parent, s.id);
   });
 
+  it('--stdin from a shell pipe (read by the native reader, ADR 0034) stores the same bytes', async () => {
+    const input = Buffer.concat([compressible(5 * MiB, 7), randomBytes(MiB + 123)]);
+    const file = t.path('piped.bin');
+    await writeFile(file, input);
+    // `cat file | holdfast …`: standard input is a pipe (the harness's own is a socket, read through Node).
+    const s = await backup(t.cli, ['--stdin', '--stdin-filename', 'piped.bin'], { wrapper: ['/bin/sh', '-c', 'cat "$0" | "$@"', file] });
+    assert.equal(s.bytesRead, input.byteLength);
+    const dump = await t.cli.run(['dump', s.id]);
+    assert.equal(sha256(dump.stdoutBytes), sha256(input));
+  });
+
   it('a stream is cut with the default profile; --chunk-profile fine cuts ~64 KiB chunks; a bad profile is a usage error', async () => {
     const input = randomBytes(8 * MiB);
     const plain = await backup(t.cli, ['--stdin', '--stdin-filename', 'plain.bin'], { input });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import { isHoldfastError } from '../../core/errors.ts';
@@ -70,6 +71,23 @@ describe('the native pipe reader', () => {
 
   it('is built (without it, command backups read through the event loop)', () => {
     assert.equal(typeof native.readAtLeast, 'function', 'holdfast-native is not loadable: run `npm install` (node-gyp)');
+  });
+
+  it('adopts a pipe (standard input of `cmd | holdfast`), not a file', async () => {
+    const pipes = native as unknown as { blockingPipe(): [number, number]; adoptPipe(fd: number): boolean };
+    const [r, w] = pipes.blockingPipe();
+    const file = openSync(import.meta.filename, 'r');
+    try {
+      assert.equal(pipes.adoptPipe(r), true);
+      assert.equal(pipes.adoptPipe(file), false);
+      writeSync(w, 'abc');
+      closeSync(w);
+      const buf = new Uint8Array(8);
+      assert.equal(await native.readAtLeast(r, buf, 8), 3, 'fewer than asked only at the end');
+    } finally {
+      closeSync(r);
+      closeSync(file);
+    }
   });
 
   it('names the errno of a descriptor it cannot read, and refuses a bad minimum', async () => {

@@ -8,6 +8,7 @@
  *   itself by a second. With the native addon the command writes into a 1 MiB pipe that a
  *   pool thread reads with blocking reads, a MiB per callback (`PipeReader`). Without the
  *   addon, Node's own pipe is read as before.
+ * `backup --stdin` reads a pipe on standard input the same way (`readStdinPipe`).
  * Up to `aheadBytes` are read before the backup asks for them. The command is stopped
  * (SIGTERM) if the backup ends before its output does, e.g. when the repository cannot
  * be opened: nothing is stored then.
@@ -35,13 +36,14 @@ export interface StartedCommand {
 
 interface NativePipes {
   blockingPipe(): [number, number];
+  adoptPipe(fd: number): boolean;
   readAtLeast(fd: number, buffer: Uint8Array, min: number): Promise<number>;
 }
 
 function loadPipes(): NativePipes | undefined {
   try {
     const native = createRequire(import.meta.url)('holdfast-native') as Partial<NativePipes>;
-    return typeof native.blockingPipe === 'function' && typeof native.readAtLeast === 'function' ? (native as NativePipes) : undefined;
+    return typeof native.blockingPipe === 'function' && typeof native.adoptPipe === 'function' && typeof native.readAtLeast === 'function' ? (native as NativePipes) : undefined;
   } catch {
     return undefined;
   }
@@ -76,6 +78,16 @@ export function startCommand(command: string, aheadBytes = COMMAND_AHEAD_BYTES, 
   };
 }
 
+/**
+ * `backup --stdin` when standard input is a pipe (`pg_dump | holdfast backup --stdin`): read
+ * as a command's output is, from now on; undefined (read `process.stdin`) for a file, a
+ * terminal, or without the addon. Standard input itself stays open.
+ */
+export function readStdinPipe(aheadBytes = COMMAND_AHEAD_BYTES): AsyncIterable<Buffer> | undefined {
+  const pipes = loadPipes();
+  return pipes?.adoptPipe(0) ? new PipeReader(pipes, 0, aheadBytes, false) : undefined;
+}
+
 function exitOf(child: ChildProcess, command: string): Promise<number> {
   const exited = new Promise<number>((resolveExit, reject) => {
     child.on('error', (err) => reject(new HoldfastError('COMMAND_FAILED', `cannot run '${command}': ${messageOf(err)}`, { cause: err })));
@@ -87,22 +99,24 @@ function exitOf(child: ChildProcess, command: string): Promise<number> {
 
 /**
  * Reads a blocking pipe a MiB at a time on libuv's pool, up to `ahead` bytes before they
- * are asked for, and closes it at the end. Iterated once.
+ * are asked for, and closes it at the end (unless told not to). Iterated once.
  */
 export class PipeReader implements AsyncIterable<Buffer> {
   readonly #pipes: NativePipes;
   readonly #fd: number;
   readonly #ahead: number;
+  readonly #close: boolean;
   readonly #queue: Buffer[] = [];
   #queued = 0;
   #ended = false;
   #error: unknown = undefined;
   #wake: (() => void) | undefined;
 
-  constructor(pipes: NativePipes, fd: number, ahead: number) {
+  constructor(pipes: NativePipes, fd: number, ahead: number, close = true) {
     this.#pipes = pipes;
     this.#fd = fd;
     this.#ahead = ahead;
+    this.#close = close;
     void this.#pump();
   }
 
@@ -118,7 +132,7 @@ export class PipeReader implements AsyncIterable<Buffer> {
     } catch (err) {
       this.#error = err;
     } finally {
-      closeSync(this.#fd);
+      if (this.#close) closeSync(this.#fd);
       this.#ended = true;
       this.#notify();
     }
