@@ -1,7 +1,7 @@
 /*
  * blockingPipe()                     -> [readFd, writeFd]
  * adoptPipe(fd)                      -> true when fd is a pipe, now blocking and of 1 MiB
- * readAtLeast(fd, buffer, min)       -> Promise<bytes read>
+ * readAtLeast(fd, buffer, min[, waitMs]) -> Promise<bytes read, or -1>
  *
  * A stream backup reads a command's standard output (a database dump). pg_dump writes it
  * 4 KiB at a time; read through Node's event loop, every write wakes the loop for a read
@@ -14,8 +14,9 @@
  * dup2, which clears the flag), blocking, 1 MiB when the system allows (F_SETPIPE_SZ).
  * adoptPipe: for a pipe holdfast was given (its standard input): clears O_NONBLOCK and asks
  * for 1 MiB; false, untouched, when fd is not a pipe (a file, a terminal).
- * readAtLeast: resolves with the bytes read (fewer than `min` only at the end: 0 means the
- * end); rejects with an Error whose `code` is the errno name. The buffer must not be
+ * readAtLeast: resolves with the bytes read: 0 means the end; fewer than `min` at the end,
+ * or when `waitMs` passed (then -1 if nothing came), so a caller can stop reading a writer
+ * that goes quiet; rejects with an Error whose `code` is the errno name. The buffer must not be
  * touched until it settles.
  */
 #define _GNU_SOURCE
@@ -25,6 +26,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,6 +43,8 @@ typedef struct {
   size_t min;
   size_t max;
   size_t got;
+  int wait_ms; /* < 0: no limit */
+  int timed_out;
   int err;
 } ReadJob;
 
@@ -85,20 +89,50 @@ static napi_value adopt_pipe(napi_env env, napi_callback_info info) {
   return napi_get_boolean(env, pipe, &out) == napi_ok ? out : NULL;
 }
 
+static long long now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Waits until fd is readable or `deadline` passes (then 0); 1 when readable, -1 on error. */
+static int readable_by(int fd, long long deadline) {
+  for (;;) {
+    long long left = deadline - now_ms();
+    if (left <= 0) return 0;
+    struct pollfd p = {fd, POLLIN, 0};
+    int r = poll(&p, 1, (int)(left > 1000 ? 1000 : left));
+    if (r > 0) return 1;
+    if (r < 0 && errno != EINTR) return -1;
+  }
+}
+
 static void read_execute(napi_env env, void *data) {
   (void)env;
   ReadJob *job = data;
   /* A blocking read returns each small write on its own, waking this thread for every 4 KiB
-   * the writer sends. After a short read, let a pipe that holds 1 MiB fill for a
-   * half a millisecond first (a writer at 1 GB/s fills half of it); a smaller pipe would stall
+   * the writer sends. After a short read, let a pipe that holds 1 MiB fill for half a
+   * millisecond first (a writer at 1 GB/s fills half of it); a smaller pipe would stall
    * its writer, so it is read at once. */
-  int wait = fcntl(job->fd, F_GETPIPE_SZ) >= PIPE_BYTES;
+  int pause_ok = fcntl(job->fd, F_GETPIPE_SZ) >= PIPE_BYTES;
   const struct timespec pause = {0, 500000};
+  long long deadline = job->wait_ms >= 0 ? now_ms() + job->wait_ms : 0;
   while (job->got < job->min) {
+    if (job->wait_ms >= 0) {
+      int r = readable_by(job->fd, deadline);
+      if (r == 0) {
+        job->timed_out = 1;
+        break;
+      }
+      if (r < 0) {
+        job->err = errno;
+        break;
+      }
+    }
     ssize_t n = read(job->fd, job->data + job->got, job->max - job->got);
     if (n > 0) {
       job->got += (size_t)n;
-      if (wait && n < SHORT_READ && job->got < job->min) nanosleep(&pause, NULL);
+      if (pause_ok && n < SHORT_READ && job->got < job->min) nanosleep(&pause, NULL);
     } else if (n == 0) {
       break;
     } else if (errno != EINTR) {
@@ -119,7 +153,7 @@ static void read_complete(napi_env env, napi_status status, void *data) {
     napi_create_error(env, code, message, &result);
     napi_reject_deferred(env, job->deferred, result);
   } else {
-    napi_create_double(env, (double)job->got, &result);
+    napi_create_double(env, job->timed_out && job->got == 0 ? -1.0 : (double)job->got, &result);
     napi_resolve_deferred(env, job->deferred, result);
   }
   napi_delete_reference(env, job->buffer);
@@ -128,9 +162,10 @@ static void read_complete(napi_env env, napi_status status, void *data) {
 }
 
 static napi_value read_at_least(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
+  size_t argc = 4;
+  napi_value argv[4];
   int32_t fd;
+  int32_t wait_ms = -1;
   int64_t min;
   napi_typedarray_type type;
   size_t length;
@@ -138,7 +173,13 @@ static napi_value read_at_least(napi_env env, napi_callback_info info) {
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3) return NULL;
   if (napi_get_value_int32(env, argv[0], &fd) != napi_ok || napi_get_value_int64(env, argv[2], &min) != napi_ok ||
       napi_get_typedarray_info(env, argv[1], &type, &length, &bytes, NULL, NULL) != napi_ok || type != napi_uint8_array) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "readAtLeast(fd: number, buffer: Uint8Array, min: number)");
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "readAtLeast(fd: number, buffer: Uint8Array, min: number, waitMs?: number)");
+    return NULL;
+  }
+  napi_valuetype wait_type = napi_undefined;
+  if (argc >= 4 && napi_typeof(env, argv[3], &wait_type) == napi_ok && wait_type != napi_undefined &&
+      (napi_get_value_int32(env, argv[3], &wait_ms) != napi_ok || wait_ms < 0)) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "waitMs must be a number of milliseconds, 0 or more");
     return NULL;
   }
   if (min < 1 || (uint64_t)min > length) {
@@ -151,6 +192,7 @@ static napi_value read_at_least(napi_env env, napi_callback_info info) {
   job->data = bytes;
   job->min = (size_t)min;
   job->max = length;
+  job->wait_ms = wait_ms;
   napi_value promise, name;
   if (napi_create_reference(env, argv[1], 1, &job->buffer) != napi_ok || napi_create_promise(env, &job->deferred, &promise) != napi_ok ||
       napi_create_string_utf8(env, "holdfast.readAtLeast", NAPI_AUTO_LENGTH, &name) != napi_ok ||

@@ -1,7 +1,7 @@
 import type { Command } from '@commander-js/extra-typings';
 import { HoldfastError } from '../core/errors.ts';
 import { backupBlock, backupCommand, backupStream, backupTree, startTreeScan } from '../mover/backup/backup.ts';
-import { readStdinPipe, startCommand, type StartedCommand } from '../mover/backup/stream-command.ts';
+import { readStdinPipe, startCommand, type PipeReader, type StartedCommand } from '../mover/backup/stream-command.ts';
 import type { DirScanner } from '../mover/backup/dir-scanner.ts';
 import type { BackupResult, CommonBackupOptions } from '../mover/backup/backup.ts';
 import type { ChunkProfileName } from '../mover/backup/profiles.ts';
@@ -69,6 +69,7 @@ export function registerBackup(program: Command, ctx: CliContext, setExit: (code
         });
       } finally {
         command?.stop();
+        stdin?.stop();
         await scan?.close();
       }
       view.finish();
@@ -82,7 +83,7 @@ export function registerBackup(program: Command, ctx: CliContext, setExit: (code
  * listing on a worker thread, or the command whose output is backed up, or the reading of
  * a pipe on standard input (ADR 0034), unless a freeze must come first.
  */
-function startAhead(paths: string[], opts: AheadOptions, dbUrl: string | undefined): { scan?: DirScanner; command?: StartedCommand; stdin?: AsyncIterable<Buffer> | undefined } {
+function startAhead(paths: string[], opts: AheadOptions, dbUrl: string | undefined): { scan?: DirScanner; command?: StartedCommand; stdin?: PipeReader | undefined } {
   if (paths.length > 0 && !dbUrl) return { scan: startTreeScan(paths, opts.exclude) };
   if (opts.stdinFromCommand && opts.freeze.length === 0) return { command: startCommand(opts.stdinFromCommand) };
   if (opts.stdin && opts.freeze.length === 0) return { stdin: readStdinPipe() };

@@ -4,13 +4,14 @@
  * 13 damaged), and nothing already stored changed.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { show, stderrLines } from '../helpers/cli.ts';
+import { HOLDFAST_BIN, collect, show, stderrLines } from '../helpers/cli.ts';
 import { holdLock, releaseLock as release } from '../helpers/lock-holder.ts';
 import type { CliResult } from '../helpers/cli.ts';
 import { assertRepositoryUnchanged, fileBlobs, fingerprint, flipByte, packPath } from '../helpers/repo-files.ts';
@@ -67,6 +68,25 @@ describe('errors', () => {
       assert.equal(existsSync(t.path('never')), false, 'no restore target was created');
     });
   }
+
+  it('wrong password on a --stdin backup whose writer goes quiet without closing: exit 12 at once, nothing changed', async () => {
+    const before = await fingerprint(t.repoDir);
+    // Standard input is a pipe this test keeps open (ADR 0034: a pipe is read natively, from the start).
+    const pipes = createRequire(import.meta.url)('holdfast-native') as { blockingPipe(): [number, number] };
+    const [r, w] = pipes.blockingPipe();
+    try {
+      writeSync(w, 'a little, then nothing\n');
+      const child = spawn(HOLDFAST_BIN, ['backup', '--stdin'], { stdio: [r, 'pipe', 'pipe'], env: { ...process.env, ...t.cli.env, HOLDFAST_PASSWORD: 'not the password' } });
+      closeSync(r);
+      const started = Date.now();
+      const res = await collect(child, { timeoutMs: 20_000 });
+      assertOneLine(res, 12, /^holdfast: wrong password/);
+      assert.ok(Date.now() - started < 10_000, `exited after ${Date.now() - started} ms`);
+    } finally {
+      closeSync(w);
+    }
+    await assertRepositoryUnchanged(t.repoDir, before, 'stdin backup with a wrong password');
+  });
 
   const locked: Array<{ command: string; holder: 'exclusive' | 'shared'; args: () => string[]; exclusively: boolean }> = [
     { command: 'backup', holder: 'exclusive', args: () => ['backup', src], exclusively: true },

@@ -4,7 +4,7 @@
  * captures what it prints and how it exits.
  */
 import { spawn } from 'node:child_process';
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcess, ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,13 +64,13 @@ export function cliFor(repository: string, password: string): Cli {
 }
 
 /** Waits for a started child to exit and collects its output. */
-export async function collect(child: ChildProcessWithoutNullStreams, opts: Pick<RunOptions, 'input' | 'timeoutMs'> = {}): Promise<CliResult> {
+export async function collect(child: ChildProcess, opts: Pick<RunOptions, 'input' | 'timeoutMs'> = {}): Promise<CliResult> {
   const out: Buffer[] = [];
   const err: Buffer[] = [];
-  child.stdout.on('data', (b: Buffer) => out.push(b));
-  child.stderr.on('data', (b: Buffer) => err.push(b));
-  child.stdin.on('error', () => {});
-  child.stdin.end(opts.input ?? '');
+  child.stdout?.on('data', (b: Buffer) => out.push(b));
+  child.stderr?.on('data', (b: Buffer) => err.push(b));
+  child.stdin?.on('error', () => {}); // absent when the test gave standard input of its own
+  child.stdin?.end(opts.input ?? '');
   const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
   try {
     const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {

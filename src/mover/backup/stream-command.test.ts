@@ -3,7 +3,11 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import { isHoldfastError } from '../../core/errors.ts';
-import { startCommand, type StartedCommand } from './stream-command.ts';
+import { PipeReader, startCommand, type StartedCommand } from './stream-command.ts';
+
+function newReader(pipes: ConstructorParameters<typeof PipeReader>[0], fd: number): PipeReader {
+  return new PipeReader(pipes, fd, 1 << 20);
+}
 
 async function collect(output: AsyncIterable<Buffer>): Promise<{ text: string; pieces: number }> {
   const parts: Buffer[] = [];
@@ -63,6 +67,25 @@ for (const native of [true, false]) {
     });
   });
 }
+
+describe('PipeReader', () => {
+  it('lets go of a writer that goes quiet without closing once stopped', async () => {
+    const native = createRequire(import.meta.url)('holdfast-native') as Parameters<typeof newReader>[0];
+    const [r, w] = native.blockingPipe();
+    try {
+      writeSync(w, 'abc');
+      const reader = newReader(native, r);
+      const reading = reader[Symbol.asyncIterator]();
+      assert.equal(String((await reading.next()).value), 'abc', 'a quiet writer\'s bytes come out after the wait');
+      const started = Date.now();
+      reader.stop();
+      assert.equal((await reading.next()).done, true);
+      assert.ok(Date.now() - started < 2000, `stopping took ${Date.now() - started} ms`);
+    } finally {
+      closeSync(w);
+    }
+  });
+});
 
 describe('the native pipe reader', () => {
   const native = createRequire(import.meta.url)('holdfast-native') as {

@@ -21,8 +21,10 @@ import { HoldfastError, messageOf } from '../../core/errors.ts';
 
 /** Output read ahead of the backup. */
 export const COMMAND_AHEAD_BYTES = 1 << 20;
-/** Bytes a native read waits for (fewer only at the end). */
+/** Bytes a native read waits for: fewer at the end, or once a read has waited WAIT_MS. */
 const PIECE_BYTES = 1 << 20;
+/** Longest a native read waits, so that a stopped reader of a quiet writer lets go soon. */
+const WAIT_MS = 250;
 
 export interface StartedCommand {
   readonly command: string;
@@ -37,7 +39,7 @@ export interface StartedCommand {
 interface NativePipes {
   blockingPipe(): [number, number];
   adoptPipe(fd: number): boolean;
-  readAtLeast(fd: number, buffer: Uint8Array, min: number): Promise<number>;
+  readAtLeast(fd: number, buffer: Uint8Array, min: number, waitMs?: number): Promise<number>;
 }
 
 function loadPipes(): NativePipes | undefined {
@@ -55,9 +57,10 @@ export function startCommand(command: string, aheadBytes = COMMAND_AHEAD_BYTES, 
   const child = spawn('/bin/sh', ['-c', command], { stdio: ['ignore', fds ? fds[1] : 'pipe', 'inherit'] });
   const exited = exitOf(child, command);
   let output: AsyncIterable<Buffer>;
+  let reader: PipeReader | undefined;
   if (pipes && fds) {
     closeSync(fds[1]); // the child has it: its exit ends the pipe
-    output = new PipeReader(pipes, fds[0], aheadBytes);
+    output = reader = new PipeReader(pipes, fds[0], aheadBytes);
   } else {
     const stdout = child.stdout;
     if (!stdout) throw new HoldfastError('INTERNAL', `'${command}' started without a standard output pipe`);
@@ -74,6 +77,7 @@ export function startCommand(command: string, aheadBytes = COMMAND_AHEAD_BYTES, 
     },
     stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      reader?.stop();
     },
   };
 }
@@ -83,7 +87,7 @@ export function startCommand(command: string, aheadBytes = COMMAND_AHEAD_BYTES, 
  * as a command's output is, from now on; undefined (read `process.stdin`) for a file, a
  * terminal, or without the addon. Standard input itself stays open.
  */
-export function readStdinPipe(aheadBytes = COMMAND_AHEAD_BYTES): AsyncIterable<Buffer> | undefined {
+export function readStdinPipe(aheadBytes = COMMAND_AHEAD_BYTES): PipeReader | undefined {
   const pipes = loadPipes();
   return pipes?.adoptPipe(0) ? new PipeReader(pipes, 0, aheadBytes, false) : undefined;
 }
@@ -109,6 +113,7 @@ export class PipeReader implements AsyncIterable<Buffer> {
   readonly #queue: Buffer[] = [];
   #queued = 0;
   #ended = false;
+  #stopped = false;
   #error: unknown = undefined;
   #wake: (() => void) | undefined;
 
@@ -120,14 +125,28 @@ export class PipeReader implements AsyncIterable<Buffer> {
     void this.#pump();
   }
 
+  /** Stops reading (within WAIT_MS): what was read is still handed out, then the output ends. */
+  stop(): void {
+    this.#stopped = true;
+    this.#notify();
+  }
+
   async #pump(): Promise<void> {
     try {
-      for (;;) {
-        while (this.#queued >= this.#ahead) await this.#sleep();
-        const piece = Buffer.allocUnsafeSlow(PIECE_BYTES);
-        const n = await this.#pipes.readAtLeast(this.#fd, piece, PIECE_BYTES);
-        if (n > 0) this.#push(n === PIECE_BYTES ? piece : piece.subarray(0, n));
-        if (n < PIECE_BYTES) break; // the end: a read returns fewer bytes only there
+      let piece = Buffer.allocUnsafeSlow(PIECE_BYTES);
+      while (!this.#stopped) {
+        if (this.#queued >= this.#ahead) {
+          await this.#sleep();
+          continue;
+        }
+        const n = await this.#pipes.readAtLeast(this.#fd, piece, PIECE_BYTES, WAIT_MS);
+        if (n === 0) break; // the end
+        if (n === PIECE_BYTES) {
+          this.#push(piece);
+          piece = Buffer.allocUnsafeSlow(PIECE_BYTES);
+        } else if (n > 0) {
+          this.#push(Buffer.from(piece.subarray(0, n))); // a quiet writer's bit: the piece is read into again
+        }
       }
     } catch (err) {
       this.#error = err;
