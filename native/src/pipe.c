@@ -53,11 +53,16 @@ static napi_value throw_errno(napi_env env, int err) {
   return NULL;
 }
 
+/* Asks for a 1 MiB pipe; a smaller one still works (pipe-max-size may forbid it). */
+static void widen_pipe(int fd) {
+  if (fcntl(fd, F_GETPIPE_SZ) < PIPE_BYTES) (void)fcntl(fd, F_SETPIPE_SZ, PIPE_BYTES);
+}
+
 static napi_value blocking_pipe(napi_env env, napi_callback_info info) {
   (void)info;
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) return throw_errno(env, errno);
-  (void)fcntl(fds[1], F_SETPIPE_SZ, PIPE_BYTES); /* a smaller pipe still works */
+  widen_pipe(fds[1]);
   napi_value out, r, w;
   if (napi_create_array_with_length(env, 2, &out) != napi_ok || napi_create_int32(env, fds[0], &r) != napi_ok ||
       napi_create_int32(env, fds[1], &w) != napi_ok || napi_set_element(env, out, 0, r) != napi_ok ||
@@ -83,7 +88,7 @@ static napi_value adopt_pipe(napi_env env, napi_callback_info info) {
   if (pipe) {
     int flags = fcntl(fd, F_GETFL);
     if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) return throw_errno(env, errno);
-    if (fcntl(fd, F_GETPIPE_SZ) < PIPE_BYTES) (void)fcntl(fd, F_SETPIPE_SZ, PIPE_BYTES);
+    widen_pipe(fd);
   }
   napi_value out;
   return napi_get_boolean(env, pipe, &out) == napi_ok ? out : NULL;

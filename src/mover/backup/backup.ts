@@ -6,7 +6,7 @@
 import { readFileSync, statSync, type Stats } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, resolve } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { HoldfastError } from '../../core/errors.ts';
 import type { Id } from '../../core/ids.ts';
 import type { Repository } from '../../repo/repository.ts';
@@ -19,7 +19,7 @@ import { chunkerParams } from './profiles.ts';
 import { BackupSession } from './session.ts';
 import type { SessionOptions, SourceError } from './session.ts';
 import { StreamArchiver } from './stream-archiver.ts';
-import { startCommand, type StartedCommand } from './stream-command.ts';
+import { readFromStart, startCommand, type StartedCommand } from './stream-command.ts';
 import { TreeArchiver } from './tree-archiver.ts';
 import { DirScanner } from './dir-scanner.ts';
 import { FileScheduler } from './file-scheduler.ts';
@@ -132,7 +132,7 @@ export interface StreamBackupOptions extends CommonBackupOptions {
   readonly beforePublish?: () => Promise<void>;
 }
 
-/** Backs up a stream: a Readable (stdin), or pieces already being read ahead (`startCommand`). */
+/** Backs up a stream: a Readable (read from the start here, `readFromStart`), or pieces already being read ahead (`startCommand`). */
 export async function backupStream(repo: Repository, source: Readable | AsyncIterable<Buffer>, opts: StreamBackupOptions): Promise<BackupResult> {
   const input = source instanceof Readable ? readFromStart(source) : source;
   const paths = [`/${opts.filename}`];
@@ -154,17 +154,6 @@ export async function backupStream(repo: Repository, source: Readable | AsyncIte
     const { id, summary } = await session.publish({ ...manifestBase(opts, parent, session.started), ...extra, kind: 'stream', paths, tree });
     return { id, summary, errors: [], ...(parent ? { parent: parent.id } : {}) };
   });
-}
-
-/**
- * Reads from the start, into a buffer with backpressure: the session (lock, index) opens
- * before the stream is consumed, and when the stream is a child's stdout Node resumes and
- * drops its unread output as the child exits — a short dump would lose its data.
- */
-function readFromStart(source: Readable): Readable {
-  const input = source.pipe(new PassThrough({ highWaterMark: 1 << 20 }));
-  source.once('error', (err) => input.destroy(err));
-  return input;
 }
 
 /**

@@ -16,11 +16,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { HoldfastError, messageOf } from '../../core/errors.ts';
 
 /** Output read ahead of the backup. */
-export const COMMAND_AHEAD_BYTES = 1 << 20;
+const AHEAD_BYTES = 1 << 20;
 /** Bytes a native read waits for: fewer at the end, or once a read has waited WAIT_MS. */
 const PIECE_BYTES = 1 << 20;
 /** Longest a native read waits, so that a stopped reader of a quiet writer lets go soon. */
@@ -32,7 +32,7 @@ export interface StartedCommand {
   readonly output: AsyncIterable<Buffer>;
   /** Resolves once the command has exited with status 0; otherwise throws COMMAND_FAILED. */
   succeeded(): Promise<void>;
-  /** Stops the command if it still runs. */
+  /** Stops the command if it still runs, and the reading of its output. */
   stop(): void;
 }
 
@@ -51,7 +51,7 @@ function loadPipes(): NativePipes | undefined {
   }
 }
 
-export function startCommand(command: string, aheadBytes = COMMAND_AHEAD_BYTES, preferNative = true): StartedCommand {
+export function startCommand(command: string, aheadBytes = AHEAD_BYTES, preferNative = true): StartedCommand {
   const pipes = preferNative ? loadPipes() : undefined;
   const fds = pipes?.blockingPipe();
   const child = spawn('/bin/sh', ['-c', command], { stdio: ['ignore', fds ? fds[1] : 'pipe', 'inherit'] });
@@ -62,11 +62,8 @@ export function startCommand(command: string, aheadBytes = COMMAND_AHEAD_BYTES, 
     closeSync(fds[1]); // the child has it: its exit ends the pipe
     output = reader = new PipeReader(pipes, fds[0], aheadBytes);
   } else {
-    const stdout = child.stdout;
-    if (!stdout) throw new HoldfastError('INTERNAL', `'${command}' started without a standard output pipe`);
-    const ahead = stdout.pipe(new PassThrough({ readableHighWaterMark: aheadBytes, writableHighWaterMark: 64 << 10 }));
-    stdout.once('error', (err) => ahead.destroy(err));
-    output = ahead;
+    if (!child.stdout) throw new HoldfastError('INTERNAL', `'${command}' started without a standard output pipe`);
+    output = readFromStart(child.stdout, aheadBytes);
   }
   return {
     command,
@@ -83,11 +80,23 @@ export function startCommand(command: string, aheadBytes = COMMAND_AHEAD_BYTES, 
 }
 
 /**
+ * A Readable read from now on into a buffer of `aheadBytes`, with backpressure: the
+ * backup opens its session (lock, index) before it consumes the stream, and Node resumes
+ * a child's unread stdout as the child exits, dropping what it holds — a short dump would
+ * lose its data. An iterable view, not the stream, so nothing wraps it a second time.
+ */
+export function readFromStart(source: Readable, aheadBytes = AHEAD_BYTES): AsyncIterable<Buffer> {
+  const input = source.pipe(new PassThrough({ highWaterMark: aheadBytes }));
+  source.once('error', (err) => input.destroy(err));
+  return { [Symbol.asyncIterator]: () => input[Symbol.asyncIterator]() };
+}
+
+/**
  * `backup --stdin` when standard input is a pipe (`pg_dump | holdfast backup --stdin`): read
  * as a command's output is, from now on; undefined (read `process.stdin`) for a file, a
  * terminal, or without the addon. Standard input itself stays open.
  */
-export function readStdinPipe(aheadBytes = COMMAND_AHEAD_BYTES): PipeReader | undefined {
+export function readStdinPipe(aheadBytes = AHEAD_BYTES): PipeReader | undefined {
   const pipes = loadPipes();
   return pipes?.adoptPipe(0) ? new PipeReader(pipes, 0, aheadBytes, false) : undefined;
 }
