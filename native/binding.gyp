@@ -1,11 +1,11 @@
-# One N-API addon: AES-256-GCM sealing (src/aead.c) and blocking pipe reads (src/pipe.c). OpenSSL comes from the node binary that loads it (Node
+# One N-API addon: AES-256-GCM sealing (src/aead.c), blocking pipe reads (src/pipe.c), and check's blob verification on libuv's pool (src/verify.c, with BLAKE3 in src/blake3.c). OpenSSL and zstd come from the node binary that loads it (Node
 # exports libcrypto's symbols to addons); its headers from that Node's include dir when it
 # ships one (the npm-registry Node does), else from the headers node-gyp was given.
 {
   "targets": [
     {
       "target_name": "holdfast_native",
-      "sources": ["src/aead.c", "src/pipe.c"],
+      "sources": ["src/aead.c", "src/pipe.c", "src/blake3.c", "src/verify.c"],
       "include_dirs": ["<!(node -p \"require('path').join(process.execPath, '..', '..', 'include', 'node')\")"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Werror"]
     }

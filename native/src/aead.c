@@ -23,15 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define KEY_BYTES 32
-#define NONCE_BYTES 12
-#define TAG_BYTES 16
-
-typedef struct {
-  EVP_CIPHER_CTX *ctx;
-  unsigned char key[KEY_BYTES];
-  int keyed;
-} Cipher;
+#include "aead.h"
 
 typedef struct {
   Cipher seal;
@@ -88,7 +80,7 @@ static int overlaps(const unsigned char *a, size_t alen, const unsigned char *b,
 }
 
 /* Starts a message: the cipher and key when they are new to this context, else only the nonce. */
-static int start(Cipher *c, int enc, const unsigned char *key, const unsigned char *nonce) {
+int holdfast_cipher_start(Cipher *c, int enc, const unsigned char *key, const unsigned char *nonce) {
   if (!c->keyed || memcmp(c->key, key, KEY_BYTES) != 0) {
     c->keyed = 0;
     if (EVP_CipherInit_ex(c->ctx, EVP_aes_256_gcm(), NULL, NULL, NULL, enc) != 1) return 0;
@@ -102,7 +94,7 @@ static int start(Cipher *c, int enc, const unsigned char *key, const unsigned ch
 
 static int encrypt(Cipher *s, const unsigned char *key, unsigned char *dst, const unsigned char *plain, size_t len, const unsigned char *aad, size_t aad_len) {
   int n = 0;
-  if (!start(s, 1, key, dst)) return 0;
+  if (!holdfast_cipher_start(s, 1, key, dst)) return 0;
   if (aad_len > 0 && EVP_EncryptUpdate(s->ctx, NULL, &n, aad, (int)aad_len) != 1) return 0;
   unsigned char *body = dst + NONCE_BYTES;
   if (len > 0 && (EVP_EncryptUpdate(s->ctx, body, &n, plain, (int)len) != 1 || (size_t)n != len)) return 0;
@@ -183,9 +175,9 @@ static napi_value seal_into(napi_env env, napi_callback_info info) {
 }
 
 /* 1 when the tag verifies; 0 when it does not; -1 when OpenSSL fails otherwise. */
-static int decrypt(Cipher *c, const unsigned char *key, const unsigned char *sealed, size_t len, unsigned char *dst, const unsigned char *aad, size_t aad_len) {
+int holdfast_cipher_open(Cipher *c, const unsigned char *key, const unsigned char *sealed, size_t len, unsigned char *dst, const unsigned char *aad, size_t aad_len) {
   int n = 0;
-  if (!start(c, 0, key, sealed)) return -1;
+  if (!holdfast_cipher_start(c, 0, key, sealed)) return -1;
   if (aad_len > 0 && EVP_DecryptUpdate(c->ctx, NULL, &n, aad, (int)aad_len) != 1) return -1;
   const unsigned char *body = sealed + NONCE_BYTES;
   if (len > 0 && (EVP_DecryptUpdate(c->ctx, dst, &n, body, (int)len) != 1 || (size_t)n != len)) return -1;
@@ -202,7 +194,7 @@ static napi_value open_into(napi_env env, napi_callback_info info) {
   if (dst == NULL) return NULL;
   State *s = state_of(env);
   if (s == NULL) return fail(env, "ERR_CRYPTO", "openInto: cannot set up a cipher context");
-  int ok = decrypt(&s->open, a.key, a.in, len, dst, a.aad, a.aad_len);
+  int ok = holdfast_cipher_open(&s->open, a.key, a.in, len, dst, a.aad, a.aad_len);
   if (ok != 1) {
     memset(dst, 0, len);
     s->open.keyed = 0;
@@ -213,11 +205,13 @@ static napi_value open_into(napi_env env, napi_callback_info info) {
   return result;
 }
 
-napi_status holdfast_register_pipe(napi_env env, napi_value exports); /* pipe.c */
+napi_status holdfast_register_pipe(napi_env env, napi_value exports);   /* pipe.c */
+napi_status holdfast_register_verify(napi_env env, napi_value exports); /* verify.c */
 
 NAPI_MODULE_INIT() {
   napi_value fn;
   if (holdfast_register_pipe(env, exports) != napi_ok) return NULL;
+  if (holdfast_register_verify(env, exports) != napi_ok) return NULL;
   if (napi_create_function(env, "sealInto", NAPI_AUTO_LENGTH, seal_into, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "sealInto", fn) != napi_ok) return NULL;
   if (napi_create_function(env, "openInto", NAPI_AUTO_LENGTH, open_into, NULL, &fn) != napi_ok) return NULL;

@@ -7,7 +7,7 @@ import type { Repository } from '../repo/repository.ts';
 import { prune } from '../repo/maintenance/prune.ts';
 import { lastRelease } from '../repo/maintenance/object-lock.ts';
 import { repositoryStats } from '../repo/maintenance/stats.ts';
-import { WorkerBlobVerifier } from '../mover/verify/worker-verifier.ts';
+import { checkVerifier, nativeVerify } from '../mover/verify/native-verifier.ts';
 import type { CliContext } from './context.ts';
 import { openRepository, say, writeJson } from './context.ts';
 import { withSharedLock } from './repo-lock.ts';
@@ -21,12 +21,12 @@ export function registerMaintenance(program: Command, ctx: CliContext, setExit: 
     .command('check')
     .description('check the repository structure; --read-data also reads and authenticates every blob')
     .option('--read-data', 'read every pack and verify every blob')
-    .option('--workers <n>', 'worker threads that decode blobs for --read-data (default: CPU count)')
+    .option('--workers <n>', 'threads that decode blobs for --read-data at once (default: CPU count)')
     .action(async (opts) => {
       // A cache of this run only: check reads what the storage holds, each object once.
       const scratch = mkdtempSync(join(tmpdir(), 'holdfast-check-'));
       try {
-        const repo = await openRepository(ctx, { cacheDir: scratch, ...(opts.readData ? { warmWorkers: opts.workers ?? '' } : {}) });
+        const repo = await openRepository(ctx, { cacheDir: scratch, ...(opts.readData && !nativeVerify() ? { warmWorkers: opts.workers ?? '' } : {}) });
         await withSharedLock(ctx, repo, () => runCheck(ctx, repo, opts, setExit));
       } finally {
         rmSync(scratch, { recursive: true, force: true });
@@ -76,7 +76,7 @@ export function registerMaintenance(program: Command, ctx: CliContext, setExit: 
 }
 
 async function runCheck(ctx: CliContext, repo: Repository, opts: { readData?: true; workers?: string }, setExit: (code: number) => void): Promise<void> {
-  const verifier = opts.readData ? new WorkerBlobVerifier(repo, opts.workers ? { workers: Number(opts.workers) } : {}) : undefined;
+  const verifier = opts.readData ? checkVerifier(repo, opts.workers ? { workers: Number(opts.workers) } : {}) : undefined;
   try {
     const report = await checkRepository(repo, { readData: opts.readData === true, ...(verifier ? { verifier } : {}) });
     const errors = report.issues.filter((i) => i.severity === 'error');

@@ -18,6 +18,7 @@ import type { BlobLocation } from '../../repo/blob.ts';
 import type { BlobVerifier, DamagedBlob } from '../../repo/maintenance/blob-verifier.ts';
 import type { Repository } from '../../repo/repository.ts';
 import { WorkerPool } from '../worker/worker-pool.ts';
+import { sliceBlobs } from './slices.ts';
 
 const SLICE_BYTES = 2 << 20;
 const BUFFER_STEP = 1 << 20;
@@ -90,22 +91,4 @@ export class WorkerBlobVerifier implements BlobVerifier {
   async close(): Promise<void> {
     await this.#pool.close();
   }
-}
-
-/** Consecutive runs of blobs of about `sliceBytes` (at least one blob each), in order. */
-function sliceBlobs(blobs: readonly BlobLocation[], sliceBytes: number): BlobLocation[][] {
-  const slices: BlobLocation[][] = [];
-  let current: BlobLocation[] = [];
-  let bytes = 0;
-  for (const b of blobs) {
-    current.push(b);
-    bytes += b.length;
-    if (bytes >= sliceBytes) {
-      slices.push(current);
-      current = [];
-      bytes = 0;
-    }
-  }
-  if (current.length > 0) slices.push(current);
-  return slices;
 }
