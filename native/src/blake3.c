@@ -128,46 +128,60 @@ static inline void load_transposed(const uint8_t *const chunks[LANES], size_t at
 }
 
 /*
- * The chaining values of LANES full chunks, chunk j at `chunks[j]` with counter
- * `counter + j` (a lane with nothing to hash repeats a chunk, and its result is unused).
- * GCC 12 warns that s[15] may be used uninitialized when it lowers the vectors for the
- * baseline clone (every element is assigned above; the BLAKE3 test compares outputs).
+ * GCC 12 warns that s[15] may be used uninitialized when it lowers the vectors below for
+ * the baseline clone (every element is assigned; the BLAKE3 test compares outputs).
  */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+/*
+ * The body of hash8 and hash16: the chaining values of N full chunks, chunk j at
+ * `chunks[j]` with counter `counter + j` (a lane with nothing to hash repeats a chunk, and
+ * its result is unused). V is the vector type of N lanes; LOAD(m, b) fills the message
+ * words of block b, one chunk per lane.
+ */
+#define HASH_CHUNKS(V, N, LOAD)                                                                        \
+  V h[8], lo = {0}, hi = {0};                                                                          \
+  for (int i = 0; i < 8; i++) h[i] = (V){0} + key[i];                                                  \
+  for (int j = 0; j < (N); j++) {                                                                      \
+    lo[j] = (uint32_t)(counter + (uint64_t)j);                                                         \
+    hi[j] = (uint32_t)((counter + (uint64_t)j) >> 32);                                                 \
+  }                                                                                                    \
+  for (int b = 0; b < CHUNK_LEN / BLOCK_LEN; b++) {                                                    \
+    V m[16], s[16];                                                                                    \
+    LOAD(m, b);                                                                                        \
+    uint32_t f = flags | (b == 0 ? CHUNK_START : 0) | (b == CHUNK_LEN / BLOCK_LEN - 1 ? CHUNK_END : 0); \
+    for (int i = 0; i < 8; i++) s[i] = h[i];                                                           \
+    for (int i = 0; i < 4; i++) s[8 + i] = (V){0} + IV[i];                                             \
+    s[12] = lo;                                                                                        \
+    s[13] = hi;                                                                                        \
+    s[14] = (V){0} + BLOCK_LEN;                                                                        \
+    s[15] = (V){0} + f;                                                                                \
+    ROUNDS(s, m);                                                                                      \
+    for (int i = 0; i < 8; i++) h[i] = s[i] ^ s[i + 8];                                                \
+  }                                                                                                    \
+  for (int j = 0; j < (N); j++) {                                                                      \
+    for (int i = 0; i < 8; i++) out[j][i] = h[i][j];                                                   \
+  }
+
+#define LOAD8(m, b)                                           \
+  do {                                                        \
+    load_transposed(chunks, (size_t)(b) * BLOCK_LEN, m);      \
+    load_transposed(chunks, (size_t)(b) * BLOCK_LEN + 32, m + 8); \
+  } while (0)
+
+/* Eight chunks at once. */
 __attribute__((target_clones("avx2", "default")))
 static void hash8(const uint32_t key[8], const uint8_t *const chunks[LANES], uint64_t counter, uint32_t flags, uint32_t out[LANES][8]) {
-  v8u h[8], lo = {0}, hi = {0};
-  for (int i = 0; i < 8; i++) h[i] = (v8u){0} + key[i];
-  for (int j = 0; j < LANES; j++) {
-    lo[j] = (uint32_t)(counter + (uint64_t)j);
-    hi[j] = (uint32_t)((counter + (uint64_t)j) >> 32);
-  }
-  for (int b = 0; b < CHUNK_LEN / BLOCK_LEN; b++) {
-    v8u m[16], s[16];
-    load_transposed(chunks, (size_t)b * BLOCK_LEN, m);
-    load_transposed(chunks, (size_t)b * BLOCK_LEN + 32, m + 8);
-    uint32_t f = flags | (b == 0 ? CHUNK_START : 0) | (b == CHUNK_LEN / BLOCK_LEN - 1 ? CHUNK_END : 0);
-    for (int i = 0; i < 8; i++) s[i] = h[i];
-    for (int i = 0; i < 4; i++) s[8 + i] = (v8u){0} + IV[i];
-    s[12] = lo;
-    s[13] = hi;
-    s[14] = (v8u){0} + BLOCK_LEN;
-    s[15] = (v8u){0} + f;
-    ROUNDS(s, m);
-    for (int i = 0; i < 8; i++) h[i] = s[i] ^ s[i + 8];
-  }
-  for (int j = 0; j < LANES; j++) {
-    for (int i = 0; i < 8; i++) out[j][i] = h[i][j];
-  }
+  HASH_CHUNKS(v8u, LANES, LOAD8)
 }
 
 #undef ROTR
 
 /*
- * The same for sixteen chunks on CPUs with AVX-512 (where the rotations by 16 and 8 are
- * single instructions too): each sixteen-lane message word joins two eight-lane halves.
+ * Sixteen chunks at once on CPUs with AVX-512 (where the rotations by 16 and 8 are single
+ * instructions too): each sixteen-lane message word joins two eight-lane halves.
  */
 #define WIDE 16
 typedef uint32_t v16u __attribute__((vector_size(64)));
@@ -178,37 +192,23 @@ typedef union {
 #define ROTR(x, n) ((x) >> (n) | (x) << (32 - (n)))
 
 __attribute__((target("avx512f")))
+static inline void load16(const uint8_t *const chunks[WIDE], int b, v16u m[16]) {
+  v8u left[16], right[16];
+  load_transposed(chunks, (size_t)b * BLOCK_LEN, left);
+  load_transposed(chunks, (size_t)b * BLOCK_LEN + 32, left + 8);
+  load_transposed(chunks + LANES, (size_t)b * BLOCK_LEN, right);
+  load_transposed(chunks + LANES, (size_t)b * BLOCK_LEN + 32, right + 8);
+  for (int i = 0; i < 16; i++) {
+    Join w = {.half = {left[i], right[i]}};
+    m[i] = w.v;
+  }
+}
+
+#define LOAD16(m, b) load16(chunks, b, m)
+
+__attribute__((target("avx512f")))
 static void hash16(const uint32_t key[8], const uint8_t *const chunks[WIDE], uint64_t counter, uint32_t flags, uint32_t out[WIDE][8]) {
-  v16u h[8], lo = {0}, hi = {0};
-  for (int i = 0; i < 8; i++) h[i] = (v16u){0} + key[i];
-  for (int j = 0; j < WIDE; j++) {
-    lo[j] = (uint32_t)(counter + (uint64_t)j);
-    hi[j] = (uint32_t)((counter + (uint64_t)j) >> 32);
-  }
-  for (int b = 0; b < CHUNK_LEN / BLOCK_LEN; b++) {
-    v8u left[16], right[16];
-    v16u m[16], s[16];
-    load_transposed(chunks, (size_t)b * BLOCK_LEN, left);
-    load_transposed(chunks, (size_t)b * BLOCK_LEN + 32, left + 8);
-    load_transposed(chunks + LANES, (size_t)b * BLOCK_LEN, right);
-    load_transposed(chunks + LANES, (size_t)b * BLOCK_LEN + 32, right + 8);
-    for (int i = 0; i < 16; i++) {
-      Join w = {.half = {left[i], right[i]}};
-      m[i] = w.v;
-    }
-    uint32_t f = flags | (b == 0 ? CHUNK_START : 0) | (b == CHUNK_LEN / BLOCK_LEN - 1 ? CHUNK_END : 0);
-    for (int i = 0; i < 8; i++) s[i] = h[i];
-    for (int i = 0; i < 4; i++) s[8 + i] = (v16u){0} + IV[i];
-    s[12] = lo;
-    s[13] = hi;
-    s[14] = (v16u){0} + BLOCK_LEN;
-    s[15] = (v16u){0} + f;
-    ROUNDS(s, m);
-    for (int i = 0; i < 8; i++) h[i] = s[i] ^ s[i + 8];
-  }
-  for (int j = 0; j < WIDE; j++) {
-    for (int i = 0; i < 8; i++) out[j][i] = h[i][j];
-  }
+  HASH_CHUNKS(v16u, WIDE, LOAD16)
 }
 
 #pragma GCC diagnostic pop
