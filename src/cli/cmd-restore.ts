@@ -5,6 +5,7 @@ import type { Snapshot } from '../repo/snapshot/snapshot.ts';
 import { findSnapshot } from '../repo/snapshot/snapshot-store.ts';
 import { dumpFile, findNode } from '../mover/restore/dump.ts';
 import { restoreSnapshot } from '../mover/restore/restorer.ts';
+import { nativeRestore } from '../mover/restore/native-runner.ts';
 import type { CliContext } from './context.ts';
 import { openRepository, say, writeJson } from './context.ts';
 import { withSharedLock } from './repo-lock.ts';
@@ -32,7 +33,7 @@ export function registerRestore(program: Command, ctx: CliContext, setExit: (cod
     .option('--workers <n>', 'worker threads (default: CPU count)');
   addLatestFilter(restore).action(async (ref, opts) => {
       const started = Date.now();
-      const repo = await openRepository(ctx, opts.target && !opts.recipe ? { warmWorkers: opts.workers ?? '' } : {});
+      const repo = await openRepository(ctx, opts.target && !opts.recipe && !nativeRestore() ? { warmWorkers: opts.workers ?? '' } : {});
       // One shared lock from finding the snapshot to the last byte (restoreSnapshot's own is off, for --no-lock).
       await withSharedLock(ctx, repo, async () => {
         if (opts.recipe) return (await import('./cmd-database-recipe.ts')).restoreRecipeFile(ctx, repo, ref, { recipe: opts.recipe, param: opts.param, freeze: [] });

@@ -1,13 +1,12 @@
 /**
  * Groups file pieces into restore tasks, reads the pack ranges each task needs (adjacent
- * blobs of a pack in one read) and hands bytes and pieces to a worker. Pieces of a file
- * that spans several tasks go to one worker, in order.
+ * blobs of a pack in one read) and hands bytes and pieces to a runner (worker threads or
+ * the native addon). Pieces of a file that spans several tasks run in order.
  */
 import { messageOf } from '../../core/errors.ts';
 import type { Id } from '../../core/ids.ts';
 import type { BlobLocation } from '../../repo/blob.ts';
-import type { PackRange, RestorePiece } from '../worker/protocol.ts';
-import type { WorkerPool } from '../worker/worker-pool.ts';
+import type { FromWorker, PackRange, RestorePiece, ToWorker } from '../worker/protocol.ts';
 import type { PackRangeReader } from './pack-blocks.ts';
 
 const TASK_BYTES = 4 << 20;
@@ -42,6 +41,21 @@ export interface SchedulerOptions {
   readonly concurrency?: number | undefined;
 }
 
+/** A restore task as a runner takes it. */
+export type RestoreTask = Omit<Extract<ToWorker, { kind: 'restore' }>, 'task'>;
+
+/**
+ * What runs restore tasks: the mover's worker threads (WorkerPool) or the native addon on
+ * libuv's pool (NativeRestoreRunner). Tasks with the same `sticky` run in the order given.
+ */
+export interface RestoreRunner {
+  /** Tasks it runs at once. */
+  readonly size: number;
+  start(): void;
+  run(task: RestoreTask, handler: (msg: FromWorker) => void, sticky?: number, transfer?: ArrayBuffer[]): { done: Promise<void> };
+  close(): Promise<void>;
+}
+
 /** A data blob's location; throws when the index has none (`path`: the file that needs it). */
 export type BlobLocator = (id: Id, path: string) => BlobLocation;
 
@@ -53,7 +67,7 @@ interface Batch {
 
 export class PieceScheduler {
   readonly #read: PackRangeReader;
-  readonly #pool: WorkerPool;
+  readonly #pool: RestoreRunner;
   readonly #locate: BlobLocator;
   readonly #ownership: boolean;
   readonly #newFileOwner: FileOwner | undefined;
@@ -66,7 +80,7 @@ export class PieceScheduler {
   #batch: Batch = newBatch();
   #sticky = 0;
 
-  constructor(pool: WorkerPool, locate: BlobLocator, opts: SchedulerOptions) {
+  constructor(pool: RestoreRunner, locate: BlobLocator, opts: SchedulerOptions) {
     this.#read = opts.read;
     this.#pool = pool;
     this.#locate = locate;

@@ -1,6 +1,6 @@
 /**
  * Restores a snapshot's tree into a target directory: directories first (as the walk
- * meets them), file contents through worker threads, hard links and directory metadata
+ * meets them), file contents through the native addon or worker threads, hard links and directory metadata
  * last (writing into a directory would change its mtime).
  */
 import { chownSync, existsSync, lchownSync, linkSync, lutimesSync, mkdirSync, opendirSync, rmSync, statSync, symlinkSync, chmodSync, utimesSync } from 'node:fs';
@@ -14,9 +14,10 @@ import { acquireLock } from '../../repo/lock/lock.ts';
 import type { Snapshot } from '../../repo/snapshot/snapshot.ts';
 import type { TreeNode } from '../../repo/tree/tree.ts';
 import { WorkerPool } from '../worker/worker-pool.ts';
+import { NativeRestoreRunner, nativeRestore } from './native-runner.ts';
 import type { ProgressSink } from '../progress.ts';
 import { PieceScheduler } from './piece-scheduler.ts';
-import type { FileOwner } from './piece-scheduler.ts';
+import type { FileOwner, RestoreRunner } from './piece-scheduler.ts';
 import { splitPieces } from './pieces.ts';
 import { BlockPlan, PackBlockReader, exactRanges } from './pack-blocks.ts';
 import type { PackRangeReader } from './pack-blocks.ts';
@@ -37,6 +38,8 @@ export interface RestoreOptions {
   readonly clock: Clock;
   readonly filter?: PathFilter;
   readonly workers?: number;
+  /** What writes file contents: the native addon where it can (default), or worker threads. */
+  readonly engine?: 'native' | 'workers';
   readonly verify?: boolean;
   readonly progress?: ProgressSink;
   /** Hold a shared repository lock while restoring (default true; false only for storage that cannot be written). */
@@ -53,7 +56,7 @@ export interface RestoreResult {
 
 export async function restoreSnapshot(repo: Repository, snapshot: Snapshot, opts: RestoreOptions): Promise<RestoreResult> {
   // The workers load while the lock and the index are read.
-  const pool = new WorkerPool(repo, opts.workers ? { workers: opts.workers } : {});
+  const pool = restoreRunner(repo, opts.workers, opts.engine);
   pool.start();
   try {
     const lock = opts.lock === false ? undefined : await acquireLock(repo, { exclusive: false, clock: opts.clock });
@@ -68,7 +71,7 @@ export async function restoreSnapshot(repo: Repository, snapshot: Snapshot, opts
   }
 }
 
-async function restoreWith(repo: Repository, pool: WorkerPool, snapshot: Snapshot, opts: RestoreOptions): Promise<RestoreResult> {
+async function restoreWith(repo: Repository, pool: RestoreRunner, snapshot: Snapshot, opts: RestoreOptions): Promise<RestoreResult> {
   const owner = newFileOwner(opts.target);
   const plan = readsByBlocks(repo, opts.filter) ? new BlockPlan() : undefined;
   const planning = plan ? fillPlan(plan, repo, snapshot.tree, opts.filter) : Promise.resolve();
@@ -93,7 +96,7 @@ class TreeRestorer {
   readonly #owner: FileOwner | undefined;
   readonly result: RestoreResult = { files: 0, dirs: 0, bytes: 0, verified: 0, errors: [] };
 
-  constructor(repo: Repository, pool: WorkerPool, opts: RestoreOptions, io: { read: PackRangeReader; owner: FileOwner | undefined }) {
+  constructor(repo: Repository, pool: RestoreRunner, opts: RestoreOptions, io: { read: PackRangeReader; owner: FileOwner | undefined }) {
     this.#repo = repo;
     this.#opts = opts;
     this.#owner = io.owner;
@@ -198,6 +201,13 @@ class TreeRestorer {
       this.result.errors.push({ path, message: messageOf(err) });
     }
   }
+}
+
+/** The native addon on libuv's pool where it has restorePieces (ADR 0036), else worker threads. */
+export function restoreRunner(repo: Repository, workers?: number, engine?: 'native' | 'workers'): RestoreRunner {
+  const native = engine === 'workers' ? undefined : nativeRestore();
+  if (native) return new NativeRestoreRunner(repo, native, workers ? { threads: workers } : {});
+  return new WorkerPool(repo, workers ? { workers } : {});
 }
 
 /**
