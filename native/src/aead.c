@@ -207,11 +207,13 @@ static napi_value open_into(napi_env env, napi_callback_info info) {
 
 napi_status holdfast_register_pipe(napi_env env, napi_value exports);   /* pipe.c */
 napi_status holdfast_register_verify(napi_env env, napi_value exports); /* verify.c */
+napi_status holdfast_register_listdir(napi_env env, napi_value exports); /* listdir.c */
 
 NAPI_MODULE_INIT() {
   napi_value fn;
   if (holdfast_register_pipe(env, exports) != napi_ok) return NULL;
   if (holdfast_register_verify(env, exports) != napi_ok) return NULL;
+  if (holdfast_register_listdir(env, exports) != napi_ok) return NULL;
   if (napi_create_function(env, "sealInto", NAPI_AUTO_LENGTH, seal_into, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "sealInto", fn) != napi_ok) return NULL;
   if (napi_create_function(env, "openInto", NAPI_AUTO_LENGTH, open_into, NULL, &fn) != napi_ok) return NULL;

@@ -2,7 +2,7 @@ import type { Command } from '@commander-js/extra-typings';
 import { HoldfastError } from '../core/errors.ts';
 import { backupBlock, backupCommand, backupStream, backupTree, startTreeScan } from '../mover/backup/backup.ts';
 import { readStdinPipe, startCommand, type PipeReader, type StartedCommand } from '../mover/backup/stream-command.ts';
-import type { DirScanner } from '../mover/backup/dir-scanner.ts';
+import type { TreeScanner } from '../mover/backup/dir-listing.ts';
 import type { BackupResult, CommonBackupOptions } from '../mover/backup/backup.ts';
 import type { ChunkProfileName } from '../mover/backup/profiles.ts';
 import type { CliContext } from './context.ts';
@@ -83,7 +83,7 @@ export function registerBackup(program: Command, ctx: CliContext, setExit: (code
  * listing on a worker thread, or the command whose output is backed up, or the reading of
  * a pipe on standard input (ADR 0034), unless a freeze must come first.
  */
-function startAhead(paths: string[], opts: AheadOptions, dbUrl: string | undefined): { scan?: DirScanner; command?: StartedCommand; stdin?: PipeReader | undefined } {
+function startAhead(paths: string[], opts: AheadOptions, dbUrl: string | undefined): { scan?: TreeScanner; command?: StartedCommand; stdin?: PipeReader | undefined } {
   if (paths.length > 0 && !dbUrl) return { scan: startTreeScan(paths, opts.exclude) };
   if (opts.stdinFromCommand && opts.freeze.length === 0) return { command: startCommand(opts.stdinFromCommand) };
   if (opts.stdin && opts.freeze.length === 0) return { stdin: readStdinPipe() };

@@ -3,6 +3,8 @@
  * HoldfastError with a stable `code` (callers match on it, never on message text), a
  * message that names what and where, and the underlying `cause` when there is one.
  */
+import { getSystemErrorMessage, getSystemErrorName } from 'node:util';
+
 export type ErrorCode =
   | 'CONFIG_INVALID'
   | 'USAGE'
@@ -67,4 +69,12 @@ export function messageOf(err: unknown): string {
 export function sysCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * A failed system call in Node's own words (`ENOENT: no such file or directory, open
+ * '/x'`), for errno values native code reports: the same message Node's fs would throw.
+ */
+export function systemErrorMessage(errno: number, syscall: string, path?: string): string {
+  return `${getSystemErrorName(-errno)}: ${getSystemErrorMessage(-errno)}, ${syscall}${path !== undefined ? ` '${path}'` : ''}`;
 }

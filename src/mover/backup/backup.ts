@@ -22,6 +22,8 @@ import { StreamArchiver } from './stream-archiver.ts';
 import { readFromStart, startCommand, type StartedCommand } from './stream-command.ts';
 import { TreeArchiver } from './tree-archiver.ts';
 import { DirScanner } from './dir-scanner.ts';
+import type { TreeScanner } from './dir-listing.ts';
+import { NativeDirScanner, nativeListDir } from './native-scanner.ts';
 import { FileScheduler } from './file-scheduler.ts';
 import type { FileResult } from './file-scheduler.ts';
 import { nodeFromStats, type ChangeDetection } from './node-meta.ts';
@@ -98,14 +100,19 @@ export interface TreeBackupOptions extends CommonBackupOptions {
    * the repository was being opened; `backupTree` takes it over and closes it. Without
    * one, it starts its own.
    */
-  readonly scan?: DirScanner;
+  readonly scan?: TreeScanner;
   /** How unchanged files are recognised against the parent (node-meta.ts); default `strict`. */
   readonly changeDetection?: ChangeDetection;
 }
 
-/** Starts listing the source tree on a worker thread, ahead of `backupTree`. */
-export function startTreeScan(paths: readonly string[], excludes: readonly string[] = []): DirScanner {
-  return DirScanner.start(paths.map((p) => resolve(p)), excludes);
+/**
+ * Starts listing the source tree ahead of `backupTree`: through the native addon from
+ * this thread where it has listDir (ADR 0037), else on a worker thread.
+ */
+export function startTreeScan(paths: readonly string[], excludes: readonly string[] = []): TreeScanner {
+  const roots = paths.map((p) => resolve(p));
+  const native = nativeListDir();
+  return native ? NativeDirScanner.start(native, roots, excludes) : DirScanner.start(roots, excludes);
 }
 
 export async function backupTree(repo: Repository, paths: readonly string[], opts: TreeBackupOptions): Promise<BackupResult> {

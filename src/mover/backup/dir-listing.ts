@@ -20,6 +20,16 @@ export interface DirListing {
   stat(index: number): EntryStat | string;
 }
 
+/**
+ * What lists the source tree ahead of the archiver: the scan worker (DirScanner) or the
+ * native addon from the main thread (NativeDirScanner).
+ */
+export interface TreeScanner {
+  /** The directory as scanned, or undefined when the scan does not have it (the archiver then reads it itself). */
+  take(path: string): Promise<DirListing | undefined>;
+  close(): Promise<void>;
+}
+
 /** A listing on the wire from the scan worker; entries the excludes match are left out. */
 export interface PackedListing {
   readonly path: string;

@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isExcluded, readListing } from './dir-listing.ts';
-import type { DirListing } from './dir-listing.ts';
+import type { DirListing, TreeScanner } from './dir-listing.ts';
 import { DirScanner } from './dir-scanner.ts';
+import { NativeDirScanner, nativeListDir } from './native-scanner.ts';
 
 const FIELDS = ['mode', 'uid', 'gid', 'mtimeMs', 'ctimeMs', 'ino', 'dev', 'nlink', 'size', 'rdev'] as const;
 
@@ -30,7 +31,14 @@ function dirsOf(root: string, excludes: readonly string[] = []): string[] {
   return out;
 }
 
-describe('DirScanner', () => {
+const native = nativeListDir();
+type Start = (roots: readonly string[], excludes: readonly string[], ahead?: number) => TreeScanner;
+const SCANNERS: Array<[string, Start]> = [
+  ['DirScanner (worker thread)', (r, e, a) => DirScanner.start(r, e, a)],
+  ['NativeDirScanner (libuv pool)', (r, e, a) => (native ? NativeDirScanner.start(native, r, e, a) : assert.fail('holdfast-native has no listDir: run `npm install` (node-gyp)'))],
+];
+
+for (const [name, start] of SCANNERS) describe(name, () => {
   let root: string;
 
   before(async () => {
@@ -45,7 +53,7 @@ describe('DirScanner', () => {
   after(() => rm(root, { recursive: true, force: true }));
 
   it('hands over exactly what reading each directory gives', async () => {
-    const scanner = DirScanner.start([root], []);
+    const scanner = start([root], []);
     try {
       for (const dir of dirsOf(root)) {
         const scanned = await scanner.take(dir);
@@ -60,7 +68,7 @@ describe('DirScanner', () => {
 
   it('leaves out what the excludes match and does not descend into it', async () => {
     const excludes = ['cache', '**/deep'];
-    const scanner = DirScanner.start([root], excludes);
+    const scanner = start([root], excludes);
     try {
       for (const dir of dirsOf(root, excludes)) {
         const scanned = await scanner.take(dir);
@@ -75,7 +83,7 @@ describe('DirScanner', () => {
   });
 
   it('stays only a little ahead, and still hands over a directory asked for out of turn', async () => {
-    const scanner = DirScanner.start([root], [], 1);
+    const scanner = start([root], [], 1);
     try {
       const dirs = dirsOf(root);
       const last = dirs.at(-1) as string;
@@ -88,7 +96,7 @@ describe('DirScanner', () => {
 
   it('reports a directory it cannot list, and has nothing for paths it did not scan', async () => {
     const missing = join(root, 'gone');
-    const scanner = DirScanner.start([root, join(root, 'a/f1.txt'), missing], []);
+    const scanner = start([root, join(root, 'a/f1.txt'), missing], []);
     try {
       assert.equal(await scanner.take(missing), undefined);
       assert.equal(await scanner.take('/nowhere'), undefined);

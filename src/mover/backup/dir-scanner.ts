@@ -13,13 +13,13 @@ import { Worker } from 'node:worker_threads';
 import { WORKER_LIMITS } from '../worker/worker-pool.ts';
 import { unpackListing } from './dir-listing.ts';
 import { scanWorkerMain } from './scan-worker.ts';
-import type { DirListing, PackedListing, ScanMessage, ScanSetup } from './dir-listing.ts';
+import type { DirListing, PackedListing, ScanMessage, ScanSetup, TreeScanner } from './dir-listing.ts';
 
 /** The worker's program as a plain script: no module loading, so it starts at once. */
 const WORKER_SOURCE = `(${scanWorkerMain.toString()})()`;
 const AHEAD_ENTRIES = 200_000;
 
-export class DirScanner {
+export class DirScanner implements TreeScanner {
   readonly #worker: Worker;
   readonly #credit: Int32Array;
   readonly #ready = new Map<string, PackedListing>();

@@ -26,7 +26,7 @@ import type { FileCallback, FileResult } from './file-scheduler.ts';
 import { nodeFromStats, nodeType, sameNodes, unchanged, type ChangeDetection } from './node-meta.ts';
 import { isExcluded, readListing } from './dir-listing.ts';
 import type { DirListing, EntryStat } from './dir-listing.ts';
-import type { DirScanner } from './dir-scanner.ts';
+import type { TreeScanner } from './dir-listing.ts';
 import type { BackupSession } from './session.ts';
 
 /** A directory as the parent snapshot has it. */
@@ -84,13 +84,13 @@ export class TreeArchiver {
   readonly #excludes: readonly string[];
   readonly #hardlinks = new Map<string, SharedResult>();
   readonly #parentTrees: TreePrefetcher;
-  readonly #scanner: DirScanner | undefined;
+  readonly #scanner: TreeScanner | undefined;
   readonly #changeDetection: ChangeDetection;
   /** Rejects the archive when a directory's tree cannot be saved (no promise is waiting on it). */
   #fail: (err: unknown) => void = () => {};
 
   /** With a `scanner`, directories come from its listings (made ahead, on a worker thread). */
-  constructor(session: BackupSession, profile: ChunkerParams, excludes: readonly string[], scanner?: DirScanner, changeDetection: ChangeDetection = 'strict') {
+  constructor(session: BackupSession, profile: ChunkerParams, excludes: readonly string[], scanner?: TreeScanner, changeDetection: ChangeDetection = 'strict') {
     this.#session = session;
     this.#parentTrees = new TreePrefetcher(session.repo, { expand: subtreesOf });
     this.#files = new FileScheduler(session, profile);

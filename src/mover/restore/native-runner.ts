@@ -10,8 +10,7 @@
  */
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { getSystemErrorMessage, getSystemErrorName } from 'node:util';
-import { messageOf } from '../../core/errors.ts';
+import { messageOf, systemErrorMessage } from '../../core/errors.ts';
 import type { Id } from '../../core/ids.ts';
 import { treeIdKey } from '../../repo/blob-ids.ts';
 import type { BlobRef } from '../../repo/blob-opener.ts';
@@ -133,10 +132,9 @@ export class NativeRestoreRunner implements RestoreRunner {
   }
 }
 
-/** Node's words for a failed call: `CODE: description, call` (and ` 'path'` for open). */
+/** Node's words for a failed call: `CODE: description, call`, and the path for open (fd calls name none). */
 function systemMessage(errno: number, call: string, path: string): string {
-  const name = getSystemErrorName(-errno);
-  return `${name}: ${getSystemErrorMessage(-errno)}, ${call}${call === 'open' ? ` '${path}'` : ''}`;
+  return systemErrorMessage(errno, call, call === 'open' ? path : undefined);
 }
 
 /** The addon's table of the task's blobs (where each is in the ranges read), and their indexes by id. */
