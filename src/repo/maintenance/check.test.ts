@@ -105,4 +105,20 @@ describe('checkRepository', () => {
     assert.ok(inline.issues.some((i) => i.message === `pack ${pack}: content does not match its name (damaged in storage)`));
     assert.equal(inline.packsRead, inline.packs);
   });
+
+  it('finds the same reading packs in pieces as reading them whole, damaged or truncated', async () => {
+    const { storage, repo, victim } = await build();
+    const pack = await flipBlobByte(storage, repo, victim);
+    const whole = await checkRepository(await reopened(storage), { readData: true, pieceBytes: Infinity });
+    for (const pieceBytes of [1, 100, 5000]) {
+      const repo2 = await reopened(storage);
+      assert.deepEqual(await checkRepository(repo2, { readData: true, pieceBytes, verifier: slowVerifier(repo2) }), whole, `pieces of ${pieceBytes}`);
+    }
+    const bytes = await storage.get({ type: 'data', name: pack });
+    await storage.delete({ type: 'data', name: pack });
+    await storage.put({ type: 'data', name: pack }, bytes.subarray(0, bytes.byteLength - 100));
+    const cutWhole = await checkRepository(await reopened(storage), { readData: true, pieceBytes: Infinity });
+    assert.ok(cutWhole.issues.some((i) => i.pack === pack && /header unreadable/.test(i.message)));
+    assert.deepEqual(await checkRepository(await reopened(storage), { readData: true, pieceBytes: 1 }), cutWhole);
+  });
 });

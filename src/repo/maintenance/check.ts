@@ -32,6 +32,8 @@ export interface CheckOptions {
   readonly onPack?: (done: number, total: number) => void;
   /** Decodes the blobs of each pack read; default: on this thread. */
   readonly verifier?: BlobVerifier;
+  /** Local packs longer than this are read in pieces of about this size (default 4 MiB; Infinity: whole). */
+  readonly pieceBytes?: number;
 }
 
 export async function checkRepository(repo: Repository, opts: CheckOptions): Promise<CheckReport> {
@@ -112,7 +114,7 @@ async function readAllPacks(repo: Repository, ctx: ReadDataContext): Promise<Pac
     while (next < order.length) {
       const at = order[next++] as number;
       const pack = packs[at] as Id;
-      const result = await readPack(repo, pack, byPack.get(pack) ?? [], verifier, stored.get(pack));
+      const result = await readPack(repo, pack, byPack.get(pack) ?? [], verifier, stored.get(pack), opts.pieceBytes);
       results[at] = result;
       report.bytesRead += result.bytesRead;
       report.packsRead++;

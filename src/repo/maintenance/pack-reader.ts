@@ -1,15 +1,19 @@
 /**
- * Reads one whole pack and verifies it against its name, its own header and the index:
- * the check --read-data unit of work. Pack-level problems (unreadable, wrong hash,
+ * Reads one pack and verifies it against its name, its own header and the index: the
+ * check --read-data unit of work. Pack-level problems (unreadable, wrong hash,
  * unreadable header) come back as issues; blobs the header disagrees about, or that do
  * not decode, come back as damaged blobs, in index order.
+ *
+ * A pack on local storage is read in pieces of ~4 MiB cut at blob boundaries (hashed as
+ * they pass, decoded while the next is read), so a 16 MiB pack is never in memory whole;
+ * remote storage gets one request per pack.
  */
 import { releaseBuffer } from '../../core/buffers.ts';
-import { messageOf } from '../../core/errors.ts';
+import { isHoldfastError, messageOf } from '../../core/errors.ts';
 import type { Id } from '../../core/ids.ts';
 import type { BlobLocation } from '../blob.ts';
-import { contentHash } from '../crypto/keyed-hash.ts';
-import { packHeaderOf } from '../pack/pack-header.ts';
+import { ContentHasher, contentHash } from '../crypto/keyed-hash.ts';
+import { packHeaderOf, readPackHeader } from '../pack/pack-header.ts';
 import type { Repository } from '../repository.ts';
 import type { BlobVerifier, DamagedBlob } from './blob-verifier.ts';
 import type { CheckIssue } from './check-report.ts';
@@ -23,8 +27,14 @@ export interface PackCheck {
   readonly damaged: DamagedBlob[];
 }
 
+/** Pieces a local pack is read in (at least this long, cut where a blob starts). */
+export const PIECE_BYTES = 4 << 20;
+/** Pieces of one pack being decoded while the next is read. */
+const PIECES_AHEAD = 2;
+
 /** Reads a pack of `size` bytes (as listed; into the verifier's buffer when it offers one) and checks it. */
-export async function readPack(repo: Repository, pack: Id, indexed: readonly BlobLocation[], verifier: BlobVerifier, size?: number): Promise<PackCheck> {
+export async function readPack(repo: Repository, pack: Id, indexed: readonly BlobLocation[], verifier: BlobVerifier, size?: number, pieceBytes = PIECE_BYTES): Promise<PackCheck> {
+  if (size !== undefined && size > pieceBytes && repo.storage.concurrency === undefined) return readInPieces(repo, pack, indexed, verifier, size, pieceBytes);
   const into = size !== undefined ? verifier.bufferFor?.(size) : undefined;
   let handedOver = false;
   try {
@@ -32,8 +42,7 @@ export async function readPack(repo: Repository, pack: Id, indexed: readonly Blo
     try {
       data = await repo.storage.get({ type: 'data', name: pack }, undefined, into);
     } catch (err) {
-      const issue: CheckIssue = { severity: 'error', pack, message: `pack ${pack}: cannot read: ${messageOf(err)}` };
-      return { pack, bytesRead: 0, issues: [issue], damaged: indexed.map((l) => ({ blob: l.id, message: 'pack unreadable' })) };
+      return unreadable(pack, indexed, err, 0);
     }
     handedOver = into !== undefined && data.buffer === into.buffer;
     return await checkPackBytes(repo, pack, indexed, verifier, data);
@@ -56,12 +65,76 @@ async function checkPackBytes(repo: Repository, pack: Id, indexed: readonly Blob
   const verified = await verifier.verify(pack, data, toDecode);
   releaseBuffer(data);
   const failed = new Map(verified.map((d) => [d.blob, d.message]));
+  return { pack, bytesRead, issues, damaged: damagedInOrder(indexed, disagree, failed) };
+}
+
+/** The damaged blobs in index order: those the header disagrees about, and those that failed to decode. */
+function damagedInOrder(indexed: readonly BlobLocation[], disagree: ReadonlySet<Id>, failed: ReadonlyMap<Id, string>): DamagedBlob[] {
   const damaged: DamagedBlob[] = [];
   for (const loc of indexed) {
     if (disagree.has(loc.id)) damaged.push({ blob: loc.id, message: 'index and pack header disagree about this blob' });
     else if (failed.has(loc.id)) damaged.push({ blob: loc.id, message: failed.get(loc.id) as string });
   }
-  return { pack, bytesRead, issues, damaged };
+  return damaged;
+}
+
+/** Reads and checks a local pack piece by piece: the same findings as reading it whole. */
+async function readInPieces(repo: Repository, pack: Id, indexed: readonly BlobLocation[], verifier: BlobVerifier, size: number, pieceBytes: number): Promise<PackCheck> {
+  const issues: CheckIssue[] = [];
+  let header: BlobLocation[] | undefined;
+  try {
+    header = await readPackHeader(repo.storage, repo.key.encKey, pack, size);
+  } catch (err) {
+    if (!isHoldfastError(err, 'REPO_CORRUPT') && !isHoldfastError(err, 'AUTH_FAILED')) return unreadable(pack, indexed, err, 0);
+    issues.push({ severity: 'error', pack, message: `pack ${pack}: header unreadable: ${messageOf(err)}` });
+  }
+  const disagree = header ? headerMismatches(indexed, header) : new Set<Id>();
+  const hasher = new ContentHasher();
+  const verifying: Array<Promise<DamagedBlob[]>> = [];
+  let bytesRead = 0;
+  try {
+    for (const piece of cutPieces(indexed.filter((l) => !disagree.has(l.id)), size, pieceBytes)) {
+      const data = await repo.storage.get({ type: 'data', name: pack }, { offset: piece.start, length: piece.end - piece.start });
+      bytesRead += data.byteLength;
+      hasher.update(data);
+      const rebased = piece.blobs.map((l) => ({ ...l, offset: l.offset - piece.start }));
+      verifying.push(verifier.verify(pack, data, rebased));
+      if (verifying.length >= PIECES_AHEAD) await verifying[verifying.length - PIECES_AHEAD];
+    }
+  } catch (err) {
+    await Promise.allSettled(verifying);
+    return unreadable(pack, indexed, err, bytesRead);
+  }
+  if (hasher.digest().toString('hex') !== pack) issues.unshift({ severity: 'error', pack, message: `pack ${pack}: content does not match its name (damaged in storage)` });
+  const failed = new Map((await Promise.all(verifying)).flat().map((d) => [d.blob, d.message]));
+  return { pack, bytesRead, issues, damaged: damagedInOrder(indexed, disagree, failed) };
+}
+
+/**
+ * [start, end) ranges that cover the whole pack, each at least `pieceBytes` long (but the
+ * last) and cut only where a blob starts and no earlier blob still runs, with the blobs
+ * that start in each.
+ */
+function cutPieces(blobs: readonly BlobLocation[], size: number, pieceBytes: number): Array<{ start: number; end: number; blobs: BlobLocation[] }> {
+  const pieces: Array<{ start: number; end: number; blobs: BlobLocation[] }> = [];
+  let current = { start: 0, end: size, blobs: [] as BlobLocation[] };
+  let reach = 0;
+  for (const loc of [...blobs].sort((a, b) => a.offset - b.offset)) {
+    if (loc.offset - current.start >= pieceBytes && loc.offset >= reach && loc.offset < size) {
+      pieces.push({ ...current, end: loc.offset });
+      current = { start: loc.offset, end: size, blobs: [] };
+    }
+    current.blobs.push(loc);
+    reach = Math.max(reach, loc.offset + loc.length);
+  }
+  pieces.push(current);
+  return pieces;
+}
+
+/** A pack that could not be read: one issue, and every blob it holds damaged. */
+function unreadable(pack: Id, indexed: readonly BlobLocation[], err: unknown, bytesRead: number): PackCheck {
+  const issue: CheckIssue = { severity: 'error', pack, message: `pack ${pack}: cannot read: ${messageOf(err)}` };
+  return { pack, bytesRead, issues: [issue], damaged: indexed.map((l) => ({ blob: l.id, message: 'pack unreadable' })) };
 }
 
 /** Indexed blobs the pack's header does not list at the same offset and length. */
