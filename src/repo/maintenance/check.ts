@@ -114,7 +114,7 @@ async function readAllPacks(repo: Repository, ctx: ReadDataContext): Promise<Pac
     while (next < order.length) {
       const at = order[next++] as number;
       const pack = packs[at] as Id;
-      const result = await readPack(repo, pack, byPack.get(pack) ?? [], verifier, stored.get(pack), opts.pieceBytes);
+      const result = await readPack(repo, pack, byPack.get(pack) ?? [], verifier, { size: stored.get(pack), pieceBytes: opts.pieceBytes });
       results[at] = result;
       report.bytesRead += result.bytesRead;
       report.packsRead++;

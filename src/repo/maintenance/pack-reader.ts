@@ -32,9 +32,17 @@ export const PIECE_BYTES = 4 << 20;
 /** Pieces of one pack being decoded while the next is read. */
 const PIECES_AHEAD = 2;
 
-/** Reads a pack of `size` bytes (as listed; into the verifier's buffer when it offers one) and checks it. */
-export async function readPack(repo: Repository, pack: Id, indexed: readonly BlobLocation[], verifier: BlobVerifier, size?: number, pieceBytes = PIECE_BYTES): Promise<PackCheck> {
-  if (size !== undefined && size > pieceBytes && repo.storage.concurrency === undefined) return readInPieces(repo, pack, indexed, verifier, size, pieceBytes);
+/** How to read a pack: its size as listed, and the pieces a local one is read in. */
+export interface PackReading {
+  readonly size?: number | undefined;
+  readonly pieceBytes?: number | undefined;
+}
+
+/** Reads a pack (into the verifier's buffer when it offers one, or in pieces when local) and checks it. */
+export async function readPack(repo: Repository, pack: Id, indexed: readonly BlobLocation[], verifier: BlobVerifier, how: PackReading = {}): Promise<PackCheck> {
+  const { size } = how;
+  const pieceBytes = how.pieceBytes ?? PIECE_BYTES;
+  if (size !== undefined && size > pieceBytes && repo.storage.concurrency === undefined) return readInPieces(repo, { pack, indexed, verifier }, size, pieceBytes);
   const into = size !== undefined ? verifier.bufferFor?.(size) : undefined;
   let handedOver = false;
   try {
@@ -79,7 +87,8 @@ function damagedInOrder(indexed: readonly BlobLocation[], disagree: ReadonlySet<
 }
 
 /** Reads and checks a local pack piece by piece: the same findings as reading it whole. */
-async function readInPieces(repo: Repository, pack: Id, indexed: readonly BlobLocation[], verifier: BlobVerifier, size: number, pieceBytes: number): Promise<PackCheck> {
+async function readInPieces(repo: Repository, of: { pack: Id; indexed: readonly BlobLocation[]; verifier: BlobVerifier }, size: number, pieceBytes: number): Promise<PackCheck> {
+  const { pack, indexed, verifier } = of;
   const issues: CheckIssue[] = [];
   let header: BlobLocation[] | undefined;
   try {
