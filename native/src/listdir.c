@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "napi_util.h"
 
 #define FIELDS 10
 
@@ -145,7 +146,7 @@ static void complete(napi_env env, napi_status status, void *data) {
 
 static napi_value list_dir(napi_env env, napi_callback_info info) {
   size_t argc = 1, len = 0;
-  napi_value argv[1], promise, name;
+  napi_value argv[1], promise;
   ListJob *job = calloc(1, sizeof *job);
   if (job == NULL) {
     napi_throw_error(env, "ERR_MEMORY", "listDir: out of memory");
@@ -158,20 +159,11 @@ static napi_value list_dir(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "listDir(path) takes a string");
     return NULL;
   }
-  if (napi_create_promise(env, &job->deferred, &promise) != napi_ok ||
-      napi_create_string_utf8(env, "holdfast.listDir", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-      napi_create_async_work(env, NULL, name, execute, complete, job, &job->work) != napi_ok ||
-      napi_queue_async_work(env, job->work) != napi_ok) {
-    free_job(env, job);
-    napi_throw_error(env, "ERR_INTERNAL", "listDir: cannot queue the work");
-    return NULL;
-  }
+  promise = queue_work(env, "holdfast.listDir", execute, complete, job, &job->deferred, &job->work);
+  if (promise == NULL) free_job(env, job);
   return promise;
 }
 
 napi_status holdfast_register_listdir(napi_env env, napi_value exports) {
-  napi_value fn;
-  napi_status s = napi_create_function(env, "listDir", NAPI_AUTO_LENGTH, list_dir, NULL, &fn);
-  if (s == napi_ok) s = napi_set_named_property(env, exports, "listDir", fn);
-  return s;
+  return export_function(env, exports, "listDir", list_dir);
 }

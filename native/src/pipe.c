@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "napi_util.h"
 
 #define PIPE_BYTES (1 << 20)
 #define SHORT_READ (64 << 10)
@@ -198,11 +199,10 @@ static napi_value read_at_least(napi_env env, napi_callback_info info) {
   job->min = (size_t)min;
   job->max = length;
   job->wait_ms = wait_ms;
-  napi_value promise, name;
-  if (napi_create_reference(env, argv[1], 1, &job->buffer) != napi_ok || napi_create_promise(env, &job->deferred, &promise) != napi_ok ||
-      napi_create_string_utf8(env, "holdfast.readAtLeast", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-      napi_create_async_work(env, NULL, name, read_execute, read_complete, job, &job->work) != napi_ok ||
-      napi_queue_async_work(env, job->work) != napi_ok) {
+  napi_value promise = NULL;
+  if (napi_create_reference(env, argv[1], 1, &job->buffer) != napi_ok ||
+      (promise = queue_work(env, "holdfast.readAtLeast", read_execute, read_complete, job, &job->deferred, &job->work)) == NULL) {
+    if (job->buffer != NULL) napi_delete_reference(env, job->buffer);
     free(job); /* only reached before the work was queued */
     return NULL;
   }
@@ -210,12 +210,8 @@ static napi_value read_at_least(napi_env env, napi_callback_info info) {
 }
 
 napi_status holdfast_register_pipe(napi_env env, napi_value exports) {
-  napi_value fn;
-  napi_status s = napi_create_function(env, "blockingPipe", NAPI_AUTO_LENGTH, blocking_pipe, NULL, &fn);
-  if (s == napi_ok) s = napi_set_named_property(env, exports, "blockingPipe", fn);
-  if (s == napi_ok) s = napi_create_function(env, "adoptPipe", NAPI_AUTO_LENGTH, adopt_pipe, NULL, &fn);
-  if (s == napi_ok) s = napi_set_named_property(env, exports, "adoptPipe", fn);
-  if (s == napi_ok) s = napi_create_function(env, "readAtLeast", NAPI_AUTO_LENGTH, read_at_least, NULL, &fn);
-  if (s == napi_ok) s = napi_set_named_property(env, exports, "readAtLeast", fn);
+  napi_status s = export_function(env, exports, "blockingPipe", blocking_pipe);
+  if (s == napi_ok) s = export_function(env, exports, "adoptPipe", adopt_pipe);
+  if (s == napi_ok) s = export_function(env, exports, "readAtLeast", read_at_least);
   return s;
 }

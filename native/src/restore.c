@@ -390,7 +390,7 @@ static int job_args(napi_env env, napi_callback_info info, RestoreJob *job) {
 
 static napi_value restore_pieces(napi_env env, napi_callback_info info) {
   RestoreJob *job = calloc(1, sizeof *job);
-  napi_value promise = NULL, name;
+  napi_value promise = NULL;
   if (job == NULL || !job_args(env, info, job)) {
     if (job != NULL) free_job(env, job);
     napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE",
@@ -398,21 +398,12 @@ static napi_value restore_pieces(napi_env env, napi_callback_info info) {
                           "three 32-byte keys, Uint8Arrays, a table of 56 bytes a blob, strings, a Float64Array, a boolean, an int");
     return NULL;
   }
-  if (napi_create_promise(env, &job->deferred, &promise) != napi_ok ||
-      napi_create_string_utf8(env, "holdfast.restorePieces", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-      napi_create_async_work(env, NULL, name, execute, complete, job, &job->work) != napi_ok ||
-      napi_queue_async_work(env, job->work) != napi_ok) {
-    free_job(env, job);
-    napi_throw_error(env, "ERR_INTERNAL", "restorePieces: cannot queue the work");
-    return NULL;
-  }
+  promise = queue_work(env, "holdfast.restorePieces", execute, complete, job, &job->deferred, &job->work);
+  if (promise == NULL) free_job(env, job);
   return promise;
 }
 
 /* Registered only where node's zstd was found (verify.c looked it up). */
 napi_status holdfast_register_restore(napi_env env, napi_value exports) {
-  napi_value fn;
-  napi_status s = napi_create_function(env, "restorePieces", NAPI_AUTO_LENGTH, restore_pieces, NULL, &fn);
-  if (s == napi_ok) s = napi_set_named_property(env, exports, "restorePieces", fn);
-  return s;
+  return export_function(env, exports, "restorePieces", restore_pieces);
 }

@@ -109,7 +109,7 @@ static napi_value verify_blobs(napi_env env, napi_callback_info info) {
     napi_throw_error(env, "ERR_MEMORY", "verifyBlobs: out of memory");
     return NULL;
   }
-  napi_value promise = NULL, name;
+  napi_value promise = NULL;
   if (!job_args(env, info, job) || (job->status = calloc(job->count > 0 ? job->count : 1, 1)) == NULL) {
     for (int r = 0; r < 2; r++) {
       if (job->refs[r] != NULL) napi_delete_reference(env, job->refs[r]);
@@ -117,12 +117,11 @@ static napi_value verify_blobs(napi_env env, napi_callback_info info) {
     free(job);
     return NULL;
   }
-  if (napi_create_promise(env, &job->deferred, &promise) != napi_ok ||
-      napi_create_string_utf8(env, "holdfast.verifyBlobs", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-      napi_create_async_work(env, NULL, name, execute, complete, job, &job->work) != napi_ok ||
-      napi_queue_async_work(env, job->work) != napi_ok) {
-    napi_throw_error(env, "ERR_INTERNAL", "verifyBlobs: cannot queue the work");
-    return NULL;
+  promise = queue_work(env, "holdfast.verifyBlobs", execute, complete, job, &job->deferred, &job->work);
+  if (promise == NULL) {
+    for (int r = 0; r < 2; r++) napi_delete_reference(env, job->refs[r]);
+    free(job->status);
+    free(job);
   }
   return promise;
 }
@@ -151,12 +150,9 @@ static napi_value blake3(napi_env env, napi_callback_info info) {
 napi_status holdfast_register_restore(napi_env env, napi_value exports); /* restore.c */
 
 napi_status holdfast_register_verify(napi_env env, napi_value exports) {
-  napi_value fn;
-  napi_status s = napi_create_function(env, "blake3", NAPI_AUTO_LENGTH, blake3, NULL, &fn);
-  if (s == napi_ok) s = napi_set_named_property(env, exports, "blake3", fn);
+  napi_status s = export_function(env, exports, "blake3", blake3);
   if (s != napi_ok || !blob_find_zstd()) return s;
-  s = napi_create_function(env, "verifyBlobs", NAPI_AUTO_LENGTH, verify_blobs, NULL, &fn);
-  if (s == napi_ok) s = napi_set_named_property(env, exports, "verifyBlobs", fn);
+  s = export_function(env, exports, "verifyBlobs", verify_blobs);
   if (s == napi_ok) s = holdfast_register_restore(env, exports);
   return s;
 }

@@ -8,7 +8,7 @@
  * excludes left out (and not descended into), readdir and lstat failures in Node's own
  * messages (`scandir` and `lstat` with the path).
  */
-import { createRequire } from 'node:module';
+import { nativeWith } from '../../core/native.ts';
 import { join } from 'node:path';
 import { lstatSync } from 'node:fs';
 import { systemErrorMessage } from '../../core/errors.ts';
@@ -27,12 +27,7 @@ const IN_FLIGHT = 3;
 
 /** The addon's listDir, when it is built; else undefined. */
 export function nativeListDir(): NativeList | undefined {
-  try {
-    const native = createRequire(import.meta.url)('holdfast-native') as Partial<NativeList>;
-    return typeof native.listDir === 'function' ? (native as NativeList) : undefined;
-  } catch {
-    return undefined;
-  }
+  return nativeWith<NativeList>('listDir');
 }
 
 export class NativeDirScanner implements TreeScanner {

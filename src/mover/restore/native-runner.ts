@@ -8,7 +8,7 @@
  * (`EACCES: permission denied, open '/x'`), and a blob that failed is opened again on the
  * TypeScript path for its message, so a failed piece reads the same either way.
  */
-import { createRequire } from 'node:module';
+import { nativeWith } from '../../core/native.ts';
 import { availableParallelism } from 'node:os';
 import { messageOf, systemErrorMessage } from '../../core/errors.ts';
 import type { Id } from '../../core/ids.ts';
@@ -36,12 +36,7 @@ const CALLS = ['open', 'write', 'ftruncate', 'fchown', 'fchmod', 'futime', 'clos
 
 /** The addon's restorePieces, when it is built and its node exports zstd; else undefined. */
 export function nativeRestore(): NativeRestore | undefined {
-  try {
-    const native = createRequire(import.meta.url)('holdfast-native') as Partial<NativeRestore>;
-    return typeof native.restorePieces === 'function' ? (native as NativeRestore) : undefined;
-  } catch {
-    return undefined;
-  }
+  return nativeWith<NativeRestore>('restorePieces');
 }
 
 export class NativeRestoreRunner implements RestoreRunner {

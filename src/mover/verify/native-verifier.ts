@@ -8,7 +8,7 @@
  * again here, on the same path as `inlineVerifier`, so the damage is named in the same
  * words whichever verifier found it.
  */
-import { createRequire } from 'node:module';
+import { nativeWith } from '../../core/native.ts';
 import { availableParallelism } from 'node:os';
 import { releaseBuffer } from '../../core/buffers.ts';
 import { messageOf } from '../../core/errors.ts';
@@ -31,12 +31,7 @@ const SLICE_BYTES = 2 << 20;
 
 /** The addon's verifyBlobs, when it is built and its node exports zstd; else undefined. */
 export function nativeVerify(): NativeVerify | undefined {
-  try {
-    const native = createRequire(import.meta.url)('holdfast-native') as Partial<NativeVerify>;
-    return typeof native.verifyBlobs === 'function' ? (native as NativeVerify) : undefined;
-  } catch {
-    return undefined;
-  }
+  return nativeWith<NativeVerify>('verifyBlobs');
 }
 
 export class NativeBlobVerifier implements BlobVerifier {
