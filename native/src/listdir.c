@@ -72,16 +72,19 @@ static void execute(napi_env env, void *data) {
     job->error = errno;
     return;
   }
-  struct dirent *e;
-  errno = 0;
-  while ((e = readdir(dir)) != NULL) {
+  for (;;) {
+    errno = 0; /* readdir's end and its failure both return NULL; errno tells them apart */
+    struct dirent *e = readdir(dir);
+    if (e == NULL) {
+      job->error = errno;
+      break;
+    }
     if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
     if (!add_name(job, e->d_name)) {
       job->error = ENOMEM;
       break;
     }
   }
-  if (job->error == 0 && errno != 0) job->error = errno;
   job->stats = calloc(job->count * FIELDS + 1, sizeof *job->stats);
   job->errnos = calloc(job->count + 1, sizeof *job->errnos);
   if (job->error == 0 && (job->stats == NULL || job->errnos == NULL)) job->error = ENOMEM;
