@@ -17,6 +17,7 @@ import type { Repository } from '../repository.ts';
 import { loadSnapshot } from '../snapshot/snapshot-store.ts';
 import type { Snapshot } from '../snapshot/snapshot.ts';
 import { inlineVerifier } from './blob-verifier.ts';
+import { PackBlobTable } from './pack-blob-table.ts';
 import type { BlobVerifier } from './blob-verifier.ts';
 import { findUsers, walkSnapshots } from './check-walk.ts';
 import type { BlobUser } from './check-walk.ts';
@@ -41,7 +42,7 @@ export async function checkRepository(repo: Repository, opts: CheckOptions): Pro
   const byPack = await loadIndexes(repo, report);
   const stored = new Map<Id, number>();
   for await (const info of repo.storage.list('data')) stored.set(info.name, info.size);
-  for (const pack of byPack.keys()) {
+  for (const pack of byPack.packs()) {
     if (!stored.has(pack)) report.issues.push({ severity: 'error', pack, message: `pack ${pack} is in the index but missing from storage` });
   }
   for (const pack of stored.keys()) {
@@ -71,9 +72,9 @@ async function readSnapshots(repo: Repository, report: CheckReport): Promise<Sna
   return snapshots;
 }
 
-/** Each pack's blobs (the first location of each id in it), from every readable index file. */
-async function loadIndexes(repo: Repository, report: CheckReport): Promise<Map<Id, BlobLocation[]>> {
-  const byPack = new Map<Id, Map<Id, BlobLocation>>();
+/** Each pack's blobs, from every readable index file (also loaded into `repo.index`). */
+async function loadIndexes(repo: Repository, report: CheckReport): Promise<PackBlobTable> {
+  const byPack = new PackBlobTable();
   for await (const info of repo.storage.list('index')) {
     let locs: BlobLocation[];
     try {
@@ -83,18 +84,14 @@ async function loadIndexes(repo: Repository, report: CheckReport): Promise<Map<I
       continue;
     }
     repo.index.addAll(locs);
-    for (const loc of locs) {
-      let blobs = byPack.get(loc.pack);
-      if (!blobs) byPack.set(loc.pack, (blobs = new Map()));
-      if (!blobs.has(loc.id)) blobs.set(loc.id, loc);
-    }
+    for (const loc of locs) byPack.add(loc);
   }
   report.blobs = repo.index.size;
-  return new Map([...byPack].map(([pack, blobs]) => [pack, [...blobs.values()]]));
+  return byPack;
 }
 
 interface ReadDataContext {
-  readonly byPack: Map<Id, BlobLocation[]>;
+  readonly byPack: PackBlobTable;
   readonly stored: Map<Id, number>;
   readonly report: CheckReport;
   readonly opts: CheckOptions;
@@ -104,7 +101,7 @@ interface ReadDataContext {
 async function readAllPacks(repo: Repository, ctx: ReadDataContext): Promise<PackCheck[]> {
   const { byPack, stored, report, opts } = ctx;
   const verifier = opts.verifier ?? inlineVerifier(repo);
-  const packs = [...byPack.keys()].filter((p) => stored.has(p));
+  const packs = [...byPack.packs()].filter((p) => stored.has(p));
   // Tree packs first: the snapshot walk running beside this then finds them read (and,
   // with a cache, stored) instead of fetching them itself.
   const order = [...packs.keys()].sort((a, b) => Number(repo.index.isTreePack(packs[b] as Id)) - Number(repo.index.isTreePack(packs[a] as Id)));
@@ -114,7 +111,7 @@ async function readAllPacks(repo: Repository, ctx: ReadDataContext): Promise<Pac
     while (next < order.length) {
       const at = order[next++] as number;
       const pack = packs[at] as Id;
-      const result = await readPack(repo, pack, byPack.get(pack) ?? [], verifier, { size: stored.get(pack), pieceBytes: opts.pieceBytes });
+      const result = await readPack(repo, pack, byPack.locations(pack), verifier, { size: stored.get(pack), pieceBytes: opts.pieceBytes });
       results[at] = result;
       report.bytesRead += result.bytesRead;
       report.packsRead++;
