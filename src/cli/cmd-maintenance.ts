@@ -21,7 +21,7 @@ export function registerMaintenance(program: Command, ctx: CliContext, setExit: 
     .command('check')
     .description('check the repository structure; --read-data also reads and authenticates every blob')
     .option('--read-data', 'read every pack and verify every blob')
-    .option('--workers <n>', 'threads that decode blobs for --read-data at once (default: CPU count)')
+    .option('--workers <n>', 'threads that decode blobs for --read-data at once (default: CPU count; natively at most 3)')
     .action(async (opts) => {
       // A cache of this run only: check reads what the storage holds, each object once.
       const scratch = mkdtempSync(join(tmpdir(), 'holdfast-check-'));

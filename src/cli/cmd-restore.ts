@@ -30,7 +30,7 @@ export function registerRestore(program: Command, ctx: CliContext, setExit: (cod
     .option('--include <glob>', 'restore only matching paths (repeatable)', collect, [] as string[])
     .option('--exclude <glob>', 'skip matching paths (repeatable)', collect, [] as string[])
     .option('--verify', 'read restored files back and check them against the snapshot')
-    .option('--workers <n>', 'worker threads (default: CPU count)');
+    .option('--workers <n>', 'restore tasks run at once (default: CPU count; natively at most 3)');
   addLatestFilter(restore).action(async (ref, opts) => {
       const started = Date.now();
       const repo = await openRepository(ctx, opts.target && !opts.recipe && !nativeRestore() ? { warmWorkers: opts.workers ?? '' } : {});
