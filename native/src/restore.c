@@ -7,7 +7,7 @@
  * does (same system calls, same order), so a restore needs no worker isolates (ADR 0036).
  *
  * - ranges: Uint8Arrays of pack bytes. They are only read: each blob is opened into the
- *   decoder's scratch, since a range may be a view of a block other tasks also use.
+ *   decoder's scratch, so a blob that fails can be opened again by the caller for its message.
  * - table: 56 bytes a blob, little-endian u32s: range index (0xffffffff: not read), offset
  *   in the range, sealed length, plaintext length, flags (blob.h), unused; then the id.
  * - paths: one string per piece.
