@@ -60,12 +60,17 @@ function manifestBase(opts: CommonBackupOptions, parent: Snapshot | undefined, s
 /**
  * Runs `run` in a session under a shared lock. The index and the parent snapshot (the
  * newest of the same host, paths and kind) load side by side once the lock is held.
+ * With `growWithParent`, a session that has a parent starts one worker and adds more as
+ * the work needs them: against a parent, a tree backup usually reads few files.
  */
-async function withSession<T>(repo: Repository, opts: SessionOptions, parentOf: ParentQuery | undefined, run: (s: BackupSession, parent: Snapshot | undefined) => Promise<T>): Promise<T> {
+async function withSession<T>(
+  repo: Repository, opts: SessionOptions, parentOf: ParentQuery | undefined,
+  run: (s: BackupSession, parent: Snapshot | undefined) => Promise<T>, growWithParent = false,
+): Promise<T> {
   const lock = await acquireLock(repo, { exclusive: false, clock: opts.clock });
   try {
     const [, parent] = await Promise.all([repo.loadIndex(), parentOf ? findParent(repo, parentOf) : undefined]);
-    const session = new BackupSession(repo, opts);
+    const session = new BackupSession(repo, growWithParent && parent ? { ...opts, growWorkers: true } : opts);
     try {
       return await run(session, parent);
     } finally {
@@ -126,7 +131,7 @@ export async function backupTree(repo: Repository, paths: readonly string[], opt
       const tree = await archiver.archive(abs, parent?.tree);
       const { id, summary } = await session.publish({ ...manifestBase(opts, parent, session.started), kind: 'tree', paths: abs, tree });
       return { id, summary, errors: session.errors, ...(parent ? { parent: parent.id } : {}) };
-    });
+    }, true);
   } finally {
     await scan.close();
   }

@@ -21,6 +21,8 @@ import type { ProgressSink } from '../progress.ts';
 export interface SessionOptions {
   readonly clock: Clock;
   readonly workers?: number;
+  /** Start one worker and add more as the work needs them (WorkerPoolOptions.grow). */
+  readonly growWorkers?: boolean;
   readonly progress?: ProgressSink;
 }
 
@@ -49,6 +51,7 @@ export class BackupSession {
     this.sink = new PackSink(repo);
     this.pool = new WorkerPool(repo, {
       known: () => knownData(repo), onPack: (pack) => this.sink.adopt(pack), ...(opts.workers ? { workers: opts.workers } : {}),
+      ...(opts.growWorkers ? { grow: true } : {}),
     });
     this.#treeSealer = new BlobSealer(repo.key, repo.config.compression);
     this.#treeIds = new BlobIds(repo.key.idKey);

@@ -93,6 +93,12 @@ export interface WorkerPoolOptions {
   /** Ids the workers skip sealing; a function is called once, when the workers start. */
   readonly known?: KnownIdSet | (() => KnownIdSet);
   readonly maxInFlight?: number;
+  /**
+   * Start one worker and add the others only when every worker already has `maxInFlight`
+   * tasks: a backup that finds few changed files then runs on one isolate (~14 MB and its
+   * buffers less, ADR 0033). Not for sticky tasks, whose worker is `sticky % size`.
+   */
+  readonly grow?: boolean;
   /** Pack bytes a worker may have handed over and not yet seen taken (default: one pack). */
   readonly creditLimit?: number;
   /** Takes a pack a worker finished; the worker is held to its credit until this resolves. */
@@ -109,6 +115,7 @@ export class WorkerPool {
   readonly #opts: WorkerPoolOptions;
   #nextTask = 1;
   #tempBase: string | undefined;
+  #sets: { known: KnownIdSet; claims: ClaimSet } | undefined;
 
   constructor(repo: Repository, opts: WorkerPoolOptions = {}) {
     this.#repo = repo;
@@ -121,11 +128,23 @@ export class WorkerPool {
   start(): void {
     if (this.#slots.length > 0) return;
     const k = this.#opts.known ?? KnownIdSet.build([], 0);
-    const known = typeof k === 'function' ? k() : k;
-    const claims = ClaimSet.create();
+    this.#sets = { known: typeof k === 'function' ? k() : k, claims: ClaimSet.create() };
     this.#tempBase = this.#repo.storage.files?.tempPath();
-    for (let i = 0; i < this.#count; i++) this.#slots.push(this.#spawn(known, claims, this.#packSetup(i)));
+    const first = this.#opts.grow ? 1 : this.#count;
+    for (let i = 0; i < first; i++) this.#addWorker();
     for (const extra of warm.splice(0)) void extra.terminate();
+  }
+
+  #addWorker(): Slot {
+    const sets = this.#sets as { known: KnownIdSet; claims: ClaimSet };
+    const slot = this.#spawn(sets.known, sets.claims, this.#packSetup(this.#slots.length));
+    this.#slots.push(slot);
+    return slot;
+  }
+
+  /** Whether a task now would start another worker (`grow`, and every worker is full). */
+  #wouldGrow(): boolean {
+    return this.#opts.grow === true && this.#slots.length > 0 && this.#slots.length < this.#count && this.#freeSlot() === undefined;
   }
 
   #packSetup(worker: number): PackSetup {
@@ -156,13 +175,18 @@ export class WorkerPool {
     return this.#count;
   }
 
+  /** Workers started so far (fewer than `size` while a growing pool has not needed them). */
+  get started(): number {
+    return this.#slots.length;
+  }
+
   /** Resolves once some worker can take another task. */
   async whenFree(): Promise<void> {
     while (!this.hasFree()) await new Promise<void>((resolve) => this.#waiters.push(resolve));
   }
 
   hasFree(): boolean {
-    return this.#slots.length === 0 || this.#freeSlot() !== undefined;
+    return this.#slots.length === 0 || this.#freeSlot() !== undefined || this.#wouldGrow();
   }
 
   idle(): boolean {
@@ -172,6 +196,7 @@ export class WorkerPool {
   /** Runs a task; `sticky` pins it to one worker (tasks on one worker run in order). */
   run(msg: TaskMessage, handler: TaskHandler, sticky?: number, transfer: ArrayBuffer[] = []): { worker: number; done: Promise<void> } {
     this.start();
+    if (sticky === undefined && this.#wouldGrow()) this.#addWorker();
     const slot = sticky !== undefined ? this.#slots[sticky % this.#slots.length] : this.#leastBusy();
     if (!slot) throw new HoldfastError('INTERNAL', 'worker pool has no workers');
     const task = this.#nextTask++;
