@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "aead.h"
+#include "napi_util.h"
 
 typedef struct {
   Cipher seal;
@@ -57,17 +58,6 @@ static State *state_of(napi_env env) {
     return NULL;
   }
   return s;
-}
-
-/* The bytes of a Uint8Array (a Buffer is one); 0 when `v` is something else. */
-static int bytes_of(napi_env env, napi_value v, unsigned char **data, size_t *len) {
-  bool is = false;
-  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return 0;
-  napi_typedarray_type type;
-  void *d = NULL;
-  if (napi_get_typedarray_info(env, v, &type, len, &d, NULL, NULL) != napi_ok || type != napi_uint8_array) return 0;
-  *data = d;
-  return 1;
 }
 
 static napi_value fail(napi_env env, const char *code, const char *message) {
@@ -116,14 +106,14 @@ static int parse_args(napi_env env, napi_callback_info info, const char *name, A
   memset(a, 0, sizeof(*a));
   a->offset = -1;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return 0;
-  if (argc < 4 || !bytes_of(env, argv[0], &a->key, &a->key_len) || !bytes_of(env, argv[1], &a->in, &a->in_len) ||
-      !bytes_of(env, argv[2], &a->out, &a->out_len) || napi_get_value_int64(env, argv[3], &a->offset) != napi_ok) {
+  if (argc < 4 || !bytes_arg(env, argv[0], &a->key, &a->key_len) || !bytes_arg(env, argv[1], &a->in, &a->in_len) ||
+      !bytes_arg(env, argv[2], &a->out, &a->out_len) || napi_get_value_int64(env, argv[3], &a->offset) != napi_ok) {
     napi_throw_error(env, "ERR_INVALID_ARG_TYPE", name);
     return 0;
   }
   napi_valuetype t = napi_undefined;
   if (argc >= 5 && napi_typeof(env, argv[4], &t) != napi_ok) return 0;
-  if (t != napi_undefined && t != napi_null && !bytes_of(env, argv[4], &a->aad, &a->aad_len)) {
+  if (t != napi_undefined && t != napi_null && !bytes_arg(env, argv[4], &a->aad, &a->aad_len)) {
     napi_throw_error(env, "ERR_INVALID_ARG_TYPE", "aad must be a Uint8Array");
     return 0;
   }
@@ -210,13 +200,10 @@ napi_status holdfast_register_verify(napi_env env, napi_value exports); /* verif
 napi_status holdfast_register_listdir(napi_env env, napi_value exports); /* listdir.c */
 
 NAPI_MODULE_INIT() {
-  napi_value fn;
   if (holdfast_register_pipe(env, exports) != napi_ok) return NULL;
   if (holdfast_register_verify(env, exports) != napi_ok) return NULL;
   if (holdfast_register_listdir(env, exports) != napi_ok) return NULL;
-  if (napi_create_function(env, "sealInto", NAPI_AUTO_LENGTH, seal_into, NULL, &fn) != napi_ok) return NULL;
-  if (napi_set_named_property(env, exports, "sealInto", fn) != napi_ok) return NULL;
-  if (napi_create_function(env, "openInto", NAPI_AUTO_LENGTH, open_into, NULL, &fn) != napi_ok) return NULL;
-  if (napi_set_named_property(env, exports, "openInto", fn) != napi_ok) return NULL;
+  if (export_function(env, exports, "sealInto", seal_into) != napi_ok) return NULL;
+  if (export_function(env, exports, "openInto", open_into) != napi_ok) return NULL;
   return exports;
 }

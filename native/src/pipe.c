@@ -173,12 +173,11 @@ static napi_value read_at_least(napi_env env, napi_callback_info info) {
   int32_t fd;
   int32_t wait_ms = -1;
   int64_t min;
-  napi_typedarray_type type;
   size_t length;
-  void *bytes;
+  uint8_t *bytes;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3) return NULL;
   if (napi_get_value_int32(env, argv[0], &fd) != napi_ok || napi_get_value_int64(env, argv[2], &min) != napi_ok ||
-      napi_get_typedarray_info(env, argv[1], &type, &length, &bytes, NULL, NULL) != napi_ok || type != napi_uint8_array) {
+      !bytes_arg(env, argv[1], &bytes, &length)) {
     napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "readAtLeast(fd: number, buffer: Uint8Array, min: number, waitMs?: number)");
     return NULL;
   }
