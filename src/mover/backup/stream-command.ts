@@ -13,9 +13,9 @@
  * (SIGTERM) if the backup ends before its output does, e.g. when the repository cannot
  * be opened: nothing is stored then.
  */
+import { nativeWith } from '../../core/native.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { PassThrough, type Readable } from 'node:stream';
 import { HoldfastError, messageOf } from '../../core/errors.ts';
 
@@ -43,12 +43,7 @@ interface NativePipes {
 }
 
 function loadPipes(): NativePipes | undefined {
-  try {
-    const native = createRequire(import.meta.url)('holdfast-native') as Partial<NativePipes>;
-    return typeof native.blockingPipe === 'function' && typeof native.adoptPipe === 'function' && typeof native.readAtLeast === 'function' ? (native as NativePipes) : undefined;
-  } catch {
-    return undefined;
-  }
+  return nativeWith<NativePipes>('blockingPipe', 'adoptPipe', 'readAtLeast');
 }
 
 export function startCommand(command: string, aheadBytes = AHEAD_BYTES, preferNative = true): StartedCommand {

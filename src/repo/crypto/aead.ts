@@ -10,8 +10,8 @@
  * Random nonces are safe for up to ~2^32 messages per key (NIST SP 800-38D); a
  * repository stays far below that because blobs are sealed one per chunk.
  */
+import { nativeWith } from '../../core/native.ts';
 import { createCipheriv, createDecipheriv, createSecretKey, randomFillSync } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { releaseBuffer } from '../../core/buffers.ts';
 import type { KeyObject } from 'node:crypto';
 import { HoldfastError } from '../../core/errors.ts';
@@ -79,15 +79,7 @@ interface NativeAead {
   openInto(key: Uint8Array, sealed: Uint8Array, out: Uint8Array, offset: number, aad?: Uint8Array): number;
 }
 
-function loadNative(): NativeAead | undefined {
-  try {
-    return createRequire(import.meta.url)('holdfast-native') as NativeAead;
-  } catch {
-    return undefined;
-  }
-}
-
-const native = loadNative();
+const native = nativeWith<NativeAead>('sealInto', 'openInto');
 
 /** True when sealing and opening run in the native addon (else node:crypto, the same bytes). */
 export const nativeSealing = native !== undefined;
