@@ -11,6 +11,7 @@
 import { nativeWith } from '../../core/native.ts';
 import { availableParallelism } from 'node:os';
 import { messageOf, systemErrorMessage } from '../../core/errors.ts';
+import { Limiter } from '../../core/limiter.ts';
 import type { Id } from '../../core/ids.ts';
 import { treeIdKey } from '../../repo/blob-ids.ts';
 import type { BlobRef } from '../../repo/blob-opener.ts';
@@ -46,18 +47,20 @@ export class NativeRestoreRunner implements RestoreRunner {
   readonly #idKey: Buffer;
   /** The tail of each sticky sequence: its next task starts after it. */
   readonly #chains = new Map<number, Promise<void>>();
-  readonly #waiting: Array<() => void> = [];
-  #running = 0;
-  #checker: BlobChecker | undefined;
   /** Tasks run at once: one per CPU, so libuv's pool keeps a thread for the pack reads. */
-  readonly size: number;
+  readonly #tasks: Limiter;
+  #checker: BlobChecker | undefined;
 
   constructor(repo: Repository, native: NativeRestore, opts: { threads?: number } = {}) {
     this.#native = native;
     this.#encKey = repo.key.encKey;
     this.#idKey = repo.key.idKey;
     this.#keys = [repo.key.encKey, repo.key.idKey, treeIdKey(repo.key.idKey)];
-    this.size = Math.max(1, opts.threads ?? Math.min(availableParallelism(), 3));
+    this.#tasks = new Limiter(opts.threads ?? Math.min(availableParallelism(), 3));
+  }
+
+  get size(): number {
+    return this.#tasks.limit;
   }
 
   start(): void {
@@ -69,7 +72,7 @@ export class NativeRestoreRunner implements RestoreRunner {
     const before = sticky !== undefined ? this.#chains.get(sticky) : undefined;
     const done = (async () => {
       await before;
-      await this.#limited(() => this.#execute(task, handler));
+      await this.#tasks.run(() => this.#execute(task, handler));
     })();
     if (sticky !== undefined) {
       const tail = done.catch(() => undefined);
@@ -113,17 +116,6 @@ export class NativeRestoreRunner implements RestoreRunner {
       return messageOf(err);
     }
     return `blob ${ref.id}: the native restore failed it (status ${status}) but it opens here: report this as a bug`;
-  }
-
-  async #limited(run: () => Promise<void>): Promise<void> {
-    while (this.#running >= this.size) await new Promise<void>((resolve) => this.#waiting.push(resolve));
-    this.#running++;
-    try {
-      await run();
-    } finally {
-      this.#running--;
-      this.#waiting.shift()?.();
-    }
   }
 }
 

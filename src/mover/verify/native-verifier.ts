@@ -11,6 +11,7 @@
 import { nativeWith } from '../../core/native.ts';
 import { availableParallelism } from 'node:os';
 import { releaseBuffer } from '../../core/buffers.ts';
+import { Limiter } from '../../core/limiter.ts';
 import { messageOf } from '../../core/errors.ts';
 import type { Id } from '../../core/ids.ts';
 import { treeIdKey } from '../../repo/blob-ids.ts';
@@ -39,9 +40,7 @@ export class NativeBlobVerifier implements BlobVerifier {
   readonly #native: NativeVerify;
   readonly #keys: [Uint8Array, Uint8Array, Uint8Array];
   readonly #sliceBytes: number;
-  readonly #threads: number;
-  #running = 0;
-  readonly #waiting: Array<() => void> = [];
+  readonly #threads: Limiter;
 
   /**
    * `threads`: slices decoded at once (default: one per CPU), so libuv's pool keeps a
@@ -52,7 +51,7 @@ export class NativeBlobVerifier implements BlobVerifier {
     this.#native = native;
     this.#keys = [repo.key.encKey, repo.key.idKey, treeIdKey(repo.key.idKey)];
     this.#sliceBytes = opts.sliceBytes ?? SLICE_BYTES;
-    this.#threads = Math.max(1, opts.threads ?? Math.min(availableParallelism(), 3));
+    this.#threads = new Limiter(opts.threads ?? Math.min(availableParallelism(), 3));
   }
 
   /** One pack being decoded and one being read. */
@@ -62,7 +61,7 @@ export class NativeBlobVerifier implements BlobVerifier {
     try {
       const slices = sliceBlobs(blobs, this.#sliceBytes);
       // Every slice settles before `data` is released: the addon reads it until then.
-      const settled = await Promise.allSettled(slices.map((slice) => this.#limited(() => this.#native.verifyBlobs(...this.#keys, data, table(slice)))));
+      const settled = await Promise.allSettled(slices.map((slice) => this.#threads.run(() => this.#native.verifyBlobs(...this.#keys, data, table(slice)))));
       const statuses = settled.map((r) => {
         if (r.status === 'rejected') throw r.reason;
         return r.value;
@@ -90,16 +89,6 @@ export class NativeBlobVerifier implements BlobVerifier {
     return `the native check failed it (status ${status}) but it decodes here: report this as a bug`;
   }
 
-  async #limited<T>(run: () => Promise<T>): Promise<T> {
-    while (this.#running >= this.#threads) await new Promise<void>((resolve) => this.#waiting.push(resolve));
-    this.#running++;
-    try {
-      return await run();
-    } finally {
-      this.#running--;
-      this.#waiting.shift()?.();
-    }
-  }
 
   async close(): Promise<void> {
     // Nothing to stop: every verify has settled by the time check closes its verifier.

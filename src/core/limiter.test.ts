@@ -1,0 +1,22 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Limiter } from './limiter.ts';
+
+describe('Limiter', () => {
+  it('runs at most `limit` tasks at once, all of them, and passes results and failures through', async () => {
+    const limiter = new Limiter(2);
+    let now = 0;
+    let most = 0;
+    const task = (n: number) => limiter.run(async () => {
+      most = Math.max(most, ++now);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      now--;
+      if (n === 3) throw new Error('three');
+      return n;
+    });
+    const results = await Promise.allSettled([1, 2, 3, 4, 5].map(task));
+    assert.equal(most, 2);
+    assert.deepEqual(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message)), [1, 2, 'three', 4, 5]);
+    assert.equal(new Limiter(0).limit, 1);
+  });
+});
