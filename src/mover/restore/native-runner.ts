@@ -17,6 +17,7 @@ import { treeIdKey } from '../../repo/blob-ids.ts';
 import type { BlobRef } from '../../repo/blob-opener.ts';
 import type { Repository } from '../../repo/repository.ts';
 import { BlobChecker } from '../worker/blob-checker.ts';
+import { rangeOf } from '../worker/restore-writer.ts';
 import type { FromWorker, RestorePiece } from '../worker/protocol.ts';
 import type { RestoreRunner, RestoreTask } from './piece-scheduler.ts';
 
@@ -106,7 +107,7 @@ export class NativeRestoreRunner implements RestoreRunner {
   /** Why blob `ref` did not open, in the words of the worker path (restore-writer.ts). */
   #blobMessage(task: RestoreTask, ref: Located | undefined, status: number): string {
     if (!ref) return 'a blob was not sent with the restore task';
-    const range = task.ranges.find((r) => r.pack === ref.pack && r.offset <= ref.offset && ref.offset + ref.length <= r.offset + r.data.byteLength);
+    const range = task.ranges[rangeOf(task.ranges, ref)];
     if (!range) return `blob ${ref.id} is outside the pack ranges read`;
     const start = ref.offset - range.offset;
     try {
@@ -130,7 +131,7 @@ function blobTable(task: RestoreTask): { table: Buffer; index: Map<Id, number> }
   const index = new Map<Id, number>();
   task.blobs.forEach((b, i) => {
     index.set(b.id, i);
-    const r = task.ranges.findIndex((x) => x.pack === b.pack && x.offset <= b.offset && b.offset + b.length <= x.offset + x.data.byteLength);
+    const r = rangeOf(task.ranges, b);
     const at = i * ENTRY_BYTES;
     table.writeUInt32LE(r < 0 ? NO_RANGE : r, at);
     table.writeUInt32LE(r < 0 ? 0 : b.offset - (task.ranges[r]?.offset ?? 0), at + 4);

@@ -63,11 +63,16 @@ class BlobSource {
   #open(id: Id): Uint8Array {
     const ref = this.#refs.get(id);
     if (!ref) throw new Error(`blob ${id} was not sent with the restore task`);
-    const range = this.#ranges.find((r) => r.pack === ref.pack && r.offset <= ref.offset && ref.offset + ref.length <= r.offset + r.data.byteLength);
+    const range = this.#ranges[rangeOf(this.#ranges, ref)];
     if (!range) throw new Error(`blob ${id} is outside the pack ranges read`);
     const start = ref.offset - range.offset;
     return this.#opener.openTransient(ref, range.data.subarray(start, start + ref.length), true);
   }
+}
+
+/** The index of the range read that holds all of `ref`'s bytes, or -1. */
+export function rangeOf(ranges: readonly PackRange[], ref: BlobRef & { offset: number }): number {
+  return ranges.findIndex((r) => r.pack === ref.pack && r.offset <= ref.offset && ref.offset + ref.length <= r.offset + r.data.byteLength);
 }
 
 /**
