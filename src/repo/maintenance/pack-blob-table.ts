@@ -12,7 +12,7 @@ const COMPRESSED = 1;
 const TREE = 2;
 
 interface PackRows {
-  ids: Uint8Array;
+  ids: Buffer;
   nums: Float64Array;
   count: number;
 }
@@ -22,9 +22,9 @@ export class PackBlobTable {
 
   add(loc: BlobLocation): void {
     let rows = this.#packs.get(loc.pack);
-    if (!rows) this.#packs.set(loc.pack, (rows = { ids: new Uint8Array(32 * 8), nums: new Float64Array(FIELDS * 8), count: 0 }));
+    if (!rows) this.#packs.set(loc.pack, (rows = { ids: Buffer.alloc(32 * 8), nums: new Float64Array(FIELDS * 8), count: 0 }));
     if (rows.count * FIELDS === rows.nums.length) grow(rows);
-    rows.ids.set(Buffer.from(loc.id, 'hex').subarray(0, 32), rows.count * 32);
+    rows.ids.write(loc.id, rows.count * 32, 32, 'hex');
     rows.nums.set([loc.offset, loc.length, loc.rawLength, (loc.compressed ? COMPRESSED : 0) | (loc.type === 'tree' ? TREE : 0)], rows.count * FIELDS);
     rows.count++;
   }
@@ -44,7 +44,7 @@ export class PackBlobTable {
     const seen = new Set<Id>();
     const out: BlobLocation[] = [];
     for (let i = 0; i < rows.count; i++) {
-      const id = Buffer.from(rows.ids.buffer, rows.ids.byteOffset + i * 32, 32).toString('hex');
+      const id = rows.ids.toString('hex', i * 32, i * 32 + 32);
       if (seen.has(id)) continue;
       seen.add(id);
       const [offset, length, rawLength, flags] = rows.nums.subarray(i * FIELDS, (i + 1) * FIELDS) as unknown as [number, number, number, number];
@@ -55,8 +55,8 @@ export class PackBlobTable {
 }
 
 function grow(rows: PackRows): void {
-  const ids = new Uint8Array(rows.ids.length * 2);
-  ids.set(rows.ids);
+  const ids = Buffer.alloc(rows.ids.length * 2);
+  rows.ids.copy(ids);
   const nums = new Float64Array(rows.nums.length * 2);
   nums.set(rows.nums);
   rows.ids = ids;
