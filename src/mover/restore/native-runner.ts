@@ -15,6 +15,7 @@ import { Limiter } from '../../core/limiter.ts';
 import type { Id } from '../../core/ids.ts';
 import { treeIdKey } from '../../repo/blob-ids.ts';
 import type { BlobRef } from '../../repo/blob-opener.ts';
+import type { SealerKeys } from '../../repo/blob-sealer.ts';
 import type { Repository } from '../../repo/repository.ts';
 import { BlobChecker } from '../worker/blob-checker.ts';
 import { rangeOf } from '../worker/restore-writer.ts';
@@ -43,9 +44,9 @@ export function nativeRestore(): NativeRestore | undefined {
 
 export class NativeRestoreRunner implements RestoreRunner {
   readonly #native: NativeRestore;
+  readonly #key: SealerKeys;
+  /** The addon's keys: encryption, data blob ids, tree blob ids. */
   readonly #keys: [Uint8Array, Uint8Array, Uint8Array];
-  readonly #encKey: Buffer;
-  readonly #idKey: Buffer;
   /** The tail of each sticky sequence: its next task starts after it. */
   readonly #chains = new Map<number, Promise<void>>();
   /** Tasks run at once: one per CPU, so libuv's pool keeps a thread for the pack reads. */
@@ -54,8 +55,7 @@ export class NativeRestoreRunner implements RestoreRunner {
 
   constructor(repo: Repository, native: NativeRestore, opts: { threads?: number } = {}) {
     this.#native = native;
-    this.#encKey = repo.key.encKey;
-    this.#idKey = repo.key.idKey;
+    this.#key = repo.key;
     this.#keys = [repo.key.encKey, repo.key.idKey, treeIdKey(repo.key.idKey)];
     this.#tasks = new Limiter(opts.threads ?? Math.min(availableParallelism(), 3));
   }
@@ -111,7 +111,7 @@ export class NativeRestoreRunner implements RestoreRunner {
     if (!range) return `blob ${ref.id} is outside the pack ranges read`;
     const start = ref.offset - range.offset;
     try {
-      this.#checker ??= new BlobChecker({ encKey: this.#encKey, idKey: this.#idKey });
+      this.#checker ??= new BlobChecker(this.#key);
       this.#checker.openTransient(ref, range.data.subarray(start, start + ref.length), false);
     } catch (err) {
       return messageOf(err);
