@@ -9,11 +9,11 @@
  * TypeScript path for its message, so a failed piece reads the same either way.
  */
 import { nativeWith } from '../../core/native.ts';
-import { availableParallelism } from 'node:os';
 import { messageOf, systemErrorMessage } from '../../core/errors.ts';
 import { Limiter } from '../../core/limiter.ts';
+import { addonKeys, blobFlags, poolCalls } from '../native-blobs.ts';
+import type { AddonKeys } from '../native-blobs.ts';
 import type { Id } from '../../core/ids.ts';
-import { treeIdKey } from '../../repo/blob-ids.ts';
 import type { BlobRef } from '../../repo/blob-opener.ts';
 import type { SealerKeys } from '../../repo/blob-sealer.ts';
 import type { Repository } from '../../repo/repository.ts';
@@ -45,19 +45,18 @@ export function nativeRestore(): NativeRestore | undefined {
 export class NativeRestoreRunner implements RestoreRunner {
   readonly #native: NativeRestore;
   readonly #key: SealerKeys;
-  /** The addon's keys: encryption, data blob ids, tree blob ids. */
-  readonly #keys: [Uint8Array, Uint8Array, Uint8Array];
+  readonly #keys: AddonKeys;
   /** The tail of each sticky sequence: its next task starts after it. */
   readonly #chains = new Map<number, Promise<void>>();
-  /** Tasks run at once: one per CPU, so libuv's pool keeps a thread for the pack reads. */
+  /** Tasks run at once (poolCalls). */
   readonly #tasks: Limiter;
   #checker: BlobChecker | undefined;
 
   constructor(repo: Repository, native: NativeRestore, opts: { threads?: number } = {}) {
     this.#native = native;
     this.#key = repo.key;
-    this.#keys = [repo.key.encKey, repo.key.idKey, treeIdKey(repo.key.idKey)];
-    this.#tasks = new Limiter(opts.threads ?? Math.min(availableParallelism(), 3));
+    this.#keys = addonKeys(repo.key);
+    this.#tasks = new Limiter(poolCalls(opts.threads));
   }
 
   get size(): number {
@@ -137,7 +136,7 @@ function blobTable(task: RestoreTask): { table: Buffer; index: Map<Id, number> }
     table.writeUInt32LE(r < 0 ? 0 : b.offset - (task.ranges[r]?.offset ?? 0), at + 4);
     table.writeUInt32LE(b.length, at + 8);
     table.writeUInt32LE(b.rawLength, at + 12);
-    table.writeUInt32LE((b.compressed ? 1 : 0) | (b.type === 'tree' ? 2 : 0), at + 16);
+    table.writeUInt32LE(blobFlags(b), at + 16);
     table.write(b.id, at + 24, 32, 'hex');
   });
   return { table, index };

@@ -9,12 +9,12 @@
  * words whichever verifier found it.
  */
 import { nativeWith } from '../../core/native.ts';
-import { availableParallelism } from 'node:os';
 import { releaseBuffer } from '../../core/buffers.ts';
 import { Limiter } from '../../core/limiter.ts';
+import { addonKeys, blobFlags, poolCalls } from '../native-blobs.ts';
+import type { AddonKeys } from '../native-blobs.ts';
 import { messageOf } from '../../core/errors.ts';
 import type { Id } from '../../core/ids.ts';
-import { treeIdKey } from '../../repo/blob-ids.ts';
 import type { BlobLocation } from '../../repo/blob.ts';
 import type { BlobVerifier, DamagedBlob } from '../../repo/maintenance/blob-verifier.ts';
 import type { Repository } from '../../repo/repository.ts';
@@ -26,8 +26,6 @@ interface NativeVerify {
 }
 
 const ENTRY_BYTES = 48;
-const FLAG_COMPRESSED = 1;
-const FLAG_TREE = 2;
 const SLICE_BYTES = 2 << 20;
 
 /** The addon's verifyBlobs, when it is built and its node exports zstd; else undefined. */
@@ -38,20 +36,20 @@ export function nativeVerify(): NativeVerify | undefined {
 export class NativeBlobVerifier implements BlobVerifier {
   readonly #repo: Repository;
   readonly #native: NativeVerify;
-  readonly #keys: [Uint8Array, Uint8Array, Uint8Array];
+  readonly #keys: AddonKeys;
   readonly #sliceBytes: number;
   readonly #threads: Limiter;
 
   /**
-   * `threads`: slices decoded at once (default: one per CPU), so libuv's pool keeps a
-   * thread free for the reads of the next pack.
+   * `threads`: slices decoded at once (default: poolCalls(), which leaves libuv's pool a
+   * thread free for the reads of the next pack).
    */
   constructor(repo: Repository, native: NativeVerify, opts: { threads?: number; sliceBytes?: number } = {}) {
     this.#repo = repo;
     this.#native = native;
-    this.#keys = [repo.key.encKey, repo.key.idKey, treeIdKey(repo.key.idKey)];
+    this.#keys = addonKeys(repo.key);
     this.#sliceBytes = opts.sliceBytes ?? SLICE_BYTES;
-    this.#threads = new Limiter(opts.threads ?? Math.min(availableParallelism(), 3));
+    this.#threads = new Limiter(poolCalls(opts.threads));
   }
 
   /** One pack being decoded and one being read. */
@@ -110,7 +108,7 @@ function table(blobs: readonly BlobLocation[]): Buffer {
     out.writeUInt32LE(fits ? b.offset : U32, at);
     out.writeUInt32LE(fits ? b.length : 0, at + 4);
     out.writeUInt32LE(fits ? b.rawLength : 0, at + 8);
-    out.writeUInt32LE((b.compressed ? FLAG_COMPRESSED : 0) | (b.type === 'tree' ? FLAG_TREE : 0), at + 12);
+    out.writeUInt32LE(blobFlags(b), at + 12);
     out.write(b.id, at + 16, 32, 'hex');
   });
   return out;
