@@ -19,4 +19,28 @@ describe('Limiter', () => {
     assert.deepEqual(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message)), [1, 2, 'three', 4, 5]);
     assert.equal(new Limiter(0).limit, 1);
   });
+
+  it('hands places out in order to acquire, and a place given back twice counts once', async () => {
+    const limiter = new Limiter(1);
+    const first = await limiter.acquire();
+    const order: string[] = [];
+    const second = limiter.acquire().then((release) => {
+      order.push('second');
+      return release;
+    });
+    const third = limiter.acquire().then((release) => {
+      order.push('third');
+      return release;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(order, []);
+    first();
+    first();
+    const releaseSecond = await second;
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(order, ['second'], 'the place given back twice let in one waiter, not two');
+    releaseSecond();
+    (await third)();
+    assert.deepEqual(order, ['second', 'third']);
+  });
 });

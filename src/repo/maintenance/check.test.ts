@@ -58,15 +58,17 @@ async function flipBlobByte(storage: MemoryStorage, repo: Repository, id: Id): P
   return loc.pack;
 }
 
-/** Answers later than the inline verifier and out of step with it, as worker threads do. */
-function slowVerifier(repo: Repository): BlobVerifier {
+/** Answers later than the inline verifier and out of step with it, as worker threads do; counts the pieces it holds at once. */
+function slowVerifier(repo: Repository, held = { now: 0, most: 0 }): BlobVerifier {
   const inline = inlineVerifier(repo);
   return {
     parallelism: 2,
     verify: async (pack, data, blobs) => {
+      held.most = Math.max(held.most, ++held.now);
       await new Promise((resolve) => setTimeout(resolve, 5));
       const copy = Buffer.from(data);
       data.fill(0);
+      held.now--;
       return inline.verify(pack, copy, blobs);
     },
   };
@@ -112,7 +114,10 @@ describe('checkRepository', () => {
     const whole = await checkRepository(await reopened(storage), { readData: true, pieceBytes: Infinity });
     for (const pieceBytes of [1, 100, 5000]) {
       const repo2 = await reopened(storage);
-      assert.deepEqual(await checkRepository(repo2, { readData: true, pieceBytes, verifier: slowVerifier(repo2) }), whole, `pieces of ${pieceBytes}`);
+      const held = { now: 0, most: 0 };
+      assert.deepEqual(await checkRepository(repo2, { readData: true, pieceBytes, verifier: slowVerifier(repo2, held) }), whole, `pieces of ${pieceBytes}`);
+      // Two packs in flight, each with pieces to spare, still hold three pieces at most between them.
+      if (pieceBytes < 5000) assert.equal(held.most, 3, `pieces of ${pieceBytes} held at once`);
     }
     const bytes = await storage.get({ type: 'data', name: pack });
     await storage.delete({ type: 'data', name: pack });

@@ -12,6 +12,7 @@
  */
 import { messageOf } from '../../core/errors.ts';
 import type { Id } from '../../core/ids.ts';
+import { Limiter } from '../../core/limiter.ts';
 import type { BlobLocation } from '../blob.ts';
 import type { Repository } from '../repository.ts';
 import { loadSnapshot } from '../snapshot/snapshot-store.ts';
@@ -36,6 +37,13 @@ export interface CheckOptions {
   /** Local packs longer than this are read in pieces of about this size (default 4 MiB; Infinity: whole). */
   readonly pieceBytes?: number;
 }
+
+/**
+ * Local pack pieces in memory at once, over all the packs being read: one being decoded
+ * (its slices on both pool threads), one waiting and one being read. Each pack kept its
+ * own two or three, ~24 MiB for the two packs in flight.
+ */
+const PIECES_IN_MEMORY = 3;
 
 export async function checkRepository(repo: Repository, opts: CheckOptions): Promise<CheckReport> {
   const report: CheckReport = { issues: [], snapshots: 0, packs: 0, blobs: 0, packsRead: 0, bytesRead: 0 };
@@ -106,12 +114,13 @@ async function readAllPacks(repo: Repository, ctx: ReadDataContext): Promise<Pac
   // with a cache, stored) instead of fetching them itself.
   const order = [...packs.keys()].sort((a, b) => Number(repo.index.isTreePack(packs[b] as Id)) - Number(repo.index.isTreePack(packs[a] as Id)));
   const results: PackCheck[] = [];
+  const pieces = new Limiter(PIECES_IN_MEMORY);
   let next = 0;
   const lane = async (): Promise<void> => {
     while (next < order.length) {
       const at = order[next++] as number;
       const pack = packs[at] as Id;
-      const result = await readPack(repo, pack, byPack.locations(pack), verifier, { size: stored.get(pack), pieceBytes: opts.pieceBytes });
+      const result = await readPack(repo, pack, byPack.take(pack), verifier, { size: stored.get(pack), pieceBytes: opts.pieceBytes, pieces });
       results[at] = result;
       report.bytesRead += result.bytesRead;
       report.packsRead++;

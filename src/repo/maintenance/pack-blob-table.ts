@@ -1,8 +1,9 @@
 /**
  * The blobs the index files list, by pack, held compactly until `check --read-data`
- * reads each pack: 32 bytes of id and four numbers a blob in typed arrays, rather than
- * a BlobLocation object and a 64-character id string (~200 bytes of heap each, ~16 MB for
- * a kernel tree's 80,000 blobs, kept for the whole check).
+ * reads each pack: 32 bytes of id and four 32-bit numbers a blob in typed arrays (the
+ * index format's own widths), rather than a BlobLocation object and a 64-character id
+ * string (~200 bytes of heap each, ~16 MB for a kernel tree's 80,000 blobs). A pack's rows
+ * are let go once it is taken for reading.
  */
 import type { Id } from '../../core/ids.ts';
 import type { BlobLocation } from '../blob.ts';
@@ -13,7 +14,7 @@ const TREE = 2;
 
 interface PackRows {
   ids: Buffer;
-  nums: Float64Array;
+  nums: Uint32Array;
   count: number;
 }
 
@@ -22,7 +23,7 @@ export class PackBlobTable {
 
   add(loc: BlobLocation): void {
     let rows = this.#packs.get(loc.pack);
-    if (!rows) this.#packs.set(loc.pack, (rows = { ids: Buffer.alloc(32 * 8), nums: new Float64Array(FIELDS * 8), count: 0 }));
+    if (!rows) this.#packs.set(loc.pack, (rows = { ids: Buffer.alloc(32 * 8), nums: new Uint32Array(FIELDS * 8), count: 0 }));
     if (rows.count * FIELDS === rows.nums.length) grow(rows);
     rows.ids.write(loc.id, rows.count * 32, 32, 'hex');
     rows.nums.set([loc.offset, loc.length, loc.rawLength, (loc.compressed ? COMPRESSED : 0) | (loc.type === 'tree' ? TREE : 0)], rows.count * FIELDS);
@@ -37,10 +38,11 @@ export class PackBlobTable {
     return this.#packs.has(pack);
   }
 
-  /** The pack's blobs, the first location of each id, in the order the indexes listed them. */
-  locations(pack: Id): BlobLocation[] {
+  /** The pack's blobs, the first location of each id, in the order the indexes listed them; the table forgets the pack. */
+  take(pack: Id): BlobLocation[] {
     const rows = this.#packs.get(pack);
     if (!rows) return [];
+    this.#packs.delete(pack);
     const seen = new Set<Id>();
     const out: BlobLocation[] = [];
     for (let i = 0; i < rows.count; i++) {
@@ -57,7 +59,7 @@ export class PackBlobTable {
 function grow(rows: PackRows): void {
   const ids = Buffer.alloc(rows.ids.length * 2);
   rows.ids.copy(ids);
-  const nums = new Float64Array(rows.nums.length * 2);
+  const nums = new Uint32Array(rows.nums.length * 2);
   nums.set(rows.nums);
   rows.ids = ids;
   rows.nums = nums;

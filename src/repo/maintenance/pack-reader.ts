@@ -11,6 +11,7 @@
 import { releaseBuffer } from '../../core/buffers.ts';
 import { isHoldfastError, messageOf } from '../../core/errors.ts';
 import type { Id } from '../../core/ids.ts';
+import type { Limiter } from '../../core/limiter.ts';
 import type { BlobLocation } from '../blob.ts';
 import { ContentHasher, contentHash } from '../crypto/keyed-hash.ts';
 import { packHeaderOf, readPackHeader } from '../pack/pack-header.ts';
@@ -36,13 +37,19 @@ const PIECES_AHEAD = 2;
 export interface PackReading {
   readonly size?: number | undefined;
   readonly pieceBytes?: number | undefined;
+  /**
+   * Places for pieces in memory, shared by the packs read at once: a piece takes one
+   * before it is read and gives it back once decoded. Without it, each pack keeps up to
+   * PIECES_AHEAD pieces of its own.
+   */
+  readonly pieces?: Limiter | undefined;
 }
 
 /** Reads a pack (into the verifier's buffer when it offers one, or in pieces when local) and checks it. */
 export async function readPack(repo: Repository, pack: Id, indexed: readonly BlobLocation[], verifier: BlobVerifier, how: PackReading = {}): Promise<PackCheck> {
   const { size } = how;
   const pieceBytes = how.pieceBytes ?? PIECE_BYTES;
-  if (size !== undefined && size > pieceBytes && repo.storage.concurrency === undefined) return readInPieces(repo, { pack, indexed, verifier }, size, pieceBytes);
+  if (size !== undefined && size > pieceBytes && repo.storage.concurrency === undefined) return readInPieces(repo, { pack, indexed, verifier, pieces: how.pieces }, size, pieceBytes);
   const into = size !== undefined ? verifier.bufferFor?.(size) : undefined;
   let handedOver = false;
   try {
@@ -87,7 +94,7 @@ function damagedInOrder(indexed: readonly BlobLocation[], disagree: ReadonlySet<
 }
 
 /** Reads and checks a local pack piece by piece: the same findings as reading it whole. */
-async function readInPieces(repo: Repository, of: { pack: Id; indexed: readonly BlobLocation[]; verifier: BlobVerifier }, size: number, pieceBytes: number): Promise<PackCheck> {
+async function readInPieces(repo: Repository, of: { pack: Id; indexed: readonly BlobLocation[]; verifier: BlobVerifier; pieces: Limiter | undefined }, size: number, pieceBytes: number): Promise<PackCheck> {
   const { pack, indexed, verifier } = of;
   const issues: CheckIssue[] = [];
   let header: BlobLocation[] | undefined;
@@ -103,11 +110,18 @@ async function readInPieces(repo: Repository, of: { pack: Id; indexed: readonly 
   let bytesRead = 0;
   try {
     for (const piece of cutPieces(indexed.filter((l) => !disagree.has(l.id)), size, pieceBytes)) {
-      const data = await repo.storage.get({ type: 'data', name: pack }, { offset: piece.start, length: piece.end - piece.start });
+      const release = (await of.pieces?.acquire()) ?? (() => {});
+      let data: Buffer;
+      try {
+        data = await repo.storage.get({ type: 'data', name: pack }, { offset: piece.start, length: piece.end - piece.start });
+      } catch (err) {
+        release();
+        throw err;
+      }
       bytesRead += data.byteLength;
       hasher.update(data);
       const rebased = piece.blobs.map((l) => ({ ...l, offset: l.offset - piece.start }));
-      verifying.push(verifier.verify(pack, data, rebased));
+      verifying.push(verifier.verify(pack, data, rebased).finally(release));
       if (verifying.length >= PIECES_AHEAD) await verifying[verifying.length - PIECES_AHEAD];
     }
   } catch (err) {
