@@ -92,6 +92,10 @@ static int encrypt(Cipher *s, const unsigned char *key, unsigned char *dst, cons
   return EVP_CIPHER_CTX_ctrl(s->ctx, EVP_CTRL_AEAD_GET_TAG, TAG_BYTES, body + len) == 1;
 }
 
+int holdfast_cipher_seal(Cipher *c, const unsigned char *key, unsigned char *dst, const unsigned char *plain, size_t len) {
+  return RAND_bytes(dst, NONCE_BYTES) == 1 && encrypt(c, key, dst, plain, len, NULL, 0);
+}
+
 /* The arguments both functions take: (key, input, out, offset[, aad]). */
 typedef struct {
   unsigned char *key, *in, *out, *aad;
@@ -198,11 +202,13 @@ static napi_value open_into(napi_env env, napi_callback_info info) {
 napi_status holdfast_register_pipe(napi_env env, napi_value exports);   /* pipe.c */
 napi_status holdfast_register_verify(napi_env env, napi_value exports); /* verify.c */
 napi_status holdfast_register_listdir(napi_env env, napi_value exports); /* listdir.c */
+napi_status holdfast_register_seal_files(napi_env env, napi_value exports); /* seal_files.c */
 
 NAPI_MODULE_INIT() {
   if (holdfast_register_pipe(env, exports) != napi_ok) return NULL;
   if (holdfast_register_verify(env, exports) != napi_ok) return NULL;
   if (holdfast_register_listdir(env, exports) != napi_ok) return NULL;
+  if (holdfast_register_seal_files(env, exports) != napi_ok) return NULL;
   if (export_function(env, exports, "sealInto", seal_into) != napi_ok) return NULL;
   if (export_function(env, exports, "openInto", open_into) != napi_ok) return NULL;
   return exports;

@@ -24,4 +24,10 @@ int holdfast_cipher_start(Cipher *c, int enc, const unsigned char *key, const un
 int holdfast_cipher_open(Cipher *c, const unsigned char *key, const unsigned char *sealed, size_t len, unsigned char *dst,
                          const unsigned char *aad, size_t aad_len);
 
+/*
+ * Seals `len` bytes of `plain` into `dst` (nonce || ciphertext || tag: len + 28 bytes) with
+ * a fresh random nonce and no associated data: 1 on success.
+ */
+int holdfast_cipher_seal(Cipher *c, const unsigned char *key, unsigned char *dst, const unsigned char *plain, size_t len);
+
 #endif

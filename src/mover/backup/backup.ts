@@ -126,7 +126,7 @@ export async function backupTree(repo: Repository, paths: readonly string[], opt
   const scan = opts.scan ?? startTreeScan(abs, opts.excludes ?? []);
   try {
     return await withSession(repo, opts, parentOf, async (session, parent) => {
-      if (!parent) session.pool.start();
+      if (!parent) session.files.start();
       const archiver = new TreeArchiver(session, chunkerParams(repo, opts.chunkProfile ?? 'default'), opts.excludes ?? [], scan, opts.changeDetection);
       const tree = await archiver.archive(abs, parent?.tree);
       const { id, summary } = await session.publish({ ...manifestBase(opts, parent, session.started), kind: 'tree', paths: abs, tree });
@@ -190,7 +190,7 @@ export async function backupBlock(repo: Repository, path: string, opts: BlockBac
   const abs = resolve(path);
   const parentOf = opts.parent === false ? undefined : { host: opts.hostname ?? hostname(), paths: [abs], kind: 'block' as const, ...(opts.parent !== undefined ? { id: opts.parent } : {}) };
   return withSession(repo, opts, parentOf, async (session, parent) => {
-    session.pool.start();
+    session.files.start();
     const st = statSync(abs);
     const files = new FileScheduler(session, chunkerParams(repo, opts.chunkProfile ?? 'default'));
     let result: FileResult | undefined;

@@ -9,7 +9,7 @@
  * entry each were a large share of the main thread's garbage.
  */
 import type { ChunkerParams } from '../../repo/chunker/fastcdc.ts';
-import type { FileDone, FileJob, FromWorker } from '../worker/protocol.ts';
+import type { FileDone, FileJob } from '../worker/protocol.ts';
 import type { BackupSession } from './session.ts';
 
 /** What a worker found reading a file: its content, the bytes read, or why it could not. */
@@ -52,7 +52,7 @@ export class FileScheduler {
   /** Sends the partial batch and waits for every task to finish; throws the first failure. */
   async drain(): Promise<void> {
     while (this.#batch.jobs.length > 0) {
-      await this.#session.pool.whenFree();
+      await this.#session.files.whenFree();
       this.#dispatch();
     }
     while (this.#tasks.size > 0) await Promise.all(this.#tasks);
@@ -61,7 +61,7 @@ export class FileScheduler {
 
   async #submitLater(path: string, size: number, onDone: FileCallback): Promise<void> {
     while (this.#full()) {
-      await this.#session.pool.whenFree();
+      await this.#session.files.whenFree();
       this.#dispatch();
     }
     this.#queue(path, size, onDone);
@@ -77,19 +77,15 @@ export class FileScheduler {
     batch.jobs.push({ index: batch.jobs.length, path });
     batch.callbacks.push(onDone);
     batch.bytes += size;
-    const pool = this.#session.pool;
-    if (pool.hasFree() && (pool.idle() || batch.bytes >= BATCH_BYTES)) this.#dispatch();
+    const files = this.#session.files;
+    if (files.hasFree() && (files.idle() || batch.bytes >= BATCH_BYTES)) this.#dispatch();
   }
 
   #dispatch(): void {
     const batch = this.#batch;
     if (batch.jobs.length === 0) return;
     this.#batch = newBatch();
-    const handler = (msg: FromWorker): void => {
-      if (msg.kind !== 'files') return;
-      for (const f of msg.files) batch.callbacks[f.index]?.(f);
-    };
-    const { done } = this.#session.pool.run({ kind: 'files', profile: this.#profile, files: batch.jobs }, handler);
+    const done = this.#session.files.runFiles(this.#profile, batch.jobs, (f) => batch.callbacks[f.index]?.(f));
     const tracked = done
       .catch((err: unknown) => {
         this.#failure ??= err;

@@ -17,6 +17,8 @@ import { saveSnapshot } from '../../repo/snapshot/snapshot-store.ts';
 import type { SnapshotManifest, SnapshotSummary } from '../../repo/snapshot/snapshot.ts';
 import { WorkerPool } from '../worker/worker-pool.ts';
 import type { ProgressSink } from '../progress.ts';
+import { workerFiles, type FileRunner } from './file-runner.ts';
+import { NativeFileSealer, nativeSeal } from './native-files.ts';
 
 export interface SessionOptions {
   readonly clock: Clock;
@@ -24,6 +26,11 @@ export interface SessionOptions {
   /** Start one worker and add more as the work needs them (WorkerPoolOptions.grow). */
   readonly growWorkers?: boolean;
   readonly progress?: ProgressSink;
+  /**
+   * Who reads and seals files: the addon on libuv's pool where it is built ('native',
+   * the default, ADR 0040), or the worker threads.
+   */
+  readonly fileEngine?: 'native' | 'workers';
 }
 
 export interface SourceError {
@@ -35,6 +42,8 @@ export class BackupSession {
   readonly repo: Repository;
   readonly sink: PackSink;
   readonly pool: WorkerPool;
+  /** Reads, chunks and seals the files of trees and block images. */
+  readonly files: FileRunner;
   readonly clock: Clock;
   readonly progress: ProgressSink | undefined;
   readonly errors: SourceError[] = [];
@@ -53,6 +62,8 @@ export class BackupSession {
       known: () => knownData(repo), onPack: (pack) => this.sink.adopt(pack), ...(opts.workers ? { workers: opts.workers } : {}),
       ...(opts.growWorkers ? { grow: true } : {}),
     });
+    const native = opts.fileEngine === 'workers' ? undefined : nativeSeal();
+    this.files = native ? new NativeFileSealer(repo, this.sink, native, { known: () => knownData(repo) }) : workerFiles(this.pool);
     this.#treeSealer = new BlobSealer(repo.key, repo.config.compression);
     this.#treeIds = new BlobIds(repo.key.idKey);
   }

@@ -86,12 +86,16 @@ export class PackSink {
   /**
    * Adds a blob unless it is a duplicate; returns whether it was new. Its bytes are
    * copied into the open pack of its type (trees and data go to separate packs), so the
-   * caller's buffer may be reused once this returns.
+   * caller's buffer may be reused once this returns. `claimed`: the caller keeps its own
+   * record of what it stored (a ClaimSet) and has found the blob new; the sink neither
+   * checks nor remembers its id.
    */
-  async add(blob: SealedBlob, opts: { force?: boolean } = {}): Promise<boolean> {
+  async add(blob: SealedBlob, opts: { force?: boolean; claimed?: boolean } = {}): Promise<boolean> {
     this.#throwIfFailed();
-    if (opts.force ? this.#seen.has(blob.id) : this.has(blob.id)) return false;
-    this.#seen.add(blob.id);
+    if (!opts.claimed) {
+      if (opts.force ? this.#seen.has(blob.id) : this.has(blob.id)) return false;
+      this.#seen.add(blob.id);
+    }
     let pack = this.#open.get(blob.type);
     if (!pack) this.#open.set(blob.type, (pack = this.#newPack(blob.type)));
     pack.add(blob);

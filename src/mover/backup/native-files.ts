@@ -1,0 +1,158 @@
+/**
+ * A backup's files read, chunked and sealed by the addon on libuv's pool
+ * (native/src/seal_files.c, ADR 0040), with no worker isolates: each batch of files is one
+ * job, called again while its output buffer fills, and this thread puts the sealed chunks
+ * it returns into the session's packs. The repository's known ids go to the addon (it
+ * compresses and seals only the chunks the repository lacks); the chunks new to this
+ * session are claimed here, so a chunk met twice is stored once.
+ */
+import { releaseBuffer } from '../../core/buffers.ts';
+import { systemErrorMessage } from '../../core/errors.ts';
+import { nativeWith } from '../../core/native.ts';
+import type { ChunkerParams } from '../../repo/chunker/fastcdc.ts';
+import { gearTable } from '../../repo/chunker/fastcdc.ts';
+import { ClaimSet } from '../../repo/index/claim-set.ts';
+import type { KnownIdSet } from '../../repo/index/known-set.ts';
+import type { PackSink } from '../../repo/pack/pack-sink.ts';
+import type { Repository } from '../../repo/repository.ts';
+import type { ContentRef } from '../../repo/tree/tree.ts';
+import { poolCalls } from '../native-blobs.ts';
+import type { FileDone, FileJob } from '../worker/protocol.ts';
+import type { FileRunner } from './file-runner.ts';
+
+export interface NativeSeal {
+  sealFilesStart(encKey: Uint8Array, dataIdKey: Uint8Array, known: Uint8Array, gear: Uint8Array, minSize: number, avgSize: number, maxSize: number, level: number | null, paths: string[]): object;
+  sealFilesNext(job: object, out: Uint8Array): Promise<Buffer>;
+  sealFilesClose(job: object): void;
+}
+
+/** The addon's file sealing, where it was built with it. */
+export function nativeSeal(): NativeSeal | undefined {
+  return nativeWith<NativeSeal>('sealFilesStart', 'sealFilesNext', 'sealFilesClose');
+}
+
+const RECORD = 56;
+/** Record kinds (seal_files.c). */
+const Rec = { Done: 0, Chunk: 1, Hole: 2, File: 3, Full: 4, Need: 5 } as const;
+/** A job's output buffer: sealed chunks of this many bytes go back at a time (a longer chunk gets a buffer of its own). */
+const OUT_BYTES = 4 << 20;
+
+/** The file a job is in, between its calls. */
+interface Progress {
+  content: ContentRef[];
+}
+
+export class NativeFileSealer implements FileRunner {
+  readonly #native: NativeSeal;
+  readonly #repo: Repository;
+  readonly #sink: PackSink;
+  readonly #known: () => KnownIdSet;
+  readonly #calls: number;
+  readonly #claims = ClaimSet.create();
+  readonly #spare: Buffer[] = [];
+  readonly #waiters: Array<() => void> = [];
+  #setup: { known: Uint8Array; gear: Uint8Array } | undefined;
+  #running = 0;
+
+  constructor(repo: Repository, sink: PackSink, native: NativeSeal, opts: { known: () => KnownIdSet; calls?: number }) {
+    this.#native = native;
+    this.#repo = repo;
+    this.#sink = sink;
+    this.#known = opts.known;
+    this.#calls = poolCalls(opts.calls);
+  }
+
+  hasFree(): boolean {
+    return this.#running < this.#calls;
+  }
+
+  idle(): boolean {
+    return this.#running === 0;
+  }
+
+  async whenFree(): Promise<void> {
+    while (!this.hasFree()) await new Promise<void>((resolve) => this.#waiters.push(resolve));
+  }
+
+  start(): void {
+    // Nothing to warm: the pool's threads are the process's own.
+  }
+
+  async runFiles(profile: ChunkerParams, files: FileJob[], onFile: (done: FileDone) => void): Promise<void> {
+    this.#running++;
+    const job = this.#startJob(profile, files.map((f) => f.path));
+    let out = this.#spare.pop() ?? Buffer.allocUnsafeSlow(OUT_BYTES);
+    const progress: Progress = { content: [] };
+    try {
+      for (;;) {
+        const records = await this.#native.sealFilesNext(job, out);
+        const end = await this.#take(records, out, files, onFile, progress);
+        if (end.kind === Rec.Done) return;
+        if (end.kind === Rec.Need || out.byteLength !== OUT_BYTES) {
+          this.#giveBack(out);
+          out = end.kind === Rec.Need ? Buffer.allocUnsafeSlow(end.need) : (this.#spare.pop() ?? Buffer.allocUnsafeSlow(OUT_BYTES));
+        }
+      }
+    } finally {
+      this.#native.sealFilesClose(job);
+      this.#giveBack(out);
+      this.#running--;
+      this.#waiters.shift()?.();
+    }
+  }
+
+  #startJob(profile: ChunkerParams, paths: string[]): object {
+    const repo = this.#repo;
+    this.#setup ??= { known: new Uint8Array(this.#known().buffer), gear: new Uint8Array(gearTable(repo.key.chunkerSeed).buffer) };
+    const { compression } = repo.config;
+    const level = compression.algorithm === 'zstd' ? compression.level : null;
+    return this.#native.sealFilesStart(repo.key.encKey, repo.key.idKey, this.#setup.known, this.#setup.gear, profile.minSize, profile.avgSize, profile.maxSize, level, paths);
+  }
+
+  /** Stores the sealed chunks of one call and reports the files it finished; returns how the call ended. */
+  async #take(records: Buffer, out: Buffer, files: FileJob[], onFile: (done: FileDone) => void, progress: Progress): Promise<{ kind: number; need: number }> {
+    for (let at = 0; at + RECORD <= records.byteLength; at += RECORD) {
+      const kind = records.readUInt32LE(at);
+      const a = records.readUInt32LE(at + 8);
+      if (kind === Rec.Chunk) {
+        progress.content.push(await this.#store(records, at, out));
+      } else if (kind === Rec.Hole) {
+        const last = progress.content.at(-1);
+        if (typeof last === 'number') progress.content[progress.content.length - 1] = last + a;
+        else progress.content.push(a);
+      } else if (kind === Rec.File) {
+        const file = files[records.readUInt32LE(at + 4)];
+        if (file) onFile(fileDone(file, records, at, progress.content));
+        progress.content = [];
+      } else {
+        return { kind, need: Math.ceil(a / OUT_BYTES) * OUT_BYTES };
+      }
+    }
+    throw new Error('sealFilesNext returned no closing record');
+  }
+
+  /** The chunk of the record at `at`: its sealed bytes go into a pack unless this session stores it already. */
+  async #store(records: Buffer, at: number, out: Buffer): Promise<string> {
+    const id = records.toString('hex', at + 24, at + 56);
+    const sealedLength = records.readUInt32LE(at + 16);
+    if (sealedLength > 0 && this.#claims.claim(records.subarray(at + 24, at + 56))) {
+      const offset = records.readUInt32LE(at + 12);
+      const sealed = out.subarray(offset, offset + sealedLength);
+      await this.#sink.add({ id, type: 'data', rawLength: records.readUInt32LE(at + 8), compressed: records.readUInt32LE(at + 20) === 1, sealed }, { claimed: true });
+    }
+    return id;
+  }
+
+  #giveBack(out: Buffer): void {
+    if (out.byteLength === OUT_BYTES && this.#spare.length < this.#calls) this.#spare.push(out);
+    else releaseBuffer(out);
+  }
+}
+
+/** A file's result from its closing record: what it holds, or why it could not be read. */
+function fileDone(file: FileJob, records: Buffer, at: number, content: ContentRef[]): FileDone {
+  const errno = records.readUInt32LE(at + 16);
+  if (errno === 0) return { index: file.index, content, bytesRead: records.readUInt32LE(at + 8) + records.readUInt32LE(at + 12) * 2 ** 32 };
+  const opening = records.readUInt32LE(at + 20) === 0;
+  return { index: file.index, content: [], bytesRead: 0, error: systemErrorMessage(errno, opening ? 'open' : 'read', opening ? file.path : undefined) };
+}
