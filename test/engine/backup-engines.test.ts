@@ -1,0 +1,118 @@
+/**
+ * The two engines that read, cut and seal a backup's files, the native addon on libuv's
+ * pool (the default, ADR 0040) and the mover's worker threads, store the same chunks
+ * under the same ids for the same files, and report unreadable files with the same words:
+ * in one repository, what one engine backed up the other finds already stored.
+ */
+import assert from 'node:assert/strict';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { systemClock } from '#src/core/clock.ts';
+import { backupTree } from '#src/mover/backup/backup.ts';
+import { nativeSeal } from '#src/mover/backup/native-files.ts';
+import { BackupSession } from '#src/mover/backup/session.ts';
+import type { FileDone } from '#src/mover/worker/protocol.ts';
+import type { ChunkerParams } from '#src/repo/chunker/fastcdc.ts';
+import type { Repository } from '#src/repo/repository.ts';
+import { findSnapshot } from '#src/repo/snapshot/snapshot-store.ts';
+import { checkClean, restore } from '../helpers/steps.ts';
+import { createTestRepository } from '../helpers/test-repository.ts';
+import type { TestRepository } from '../helpers/test-repository.ts';
+import { KiB, MiB, buildTree, compressible, mixed, put } from '../helpers/tree-builder.ts';
+import { assertSameTree, scanTree } from '../helpers/tree-compare.ts';
+
+const ENGINES = ['native', 'workers'] as const;
+type Engine = (typeof ENGINES)[number];
+
+/** Small chunks, so that every file below is cut many times (and one runs to maxSize). */
+const SMALL: ChunkerParams = { minSize: 1 * KiB, avgSize: 4 * KiB, maxSize: 16 * KiB };
+const DEFAULT: ChunkerParams = { minSize: 512 * KiB, avgSize: 1 * MiB, maxSize: 8 * MiB };
+
+/** Runs `files` through one engine's FileRunner in a session of its own, and stores what it sealed. */
+async function runFiles(repo: Repository, engine: Engine, profile: ChunkerParams, paths: readonly string[]): Promise<FileDone[]> {
+  await repo.loadIndex();
+  const session = new BackupSession(repo, { clock: systemClock, fileEngine: engine });
+  const done: FileDone[] = [];
+  try {
+    await session.files.runFiles(profile, paths.map((path, index) => ({ index, path })), (f) => done.push(f));
+    await session.pool.finishPacks();
+    await session.sink.flush();
+  } finally {
+    await session.close();
+  }
+  return done.sort((a, b) => a.index - b.index);
+}
+
+/** A file's bytes again, from the blobs and holes of its content. */
+async function reassemble(repo: Repository, content: FileDone['content']): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for (const ref of content) parts.push(typeof ref === 'number' ? Buffer.alloc(ref) : await repo.loadBlob(ref, 'data'));
+  return Buffer.concat(parts);
+}
+
+describe('backup engines: native addon and worker threads', () => {
+  let t: TestRepository;
+  let files: string[];
+
+  before(async () => {
+    t = await createTestRepository({ packSize: 1 << 20 });
+    const dir = t.path('files');
+    const zeroRun = Buffer.concat([mixed(20 * KiB, 1), Buffer.alloc(50 * KiB), mixed(20 * KiB, 2), Buffer.alloc(3 * KiB)]);
+    const content: Array<[string, Buffer]> = [
+      ['random', mixed(300 * KiB, 3)], ['text', compressible(200 * KiB, 4)], ['zero-run', zeroRun], ['zeros', Buffer.alloc(40 * KiB)],
+      ['empty', Buffer.alloc(0)], ['tiny', Buffer.from('ten bytes!')], ['at-min', mixed(SMALL.minSize, 5)],
+      ['one-byte-value', Buffer.alloc(7 * MiB, 0x61)], ['twice-a', compressible(60 * KiB, 6)], ['twice-b', compressible(60 * KiB, 6)],
+    ];
+    for (const [name, bytes] of content) await put(join(dir, name), bytes);
+    await mkdir(join(dir, 'a-directory'));
+    files = [...content.map(([name]) => join(dir, name)), join(dir, 'missing'), join(dir, 'a-directory')];
+  });
+  after(() => t.cleanup());
+
+  it('the native engine is built (else backups fall back to worker threads)', () => {
+    assert.ok(nativeSeal(), 'holdfast-native has no sealFilesStart: run `npm install` (node-gyp)');
+  });
+
+  for (const profile of [SMALL, DEFAULT]) {
+    it(`cut, name and report every file alike, chunks of ${profile.avgSize / KiB} KiB`, async () => {
+      const [native, workers] = [await runFiles(await t.reopen(), 'native', profile, files), await runFiles(await t.reopen(), 'workers', profile, files)];
+      assert.deepEqual(native, workers);
+      assert.equal(native.length, files.length);
+      const failed = native.filter((f) => f.error !== undefined).map((f) => f.error);
+      assert.deepEqual(failed, [
+        `ENOENT: no such file or directory, open '${files.at(-2)}'`,
+        'EISDIR: illegal operation on a directory, read',
+      ]);
+      const repo = await t.reopen();
+      for (const f of native.filter((d) => d.error === undefined)) {
+        const path = files[f.index] as string;
+        const original = await readFile(path);
+        assert.equal(f.bytesRead, original.byteLength, path);
+        assert.ok((await reassemble(repo, f.content)).equals(original), `${path} comes back from its blobs`);
+      }
+      const zeros = native[files.findIndex((p) => p.endsWith('/zeros'))];
+      assert.deepEqual(zeros?.content, [40 * KiB], 'a file of zeros is one hole');
+      if (profile === SMALL) assert.ok((native[0]?.content.length ?? 0) > 20, 'random bytes were cut many times');
+    });
+  }
+
+  it('back up one tree to the same snapshot tree, the second engine storing nothing new', async () => {
+    const src = t.path('src');
+    await buildTree(src, { bigFileBytes: 6 << 20, sparseFileBytes: 9 << 20 });
+    const manifest = await scanTree(src);
+    const trees: string[] = [];
+    for (const fileEngine of ENGINES) {
+      const repo = await t.reopen();
+      const r = await backupTree(repo, [src], { clock: systemClock, parent: false, fileEngine });
+      assert.deepEqual(r.errors, []);
+      if (fileEngine === 'workers') assert.equal(r.summary.blobsNew, 0, 'the worker threads found every chunk the addon stored');
+      trees.push((await findSnapshot(repo, r.id)).tree);
+    }
+    assert.equal(trees[0], trees[1]);
+    await checkClean(t.cli, { readData: true });
+    const target = t.path('restored');
+    await restore(t.cli, 'latest', target);
+    await assertSameTree(manifest, join(target, 'src'));
+  });
+});
