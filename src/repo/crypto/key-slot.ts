@@ -72,18 +72,18 @@ export interface CreateKeySlotOptions {
 type Costs = { readonly [A in KdfAlgorithm]: Omit<Extract<KdfParams, { algorithm: A }>, 'salt'> };
 
 /**
- * 'default': argon2id over 32 MiB with 16 passes, the same memory × passes as 64 MiB × 8
- * (an attacker's area-time cost) with half the peak memory every command pays while it
- * opens a repository (ADR 0026). Two lanes: a derivation takes ~0.19 s on the reference
- * machine (2 vCPU, 2026) instead of ~0.35 s in one, and no longer than one lane would in
- * a pod limited to one CPU; lanes do not lower an attacker's cost, who computes them
- * side by side anyway (ADR 0028). Every command waits for this derivation before it can
- * read anything.
+ * 'default': argon2id over 16 MiB with 32 passes: the same memory × passes as 64 MiB × 8
+ * (an attacker's area-time cost per guess, 512 MiB·passes) and the same memory as the
+ * scrypt restic writes (N = 2^14, r = 8: 16 MiB), paid by every command while it opens a
+ * repository, on top of the runtime (ADRs 0026, 0039). Two lanes: the derivation takes
+ * about as long as 32 MiB × 16 did, and no longer than one lane would in a pod limited
+ * to one CPU; lanes do not lower an attacker's cost, who computes them side by side
+ * anyway (ADR 0028). Every command waits for this derivation before it can read anything.
  * 'test': the smallest legal costs, for unit tests only.
  */
 export const KDF_COSTS: Readonly<Record<KdfCost, Costs>> = {
   default: {
-    argon2id: { algorithm: 'argon2id', memoryKiB: 32 * 1024, passes: 16, parallelism: 2 },
+    argon2id: { algorithm: 'argon2id', memoryKiB: 16 * 1024, passes: 32, parallelism: 2 },
     scrypt: { algorithm: 'scrypt', N: 2 ** 17, r: 8, p: 1 },
   },
   test: {
