@@ -81,21 +81,23 @@ export class NativeFileSealer implements FileRunner {
   async runFiles(profile: ChunkerParams, files: FileJob[], onFile: (done: FileDone) => void): Promise<void> {
     this.#running++;
     const job = this.#startJob(profile, files.map((f) => f.path));
-    let out = this.#spare.pop() ?? Buffer.allocUnsafeSlow(OUT_BYTES);
     const progress: Progress = { content: [] };
+    let out = this.#outBuffer(OUT_BYTES);
+    let call: Promise<Buffer> | undefined = this.#native.sealFilesNext(job, out);
     try {
-      for (;;) {
-        const records = await this.#native.sealFilesNext(job, out);
-        const end = await this.#take(records, out, files, onFile, progress);
-        if (end.kind === Rec.Done) return;
-        if (end.kind === Rec.Need || out.byteLength !== OUT_BYTES) {
-          this.#giveBack(out);
-          out = end.kind === Rec.Need ? Buffer.allocUnsafeSlow(end.need) : (this.#spare.pop() ?? Buffer.allocUnsafeSlow(OUT_BYTES));
-        }
+      while (call) {
+        const records = await call;
+        const filled = out;
+        const end = closingRecord(records);
+        call = undefined;
+        // The next call fills another buffer while this thread packs the last one's chunks.
+        if (end.kind !== Rec.Done) call = this.#native.sealFilesNext(job, (out = this.#outBuffer(end.kind === Rec.Need ? end.need : OUT_BYTES)));
+        await this.#take(records, filled, files, onFile, progress);
+        this.#giveBack(filled);
       }
     } finally {
+      await call?.catch(() => {});
       this.#native.sealFilesClose(job);
-      this.#giveBack(out);
       this.#running--;
       this.#waiters.shift()?.();
     }
@@ -109,13 +111,16 @@ export class NativeFileSealer implements FileRunner {
     return this.#native.sealFilesStart(repo.key.encKey, repo.key.idKey, this.#setup.known, this.#setup.gear, profile.minSize, profile.avgSize, profile.maxSize, level, paths);
   }
 
-  /** Stores the sealed chunks of one call and reports the files it finished; returns how the call ended. */
-  async #take(records: Buffer, out: Buffer, files: FileJob[], onFile: (done: FileDone) => void, progress: Progress): Promise<{ kind: number; need: number }> {
-    for (let at = 0; at + RECORD <= records.byteLength; at += RECORD) {
+  /** Stores the sealed chunks of one call and reports the files it finished. */
+  async #take(records: Buffer, out: Buffer, files: FileJob[], onFile: (done: FileDone) => void, progress: Progress): Promise<void> {
+    for (let at = 0; at + RECORD < records.byteLength; at += RECORD) {
       const kind = records.readUInt32LE(at);
       const a = records.readUInt32LE(at + 8);
       if (kind === Rec.Chunk) {
-        progress.content.push(await this.#store(records, at, out));
+        const id = records.toString('hex', at + 24, at + 56);
+        progress.content.push(id);
+        const full = this.#store(id, records, at, out);
+        if (full) await full;
       } else if (kind === Rec.Hole) {
         const last = progress.content.at(-1);
         if (typeof last === 'number') progress.content[progress.content.length - 1] = last + a;
@@ -124,29 +129,36 @@ export class NativeFileSealer implements FileRunner {
         const file = files[records.readUInt32LE(at + 4)];
         if (file) onFile(fileDone(file, records, at, progress.content));
         progress.content = [];
-      } else {
-        return { kind, need: Math.ceil(a / OUT_BYTES) * OUT_BYTES };
       }
     }
-    throw new Error('sealFilesNext returned no closing record');
   }
 
-  /** The chunk of the record at `at`: its sealed bytes go into a pack unless this session stores it already. */
-  async #store(records: Buffer, at: number, out: Buffer): Promise<string> {
-    const id = records.toString('hex', at + 24, at + 56);
+  /** Puts the chunk of the record at `at` into a pack unless this session stored it already; a promise when that filled the pack. */
+  #store(id: string, records: Buffer, at: number, out: Buffer): Promise<void> | undefined {
     const sealedLength = records.readUInt32LE(at + 16);
-    if (sealedLength > 0 && this.#claims.claim(records.subarray(at + 24, at + 56))) {
-      const offset = records.readUInt32LE(at + 12);
-      const sealed = out.subarray(offset, offset + sealedLength);
-      await this.#sink.add({ id, type: 'data', rawLength: records.readUInt32LE(at + 8), compressed: records.readUInt32LE(at + 20) === 1, sealed }, { claimed: true });
-    }
-    return id;
+    if (sealedLength === 0 || !this.#claims.claim(records.subarray(at + 24, at + 56))) return undefined;
+    const offset = records.readUInt32LE(at + 12);
+    const sealed = out.subarray(offset, offset + sealedLength);
+    return this.#sink.addClaimed({ id, type: 'data', rawLength: records.readUInt32LE(at + 8), compressed: records.readUInt32LE(at + 20) === 1, sealed });
+  }
+
+  /** An output buffer of `size` bytes: a spare one when it is the usual size. */
+  #outBuffer(size: number): Buffer {
+    return (size === OUT_BYTES ? this.#spare.pop() : undefined) ?? Buffer.allocUnsafeSlow(size);
   }
 
   #giveBack(out: Buffer): void {
-    if (out.byteLength === OUT_BYTES && this.#spare.length < this.#calls) this.#spare.push(out);
+    if (out.byteLength === OUT_BYTES && this.#spare.length < 2 * this.#calls) this.#spare.push(out);
     else releaseBuffer(out);
   }
+}
+
+/** How a call ended: its last record (every file done, `out` full, or a larger `out` needed). */
+function closingRecord(records: Buffer): { kind: number; need: number } {
+  const at = records.byteLength - RECORD;
+  const kind = at >= 0 ? records.readUInt32LE(at) : -1;
+  if (kind !== Rec.Done && kind !== Rec.Full && kind !== Rec.Need) throw new Error('sealFilesNext returned no closing record');
+  return { kind, need: Math.ceil(records.readUInt32LE(at + 8) / OUT_BYTES) * OUT_BYTES };
 }
 
 /** A file's result from its closing record: what it holds, or why it could not be read. */

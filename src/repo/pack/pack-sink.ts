@@ -86,23 +86,29 @@ export class PackSink {
   /**
    * Adds a blob unless it is a duplicate; returns whether it was new. Its bytes are
    * copied into the open pack of its type (trees and data go to separate packs), so the
-   * caller's buffer may be reused once this returns. `claimed`: the caller keeps its own
-   * record of what it stored (a ClaimSet) and has found the blob new; the sink neither
-   * checks nor remembers its id.
+   * caller's buffer may be reused once this returns.
    */
-  async add(blob: SealedBlob, opts: { force?: boolean; claimed?: boolean } = {}): Promise<boolean> {
+  async add(blob: SealedBlob, opts: { force?: boolean } = {}): Promise<boolean> {
     this.#throwIfFailed();
-    if (!opts.claimed) {
-      if (opts.force ? this.#seen.has(blob.id) : this.has(blob.id)) return false;
-      this.#seen.add(blob.id);
-    }
+    if (opts.force ? this.#seen.has(blob.id) : this.has(blob.id)) return false;
+    this.#seen.add(blob.id);
+    await this.addClaimed(blob);
+    return true;
+  }
+
+  /**
+   * Adds a blob the caller found new in its own record of what it stored (a ClaimSet): the
+   * sink neither checks nor remembers its id. Its bytes are copied before this returns; a
+   * promise comes back only when the blob filled the pack (resolved once its upload started).
+   */
+  addClaimed(blob: SealedBlob): Promise<void> | undefined {
+    this.#throwIfFailed();
     let pack = this.#open.get(blob.type);
     if (!pack) this.#open.set(blob.type, (pack = this.#newPack(blob.type)));
     pack.add(blob);
     this.stats.blobs++;
     this.stats.rawBytes += blob.rawLength;
-    if (pack.bytes >= this.#repo.config.packSize) await this.#finishPack(blob.type);
-    return true;
+    return pack.bytes >= this.#repo.config.packSize ? this.#finishPack(blob.type) : undefined;
   }
 
   /**
