@@ -210,6 +210,12 @@ static void execute(napi_env env, void *data) {
     if (job->fd < 0 && !open_next(job)) r = STEP_NOMEM;
     else if (job->fd >= 0) r = step(job, &tl_encoder);
   }
+  if (r == STEP_FILE_DONE) {
+    /* Every file is done: the read buffer goes here, on the pool, not on the main thread at close. */
+    free(job->buf);
+    job->buf = NULL;
+    job->cap = 0;
+  }
   if (r == STEP_NOMEM || !push(job, r == STEP_FULL ? REC_FULL : r == STEP_NEED ? REC_NEED : REC_DONE, (uint32_t)job->need, 0, 0, 0, NULL)) job->failed = 1;
 }
 
