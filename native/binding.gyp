@@ -5,7 +5,7 @@
   "targets": [
     {
       "target_name": "holdfast_native",
-      "sources": ["src/aead.c", "src/pipe.c", "src/blake3.c", "src/blob.c", "src/verify.c", "src/restore.c", "src/listdir.c", "src/fastcdc.c", "src/encoder.c", "src/seal_files.c"],
+      "sources": ["src/aead.c", "src/pipe.c", "src/blake3.c", "src/blob.c", "src/verify.c", "src/restore.c", "src/listdir.c", "src/fastcdc.c", "src/encoder.c", "src/seal_files.c", "src/chunk_sealer.c", "src/seal_chunks.c"],
       "include_dirs": ["<!(node -p \"require('path').join(process.execPath, '..', '..', 'include', 'node')\")"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Werror"]
     }

@@ -4,8 +4,8 @@
 #include <dlfcn.h>
 #include <stdlib.h>
 
-/* zstd's parameters (zstd.h, stable API): ZSTD_c_compressionLevel, ZSTD_c_contentSizeFlag, ZSTD_c_checksumFlag. */
-enum { C_LEVEL = 100, C_CONTENT_SIZE = 200, C_CHECKSUM = 201 };
+/* zstd's parameters (zstd.h, stable API): ZSTD_c_compressionLevel, ZSTD_c_minMatch, ZSTD_c_contentSizeFlag, ZSTD_c_checksumFlag. */
+enum { C_LEVEL = 100, C_MIN_MATCH = 105, C_CONTENT_SIZE = 200, C_CHECKSUM = 201 };
 
 /* From the node binary, as blob.c takes the decompressor (see there). */
 static struct {
@@ -40,31 +40,33 @@ void encoder_free(Encoder *e) {
   *e = (Encoder){0};
 }
 
-/* A context at `level` (one frame with the content size and no checksum, as the format asks). */
-static int ready(Encoder *e, int level) {
-  if (e->cctx != NULL && e->level == level) return 1;
+/* A context set as `how` says (one frame with the content size and no checksum, as the format asks). */
+static int ready(Encoder *e, const Compression *how) {
+  if (e->cctx != NULL && e->level == how->level && e->min_match == how->min_match) return 1;
   if (e->cctx == NULL && (e->cctx = zstd.create()) == NULL) return 0;
-  if (zstd.is_error(zstd.set(e->cctx, C_LEVEL, level)) || zstd.is_error(zstd.set(e->cctx, C_CONTENT_SIZE, 1)) ||
-      zstd.is_error(zstd.set(e->cctx, C_CHECKSUM, 0))) return 0;
-  e->level = level;
+  e->level = e->min_match = -1;
+  if (zstd.is_error(zstd.set(e->cctx, C_LEVEL, how->level)) || zstd.is_error(zstd.set(e->cctx, C_MIN_MATCH, how->min_match)) ||
+      zstd.is_error(zstd.set(e->cctx, C_CONTENT_SIZE, 1)) || zstd.is_error(zstd.set(e->cctx, C_CHECKSUM, 0))) return 0;
+  e->level = how->level;
+  e->min_match = how->min_match;
   return 1;
 }
 
 /* The compressed form of `plain` in e->scratch, or 0 when it does not pay (or fails). */
-static size_t compress(Encoder *e, int level, const uint8_t *plain, size_t len) {
+static size_t compress(Encoder *e, const Compression *how, const uint8_t *plain, size_t len) {
   size_t bound = zstd.bound(len);
   if (e->scratch_cap < bound) {
     free(e->scratch);
     e->scratch_cap = (bound + 0xffff) & ~(size_t)0xffff;
     if ((e->scratch = malloc(e->scratch_cap)) == NULL) e->scratch_cap = 0;
   }
-  if (e->scratch == NULL || !ready(e, level)) return 0;
+  if (e->scratch == NULL || !ready(e, how)) return 0;
   size_t n = zstd.compress2(e->cctx, e->scratch, e->scratch_cap, plain, len);
   return zstd.is_error(n) || n + (len >> 5) > len ? 0 : n;
 }
 
-size_t encode_chunk(Encoder *e, const uint8_t enc_key[KEY_BYTES], int zstd_on, int level, const uint8_t *plain, size_t len, uint8_t *dst, int *compressed) {
-  size_t packed = zstd_on && len >= 64 ? compress(e, level, plain, len) : 0;
+size_t encode_chunk(Encoder *e, const uint8_t enc_key[KEY_BYTES], const Compression *how, const uint8_t *plain, size_t len, uint8_t *dst, int *compressed) {
+  size_t packed = how->on && len >= 64 ? compress(e, how, plain, len) : 0;
   *compressed = packed > 0;
   const uint8_t *body = packed > 0 ? e->scratch : plain;
   size_t body_len = packed > 0 ? packed : len;

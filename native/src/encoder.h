@@ -11,10 +11,15 @@
 
 #define SEAL_OVERHEAD (NONCE_BYTES + TAG_BYTES)
 
+/* How a chunk is compressed: zstd at `level` when `on`, with `min_match` (0: the level's own). */
+typedef struct {
+  int on, level, min_match;
+} Compression;
+
 typedef struct {
   Cipher cipher;
   void *cctx;
-  int level;
+  int level, min_match;
   uint8_t *scratch;
   size_t scratch_cap;
 } Encoder;
@@ -27,11 +32,10 @@ int encoder_init(Encoder *e);
 void encoder_free(Encoder *e);
 
 /*
- * Seals `plain` into `dst` (room for len + SEAL_OVERHEAD bytes), compressed at zstd `level`
- * when `zstd_on`, the chunk has 64 bytes or more and that saves at least 1/32 of it (the
- * rule of src/repo/compression.ts). Returns the sealed length (0 on failure) and sets
- * *compressed.
+ * Seals `plain` into `dst` (room for len + SEAL_OVERHEAD bytes), compressed as `how` says
+ * when the chunk has 64 bytes or more and that saves at least 1/32 of it (the rule of
+ * src/repo/compression.ts). Returns the sealed length (0 on failure) and sets *compressed.
  */
-size_t encode_chunk(Encoder *e, const uint8_t enc_key[KEY_BYTES], int zstd_on, int level, const uint8_t *plain, size_t len, uint8_t *dst, int *compressed);
+size_t encode_chunk(Encoder *e, const uint8_t enc_key[KEY_BYTES], const Compression *how, const uint8_t *plain, size_t len, uint8_t *dst, int *compressed);
 
 #endif

@@ -28,7 +28,7 @@ export const DEFAULT_COMPRESSION: CompressionSettings = { algorithm: 'zstd', lev
 export type CompressionTuning = 'files' | 'stream';
 
 /** zstd's minimum match length for streams (files keep the level's default). */
-const STREAM_MIN_MATCH = 6;
+export const STREAM_MIN_MATCH = 6;
 
 export interface BlobCompressor {
   compress(plain: Uint8Array, tuning?: CompressionTuning): { data: Uint8Array; compressed: boolean };

@@ -7,10 +7,12 @@
 import assert from 'node:assert/strict';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { systemClock } from '#src/core/clock.ts';
-import { backupTree } from '#src/mover/backup/backup.ts';
-import { nativeSeal } from '#src/mover/backup/native-files.ts';
+import { backupStream, backupTree } from '#src/mover/backup/backup.ts';
+import { nativeSeal } from '#src/mover/backup/native-sealing.ts';
+import { findNode } from '#src/mover/restore/dump.ts';
 import { BackupSession } from '#src/mover/backup/session.ts';
 import type { FileDone } from '#src/mover/worker/protocol.ts';
 import type { ChunkerParams } from '#src/repo/chunker/fastcdc.ts';
@@ -115,4 +117,24 @@ describe('backup engines: native addon and worker threads', () => {
     await restore(t.cli, 'latest', target);
     await assertSameTree(manifest, join(target, 'src'));
   });
+
+  for (const chunkProfile of ['fine', 'default'] as const) {
+    it(`seal a stream to the same content list, ${chunkProfile} chunks, the second engine storing nothing new`, async () => {
+      const stream = Buffer.concat([compressible(3 * MiB, 11), Buffer.alloc(2 * MiB), mixed(1 * MiB, 12), compressible(3 * MiB, 11)]);
+      const name = `dump-${chunkProfile}.sql`;
+      const contents: unknown[] = [];
+      for (const fileEngine of ENGINES) {
+        const repo = await t.reopen();
+        const r = await backupStream(repo, Readable.from([stream.subarray(0, 5 * MiB), stream.subarray(5 * MiB)]), { clock: systemClock, filename: name, chunkProfile, fileEngine });
+        // The second stores at most the stream's tree (its node's time is the backup's).
+        if (fileEngine === 'workers') assert.ok(r.summary.blobsNew <= 1, `the worker threads found every chunk the addon stored: ${JSON.stringify(r.summary)}`);
+        contents.push((await findNode(repo, await findSnapshot(repo, r.id), name)).content);
+      }
+      assert.deepEqual(contents[0], contents[1]);
+      if (chunkProfile === 'fine') assert.ok((contents[0] as unknown[]).some((ref) => typeof ref === 'number'), 'the zero run is a hole');
+      const dumped = await t.cli.run(['dump', 'latest', name]);
+      assert.equal(dumped.code, 0);
+      assert.ok(dumped.stdoutBytes.equals(stream), 'dump gives the stream back');
+    });
+  }
 });

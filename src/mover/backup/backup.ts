@@ -149,7 +149,7 @@ export async function backupStream(repo: Repository, source: Readable | AsyncIte
   const input = source instanceof Readable ? readFromStart(source) : source;
   const paths = [`/${opts.filename}`];
   return withSession(repo, opts, { host: opts.hostname ?? hostname(), paths, kind: 'stream' }, async (session, parent) => {
-    session.pool.start();
+    if (!session.chunks) session.pool.start();
     const archiver = new StreamArchiver(session, chunkerParams(repo, opts.chunkProfile ?? 'default'));
     const content = await archiver.archive(input);
     session.counts.files = 1;

@@ -8,32 +8,15 @@
  */
 import { releaseBuffer } from '../../core/buffers.ts';
 import { systemErrorMessage } from '../../core/errors.ts';
-import { nativeWith } from '../../core/native.ts';
 import type { ChunkerParams } from '../../repo/chunker/fastcdc.ts';
 import { gearTable } from '../../repo/chunker/fastcdc.ts';
-import { ClaimSet } from '../../repo/index/claim-set.ts';
-import type { KnownIdSet } from '../../repo/index/known-set.ts';
-import type { PackSink } from '../../repo/pack/pack-sink.ts';
 import type { Repository } from '../../repo/repository.ts';
 import type { ContentRef } from '../../repo/tree/tree.ts';
 import { poolCalls } from '../native-blobs.ts';
 import type { FileDone, FileJob } from '../worker/protocol.ts';
 import type { FileRunner } from './file-runner.ts';
+import { RECORD, Rec, type NativeSeal, type SealedChunks } from './native-sealing.ts';
 
-export interface NativeSeal {
-  sealFilesStart(encKey: Uint8Array, dataIdKey: Uint8Array, known: Uint8Array, gear: Uint8Array, minSize: number, avgSize: number, maxSize: number, level: number | null, paths: string[]): object;
-  sealFilesNext(job: object, out: Uint8Array): Promise<Buffer>;
-  sealFilesClose(job: object): void;
-}
-
-/** The addon's file sealing, where it was built with it. */
-export function nativeSeal(): NativeSeal | undefined {
-  return nativeWith<NativeSeal>('sealFilesStart', 'sealFilesNext', 'sealFilesClose');
-}
-
-const RECORD = 56;
-/** Record kinds (seal_files.c). */
-const Rec = { Done: 0, Chunk: 1, Hole: 2, File: 3, Full: 4, Need: 5 } as const;
 /** A job's output buffer: sealed chunks of this many bytes go back at a time (a longer chunk gets a buffer of its own). */
 const OUT_BYTES = 4 << 20;
 
@@ -45,20 +28,17 @@ interface Progress {
 export class NativeFileSealer implements FileRunner {
   readonly #native: NativeSeal;
   readonly #repo: Repository;
-  readonly #sink: PackSink;
-  readonly #known: () => KnownIdSet;
+  readonly #sealed: SealedChunks;
   readonly #calls: number;
-  readonly #claims = ClaimSet.create();
   readonly #spare: Buffer[] = [];
   readonly #waiters: Array<() => void> = [];
-  #setup: { known: Uint8Array; gear: Uint8Array } | undefined;
+  #gear: Uint8Array | undefined;
   #running = 0;
 
-  constructor(repo: Repository, sink: PackSink, native: NativeSeal, opts: { known: () => KnownIdSet; calls?: number }) {
+  constructor(repo: Repository, sealed: SealedChunks, native: NativeSeal, opts: { calls?: number } = {}) {
     this.#native = native;
     this.#repo = repo;
-    this.#sink = sink;
-    this.#known = opts.known;
+    this.#sealed = sealed;
     this.#calls = poolCalls(opts.calls);
   }
 
@@ -104,42 +84,24 @@ export class NativeFileSealer implements FileRunner {
   }
 
   #startJob(profile: ChunkerParams, paths: string[]): object {
-    const repo = this.#repo;
-    this.#setup ??= { known: new Uint8Array(this.#known().buffer), gear: new Uint8Array(gearTable(repo.key.chunkerSeed).buffer) };
-    const { compression } = repo.config;
-    const level = compression.algorithm === 'zstd' ? compression.level : null;
-    return this.#native.sealFilesStart(repo.key.encKey, repo.key.idKey, this.#setup.known, this.#setup.gear, profile.minSize, profile.avgSize, profile.maxSize, level, paths);
+    this.#gear ??= new Uint8Array(gearTable(this.#repo.key.chunkerSeed).buffer);
+    return this.#native.sealFilesStart(...this.#sealed.settings(0), this.#gear, profile.minSize, profile.avgSize, profile.maxSize, paths);
   }
 
   /** Stores the sealed chunks of one call and reports the files it finished. */
   async #take(records: Buffer, out: Buffer, files: FileJob[], onFile: (done: FileDone) => void, progress: Progress): Promise<void> {
     for (let at = 0; at + RECORD < records.byteLength; at += RECORD) {
       const kind = records.readUInt32LE(at);
-      const a = records.readUInt32LE(at + 8);
-      if (kind === Rec.Chunk) {
-        const id = records.toString('hex', at + 24, at + 56);
-        progress.content.push(id);
-        const full = this.#store(id, records, at, out);
-        if (full) await full;
-      } else if (kind === Rec.Hole) {
-        const last = progress.content.at(-1);
-        if (typeof last === 'number') progress.content[progress.content.length - 1] = last + a;
-        else progress.content.push(a);
+      if (kind === Rec.Chunk || kind === Rec.Hole) {
+        const { ref, pending } = this.#sealed.take(records, at, out);
+        addRef(progress.content, ref);
+        if (pending) await pending;
       } else if (kind === Rec.File) {
         const file = files[records.readUInt32LE(at + 4)];
         if (file) onFile(fileDone(file, records, at, progress.content));
         progress.content = [];
       }
     }
-  }
-
-  /** Puts the chunk of the record at `at` into a pack unless this session stored it already; a promise when that filled the pack. */
-  #store(id: string, records: Buffer, at: number, out: Buffer): Promise<void> | undefined {
-    const sealedLength = records.readUInt32LE(at + 16);
-    if (sealedLength === 0 || !this.#claims.claim(records.subarray(at + 24, at + 56))) return undefined;
-    const offset = records.readUInt32LE(at + 12);
-    const sealed = out.subarray(offset, offset + sealedLength);
-    return this.#sink.addClaimed({ id, type: 'data', rawLength: records.readUInt32LE(at + 8), compressed: records.readUInt32LE(at + 20) === 1, sealed });
   }
 
   /** An output buffer of `size` bytes: a spare one when it is the usual size. */
@@ -167,4 +129,11 @@ function fileDone(file: FileJob, records: Buffer, at: number, content: ContentRe
   if (errno === 0) return { index: file.index, content, bytesRead: records.readUInt32LE(at + 8) + records.readUInt32LE(at + 12) * 2 ** 32 };
   const opening = records.readUInt32LE(at + 20) === 0;
   return { index: file.index, content: [], bytesRead: 0, error: systemErrorMessage(errno, opening ? 'open' : 'read', opening ? file.path : undefined) };
+}
+
+/** Appends a blob or a hole to a content list; a hole right after a hole lengthens it. */
+function addRef(content: ContentRef[], ref: ContentRef): void {
+  const last = content.at(-1);
+  if (typeof ref === 'number' && typeof last === 'number') content[content.length - 1] = last + ref;
+  else content.push(ref);
 }

@@ -18,7 +18,9 @@ import type { SnapshotManifest, SnapshotSummary } from '../../repo/snapshot/snap
 import { WorkerPool } from '../worker/worker-pool.ts';
 import type { ProgressSink } from '../progress.ts';
 import { workerFiles, type FileRunner } from './file-runner.ts';
-import { NativeFileSealer, nativeSeal } from './native-files.ts';
+import { NativeChunkSealer } from './native-chunks.ts';
+import { NativeFileSealer } from './native-files.ts';
+import { SealedChunks, nativeSeal } from './native-sealing.ts';
 
 export interface SessionOptions {
   readonly clock: Clock;
@@ -27,8 +29,8 @@ export interface SessionOptions {
   readonly growWorkers?: boolean;
   readonly progress?: ProgressSink;
   /**
-   * Who reads and seals files: the addon on libuv's pool where it is built ('native',
-   * the default, ADR 0040), or the worker threads.
+   * Who reads and seals files and streams: the addon on libuv's pool where it is built
+   * ('native', the default, ADR 0040), or the worker threads.
    */
   readonly fileEngine?: 'native' | 'workers';
 }
@@ -44,6 +46,8 @@ export class BackupSession {
   readonly pool: WorkerPool;
   /** Reads, chunks and seals the files of trees and block images. */
   readonly files: FileRunner;
+  /** Seals a stream's chunks on libuv's pool; undefined when the workers do (`pool`). */
+  readonly chunks: NativeChunkSealer | undefined;
   readonly clock: Clock;
   readonly progress: ProgressSink | undefined;
   readonly errors: SourceError[] = [];
@@ -63,7 +67,9 @@ export class BackupSession {
       ...(opts.growWorkers ? { grow: true } : {}),
     });
     const native = opts.fileEngine === 'workers' ? undefined : nativeSeal();
-    this.files = native ? new NativeFileSealer(repo, this.sink, native, { known: () => knownData(repo) }) : workerFiles(this.pool);
+    const sealed = native ? new SealedChunks(repo, this.sink, () => knownData(repo)) : undefined;
+    this.files = native && sealed ? new NativeFileSealer(repo, sealed, native) : workerFiles(this.pool);
+    this.chunks = native && sealed ? new NativeChunkSealer(sealed, native) : undefined;
     this.#treeSealer = new BlobSealer(repo.key, repo.config.compression);
     this.#treeIds = new BlobIds(repo.key.idKey);
   }

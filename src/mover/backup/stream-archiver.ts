@@ -1,7 +1,8 @@
 /**
  * Backs up a byte stream (a database dump on stdin or from a command) with no local
- * staging: the main thread cuts content-defined chunks as bytes arrive and workers seal
- * them; chunk order is kept by sequence numbers. A task's chunks travel in the read
+ * staging: the main thread cuts content-defined chunks as bytes arrive and the addon on
+ * libuv's pool (native-chunks.ts), or the workers, seal them; chunk order is kept by
+ * sequence numbers. A task's chunks travel in the read
  * buffer itself, transferred to the worker; only the chunk still being cut is copied
  * into a fresh buffer (a copy per chunk, cloned again into the worker, was most of the
  * main thread's time and left hundreds of MB of garbage buffers on a 500 MB dump).
@@ -78,11 +79,20 @@ export class StreamArchiver {
 
   async #send(data: Uint8Array<ArrayBuffer>, chunks: ChunkJob[]): Promise<void> {
     if (this.#failure !== undefined) throw this.#failure;
+    const native = this.#session.chunks;
+    if (native) {
+      await native.whenFree();
+      this.#track(native.seal(data, chunks, (seq, ref) => void (this.#refs[seq] = ref)));
+      return;
+    }
     await this.#session.pool.whenFree();
     const handler = (msg: FromWorker): void => {
       if (msg.kind === 'chunks') for (const r of msg.refs) this.#refs[r.seq] = r.ref;
     };
-    const { done } = this.#session.pool.run({ kind: 'chunks', data, chunks }, handler, undefined, [data.buffer]);
+    this.#track(this.#session.pool.run({ kind: 'chunks', data, chunks }, handler, undefined, [data.buffer]).done);
+  }
+
+  #track(done: Promise<void>): void {
     done.catch((err: unknown) => {
       this.#failure ??= err;
     });
