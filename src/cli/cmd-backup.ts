@@ -5,6 +5,7 @@ import { readStdinPipe, startCommand, type PipeReader, type StartedCommand } fro
 import type { TreeScanner } from '../mover/backup/dir-listing.ts';
 import type { BackupResult, CommonBackupOptions } from '../mover/backup/backup.ts';
 import type { ChunkProfileName } from '../mover/backup/profiles.ts';
+import { nativeSeal } from '../mover/backup/native-sealing.ts';
 import type { CliContext } from './context.ts';
 import { openRepository, say, writeJson, type OpenOptions } from './context.ts';
 import { EXIT } from './exit-codes.ts';
@@ -102,9 +103,12 @@ function chunkProfileOf(name: string): ChunkProfileName {
   throw new HoldfastError('USAGE', `--chunk-profile must be 'default' or 'fine', not '${name}'`);
 }
 
-/** A stream (a dump) is sealed by the workers from its first chunk on: they start while the key is derived. */
+/**
+ * A stream (a dump) sealed by worker threads (without the addon's sealChunks) needs them
+ * from its first chunk on: they start while the key is derived. The addon needs none.
+ */
 function warmForStreams(opts: { stdin?: boolean; stdinFromCommand?: string; dbUrl?: string | undefined; workers?: string }): OpenOptions {
-  return opts.stdin || opts.stdinFromCommand || opts.dbUrl ? { warmWorkers: opts.workers ?? '' } : {};
+  return (opts.stdin || opts.stdinFromCommand || opts.dbUrl) && !nativeSeal() ? { warmWorkers: opts.workers ?? '' } : {};
 }
 
 function report(ctx: CliContext, r: BackupResult): void {

@@ -15,12 +15,13 @@ import type { ChunkJob, FromWorker } from '../worker/protocol.ts';
 import type { BackupSession } from './session.ts';
 
 /**
- * Bytes of cut chunks per worker task. Tasks in flight (two per worker) and the buffer
- * being filled are most of a stream backup's memory: 8 MiB tasks peaked 10-30 MB higher
- * than 4 MiB ones; 2 MiB ones saved little more and made an unchanged re-backup ~10%
- * slower (more hand-offs between the main thread and the workers).
+ * Bytes of cut chunks per task. Tasks in flight and the buffer being filled are most of a
+ * stream backup's memory. With worker threads, 8 MiB tasks peaked 10-30 MB higher than
+ * 4 MiB ones, and 2 MiB ones made an unchanged re-backup ~10% slower (more hand-offs); on
+ * libuv's pool (native-chunks.ts) 2 MiB tasks peak ~10 MB lower than 4 MiB ones on a
+ * 190 MB dump, at the same speed first and again.
  */
-const TASK_BYTES = 4 << 20;
+const TASK_BYTES = 2 << 20;
 
 export class StreamArchiver {
   readonly #session: BackupSession;
