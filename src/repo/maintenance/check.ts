@@ -34,14 +34,14 @@ export interface CheckOptions {
   readonly onPack?: (done: number, total: number) => void;
   /** Decodes the blobs of each pack read; default: on this thread. */
   readonly verifier?: BlobVerifier;
-  /** Local packs longer than this are read in pieces of about this size (default 4 MiB; Infinity: whole). */
+  /** Local packs longer than this are read in pieces of about this size (default 2 MiB; Infinity: whole). */
   readonly pieceBytes?: number;
 }
 
 /**
- * Local pack pieces in memory at once, over all the packs being read: one being decoded
- * (its slices on both pool threads), one waiting and one being read. Each pack kept its
- * own two or three, ~24 MiB for the two packs in flight.
+ * Local pack pieces (~2 MiB) in memory at once, over all the packs being read: two being
+ * decoded, one on each pool thread, and one being read. Each pack used to keep two or
+ * three of its own (4 MiB then), ~24 MiB for the two packs in flight.
  */
 const PIECES_IN_MEMORY = 3;
 

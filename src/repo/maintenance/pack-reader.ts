@@ -4,7 +4,7 @@
  * unreadable header) come back as issues; blobs the header disagrees about, or that do
  * not decode, come back as damaged blobs, in index order.
  *
- * A pack on local storage is read in pieces of ~4 MiB cut at blob boundaries (hashed as
+ * A pack on local storage is read in pieces of ~2 MiB cut at blob boundaries (hashed as
  * they pass, decoded while the next is read), so a 16 MiB pack is never in memory whole;
  * remote storage gets one request per pack.
  */
@@ -29,7 +29,7 @@ export interface PackCheck {
 }
 
 /** Pieces a local pack is read in (at least this long, cut where a blob starts). */
-export const PIECE_BYTES = 4 << 20;
+export const PIECE_BYTES = 2 << 20;
 /** Pieces of one pack being decoded while the next is read. */
 const PIECES_AHEAD = 2;
 
