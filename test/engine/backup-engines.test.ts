@@ -104,14 +104,15 @@ describe('backup engines: native addon and worker threads', () => {
     await buildTree(src, { bigFileBytes: 6 << 20, sparseFileBytes: 9 << 20 });
     const manifest = await scanTree(src);
     const trees: string[] = [];
-    for (const fileEngine of ENGINES) {
+    // The addon, then the workers, then the addon again: the second and third find every chunk in the repository's known ids.
+    for (const fileEngine of [...ENGINES, 'native'] as const) {
       const repo = await t.reopen();
       const r = await backupTree(repo, [src], { clock: systemClock, parent: false, fileEngine });
       assert.deepEqual(r.errors, []);
-      if (fileEngine === 'workers') assert.equal(r.summary.blobsNew, 0, 'the worker threads found every chunk the addon stored');
+      if (trees.length > 0) assert.equal(r.summary.blobsNew, 0, `${fileEngine} found every chunk stored`);
       trees.push((await findSnapshot(repo, r.id)).tree);
     }
-    assert.equal(trees[0], trees[1]);
+    assert.deepEqual(new Set(trees).size, 1);
     await checkClean(t.cli, { readData: true });
     const target = t.path('restored');
     await restore(t.cli, 'latest', target);
