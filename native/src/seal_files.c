@@ -248,21 +248,35 @@ static napi_value seal_files_start(napi_env env, napi_callback_info info) {
   return external;
 }
 
-static SealJob *job_arg(napi_env env, napi_value v) {
+/* The job of argv[0] when it takes a call now; NULL once an error is thrown. */
+static SealJob *idle_job(napi_env env, napi_callback_info info, napi_value argv[2], const char *usage) {
+  size_t argc = 2;
   void *data = NULL;
-  napi_valuetype t;
-  if (napi_typeof(env, v, &t) != napi_ok || t != napi_external || napi_get_value_external(env, v, &data) != napi_ok) return NULL;
-  return data;
+  napi_valuetype t = napi_undefined;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc < 1 || napi_typeof(env, argv[0], &t) != napi_ok || t != napi_external || napi_get_value_external(env, argv[0], &data) != napi_ok) {
+    fail(env, usage);
+    return NULL;
+  }
+  SealJob *job = data;
+  if (job->busy) {
+    fail(env, "sealFiles: the job is still busy with its last call");
+    return NULL;
+  }
+  return job;
 }
 
 static napi_value seal_files_next(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
-  SealJob *job = argc >= 2 ? job_arg(env, argv[0]) : NULL;
-  if (job == NULL || !bytes_arg(env, argv[1], &job->s.out, &job->s.out_cap)) return fail(env, "sealFilesNext(job, out) takes a job of sealFilesStart and a Uint8Array");
-  if (job->busy) return fail(env, "sealFilesNext: the job is still busy with its last call");
+  const char *usage = "sealFilesNext(job, out) takes a job of sealFilesStart and a Uint8Array";
+  SealJob *job = idle_job(env, info, argv, usage);
+  uint8_t *out;
+  size_t out_len;
+  if (job == NULL) return NULL;
+  if (!bytes_arg(env, argv[1], &out, &out_len)) return fail(env, usage);
   if (napi_create_reference(env, argv[1], 1, &job->out_ref) != napi_ok) return NULL;
+  job->s.out = out;
+  job->s.out_cap = out_len;
   job->busy = 1;
   napi_value promise = queue_work(env, "holdfast.sealFiles", execute, complete, job, &job->deferred, &job->work);
   if (promise == NULL) {
@@ -273,12 +287,9 @@ static napi_value seal_files_next(napi_env env, napi_callback_info info) {
 }
 
 static napi_value seal_files_close(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
-  SealJob *job = argc >= 1 ? job_arg(env, argv[0]) : NULL;
-  if (job == NULL) return fail(env, "sealFilesClose(job) takes a job of sealFilesStart");
-  if (job->busy) return fail(env, "sealFilesClose: the job is still busy with its last call");
+  napi_value argv[2];
+  SealJob *job = idle_job(env, info, argv, "sealFilesClose(job) takes a job of sealFilesStart");
+  if (job == NULL) return NULL;
   release(job);
   sealer_release(env, &job->s);
   return NULL;

@@ -15,6 +15,7 @@ import { nativeSeal } from '#src/mover/backup/native-sealing.ts';
 import { findNode } from '#src/mover/restore/dump.ts';
 import { BackupSession } from '#src/mover/backup/session.ts';
 import type { FileDone } from '#src/mover/worker/protocol.ts';
+import { gearTable } from '#src/repo/chunker/fastcdc.ts';
 import type { ChunkerParams } from '#src/repo/chunker/fastcdc.ts';
 import type { Repository } from '#src/repo/repository.ts';
 import { findSnapshot } from '#src/repo/snapshot/snapshot-store.ts';
@@ -138,4 +139,23 @@ describe('backup engines: native addon and worker threads', () => {
       assert.ok(dumped.stdoutBytes.equals(stream), 'dump gives the stream back');
     });
   }
+
+  it('a native job takes one call at a time, and bad arguments get one clear error', async () => {
+    const native = nativeSeal();
+    assert.ok(native);
+    const repo = await t.reopen();
+    const settings = [repo.key.encKey, repo.key.idKey, new Uint8Array(32 * 16), 3, 0] as const;
+    const gear = new Uint8Array(gearTable(repo.key.chunkerSeed).buffer);
+    const job = native.sealFilesStart(...settings, gear, SMALL.minSize, SMALL.avgSize, SMALL.maxSize, files.slice(0, 3));
+    const out = Buffer.alloc(1 << 20);
+    const first = native.sealFilesNext(job, out);
+    assert.throws(() => native.sealFilesNext(job, Buffer.alloc(1 << 20)), /still busy/);
+    assert.throws(() => native.sealFilesClose(job), /still busy/);
+    const records = await first;
+    assert.equal(records.readUInt32LE(records.byteLength - 56), 0, 'the last record says every file is done');
+    native.sealFilesClose(job);
+    assert.throws(() => native.sealFilesNext({}, out), /takes a job of sealFilesStart/);
+    assert.throws(() => native.sealFilesStart(...settings, gear, 100, 300, 1000, []), /usable sizes/, 'an average that is not a power of two');
+    await assert.rejects(native.sealChunks(...settings, Buffer.alloc(100), Buffer.from([0, 0, 0, 0, 200, 0, 0, 0]), Buffer.alloc(1000)), /outside the data/);
+  });
 });
