@@ -158,4 +158,20 @@ describe('backup engines: native addon and worker threads', () => {
     assert.throws(() => native.sealFilesStart(...settings, gear, 100, 300, 1000, []), /usable sizes/, 'an average that is not a power of two');
     await assert.rejects(native.sealChunks(...settings, Buffer.alloc(100), Buffer.from([0, 0, 0, 0, 200, 0, 0, 0]), Buffer.alloc(1000)), /outside the data/);
   });
+
+  it('--workers bounds the native calls at once', async () => {
+    const repo = await t.reopen();
+    await repo.loadIndex();
+    for (const workers of [1, 2]) {
+      const session = new BackupSession(repo, { clock: systemClock, workers });
+      try {
+        const running = session.files.runFiles(SMALL, [{ index: 0, path: files[0] as string }], () => {});
+        assert.equal(session.files.hasFree(), workers > 1, `${workers} worker(s): room for another batch`);
+        await running;
+        assert.ok(session.files.hasFree() && session.files.idle());
+      } finally {
+        await session.close();
+      }
+    }
+  });
 });

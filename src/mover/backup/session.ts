@@ -24,6 +24,7 @@ import { SealedChunks, nativeSeal } from './native-sealing.ts';
 
 export interface SessionOptions {
   readonly clock: Clock;
+  /** Worker threads, or calls at once on libuv's pool (default: CPU count; natively at most 3). */
   readonly workers?: number;
   /** Start one worker and add more as the work needs them (WorkerPoolOptions.grow). */
   readonly growWorkers?: boolean;
@@ -68,8 +69,9 @@ export class BackupSession {
     });
     const native = opts.fileEngine === 'workers' ? undefined : nativeSeal();
     const sealed = native ? new SealedChunks(repo, this.sink, () => knownData(repo)) : undefined;
-    this.files = native && sealed ? new NativeFileSealer(repo, sealed, native) : workerFiles(this.pool);
-    this.chunks = native && sealed ? new NativeChunkSealer(sealed, native) : undefined;
+    const calls = opts.workers ? { calls: opts.workers } : {};
+    this.files = native && sealed ? new NativeFileSealer(repo, sealed, native, calls) : workerFiles(this.pool);
+    this.chunks = native && sealed ? new NativeChunkSealer(sealed, native, calls) : undefined;
     this.#treeSealer = new BlobSealer(repo.key, repo.config.compression);
     this.#treeIds = new BlobIds(repo.key.idKey);
   }
