@@ -52,7 +52,7 @@ typedef struct {
   int busy, failed;
   napi_async_work work;
   napi_deferred deferred;
-  napi_ref out_ref;
+  napi_ref out_ref, self_ref; /* the output buffer, and the job's own external (not collected mid-call) */
 } SealJob;
 
 /* Ends the file in progress (errno `err` from `sys` when it failed) and moves to the next. */
@@ -173,8 +173,9 @@ static void complete(napi_env env, napi_status status, void *data) {
     napi_resolve_deferred(env, job->deferred, records);
   }
   napi_delete_reference(env, job->out_ref);
+  napi_delete_reference(env, job->self_ref);
   napi_delete_async_work(env, job->work);
-  job->out_ref = NULL;
+  job->out_ref = job->self_ref = NULL;
   job->s.out = NULL;
   job->busy = 0;
 }
@@ -275,12 +276,17 @@ static napi_value seal_files_next(napi_env env, napi_callback_info info) {
   if (job == NULL) return NULL;
   if (!bytes_arg(env, argv[1], &out, &out_len)) return fail(env, usage);
   if (napi_create_reference(env, argv[1], 1, &job->out_ref) != napi_ok) return NULL;
+  if (napi_create_reference(env, argv[0], 1, &job->self_ref) != napi_ok) {
+    napi_delete_reference(env, job->out_ref);
+    return NULL;
+  }
   job->s.out = out;
   job->s.out_cap = out_len;
   job->busy = 1;
   napi_value promise = queue_work(env, "holdfast.sealFiles", execute, complete, job, &job->deferred, &job->work);
   if (promise == NULL) {
     napi_delete_reference(env, job->out_ref);
+    napi_delete_reference(env, job->self_ref);
     job->busy = 0;
   }
   return promise;
