@@ -7,7 +7,7 @@
  * session are claimed here, so a chunk met twice is stored once.
  */
 import { releaseBuffer } from '../../core/buffers.ts';
-import { systemErrorMessage } from '../../core/errors.ts';
+import { HoldfastError, systemErrorMessage } from '../../core/errors.ts';
 import type { ChunkerParams } from '../../repo/chunker/fastcdc.ts';
 import { gearTable } from '../../repo/chunker/fastcdc.ts';
 import type { Repository } from '../../repo/repository.ts';
@@ -119,7 +119,7 @@ export class NativeFileSealer implements FileRunner {
 function closingRecord(records: Buffer): { kind: number; need: number } {
   const at = records.byteLength - RECORD;
   const kind = at >= 0 ? records.readUInt32LE(at) : -1;
-  if (kind !== Rec.Done && kind !== Rec.Full && kind !== Rec.Need) throw new Error('sealFilesNext returned no closing record');
+  if (kind !== Rec.Done && kind !== Rec.Full && kind !== Rec.Need) throw new HoldfastError('INTERNAL', 'the addon\'s sealFilesNext returned no closing record');
   return { kind, need: Math.ceil(records.readUInt32LE(at + 8) / OUT_BYTES) * OUT_BYTES };
 }
 
