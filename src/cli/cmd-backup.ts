@@ -29,7 +29,7 @@ export function registerBackup(program: Command, ctx: CliContext, setExit: (code
     .option('--host <name>', 'host name recorded in the snapshot')
     .option('--exclude <glob>', 'exclude paths matching a glob (repeatable)', collect, [] as string[])
     .option('--force', 're-read every file (ignore the parent snapshot)')
-    .option('--workers <n>', 'files or chunks sealed at once (default: CPU count; natively at most 3)')
+    .option('--workers <n>', 'files or chunks sealed at once (default: CPU count; natively at most 3, files one more than the CPUs)')
     .option('--chunk-profile <profile>', "chunk sizes: 'default' (~1 MiB, files and streams) or 'fine' (~64 KiB, for dumps whose small edits should dedup; database backups use it)")
     .option('--freeze <target>', 'hold a freeze while capturing: a database URL, suspend:PID or fsfreeze:/mount (repeatable)', collect, [] as string[])
     .option('--freeze-timeout <seconds>', 'longest a freeze may last; a watchdog outside holdfast ends it then', '60')

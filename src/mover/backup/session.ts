@@ -24,7 +24,7 @@ import { SealedChunks, nativeSeal } from './native-sealing.ts';
 
 export interface SessionOptions {
   readonly clock: Clock;
-  /** Worker threads, or calls at once on libuv's pool (default: CPU count; natively at most 3). */
+  /** Worker threads, or calls at once on libuv's pool (default: CPU count; natively at most 3, see native-files.ts). */
   readonly workers?: number;
   /** Start one worker and add more as the work needs them (WorkerPoolOptions.grow). */
   readonly growWorkers?: boolean;
