@@ -139,10 +139,7 @@ static void complete(napi_env env, napi_status status, void *data) {
   if (result != NULL) {
     napi_resolve_deferred(env, job->deferred, result);
   } else {
-    napi_value message, err;
-    napi_create_string_utf8(env, "listDir: the work failed or was cancelled", NAPI_AUTO_LENGTH, &message);
-    napi_create_error(env, NULL, message, &err);
-    napi_reject_deferred(env, job->deferred, err);
+    reject_with(env, job->deferred, "listDir: the work failed or was cancelled");
   }
   free_job(env, job);
 }

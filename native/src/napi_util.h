@@ -3,6 +3,7 @@
 #define HOLDFAST_NAPI_UTIL_H
 #include <node_api.h>
 #include <stdint.h>
+#include <string.h>
 
 /* The bytes of a Uint8Array (a Buffer is one); 0 when `v` is something else. */
 static inline int bytes_arg(napi_env env, napi_value v, uint8_t **data, size_t *len) {
@@ -35,6 +36,26 @@ static inline napi_value queue_work(napi_env env, const char *name, napi_async_e
     return NULL;
   }
   return promise;
+}
+
+/* Rejects `deferred` with an Error of `message`. */
+static inline void reject_with(napi_env env, napi_deferred deferred, const char *message) {
+  napi_value text, err;
+  napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &text);
+  napi_create_error(env, NULL, text, &err);
+  napi_reject_deferred(env, deferred, err);
+}
+
+/* Resolves `deferred` with a new Buffer holding a copy of `len` bytes at `data`; rejects with `no_memory` when it cannot be made. */
+static inline void resolve_copy(napi_env env, napi_deferred deferred, const void *data, size_t len, const char *no_memory) {
+  napi_value buffer;
+  void *copy = NULL;
+  if (napi_create_buffer(env, len, &copy, &buffer) != napi_ok) {
+    reject_with(env, deferred, no_memory);
+    return;
+  }
+  if (len > 0) memcpy(copy, data, len);
+  napi_resolve_deferred(env, deferred, buffer);
 }
 
 /* exports[name] = a function calling `cb`. */

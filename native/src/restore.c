@@ -298,7 +298,7 @@ static void free_job(napi_env env, RestoreJob *job) {
 
 static void complete(napi_env env, napi_status status, void *data) {
   RestoreJob *job = data;
-  napi_value result, bytes, errors, buffer, message, err;
+  napi_value result, bytes, errors, buffer;
   void *copy = NULL;
   size_t n = job->error_count * 4;
   if (status == napi_ok && napi_create_object(env, &result) == napi_ok && napi_create_double(env, job->bytes, &bytes) == napi_ok &&
@@ -309,9 +309,7 @@ static void complete(napi_env env, napi_status status, void *data) {
     napi_set_named_property(env, result, "errors", errors);
     napi_resolve_deferred(env, job->deferred, result);
   } else {
-    napi_create_string_utf8(env, "restorePieces: the work was cancelled", NAPI_AUTO_LENGTH, &message);
-    napi_create_error(env, NULL, message, &err);
-    napi_reject_deferred(env, job->deferred, err);
+    reject_with(env, job->deferred, "restorePieces: the work was cancelled");
   }
   free_job(env, job);
 }

@@ -49,17 +49,9 @@ static void free_job(napi_env env, ChunksJob *job) {
 
 static void complete(napi_env env, napi_status status, void *data) {
   ChunksJob *job = data;
-  napi_value records, text, err;
-  void *copy = NULL;
-  if (status == napi_ok && !job->failed && napi_create_buffer(env, job->s.rec_len, &copy, &records) == napi_ok) {
-    memcpy(copy, job->s.rec, job->s.rec_len);
-    napi_resolve_deferred(env, job->deferred, records);
-  } else {
-    const char *why = status != napi_ok ? "sealChunks: the work was cancelled" : "sealChunks: a chunk is outside the data, `out` is too small, or memory ran out";
-    napi_create_string_utf8(env, why, NAPI_AUTO_LENGTH, &text);
-    napi_create_error(env, NULL, text, &err);
-    napi_reject_deferred(env, job->deferred, err);
-  }
+  if (status != napi_ok) reject_with(env, job->deferred, "sealChunks: the work was cancelled");
+  else if (job->failed) reject_with(env, job->deferred, "sealChunks: a chunk is outside the data, `out` is too small, or memory ran out");
+  else resolve_copy(env, job->deferred, job->s.rec, job->s.rec_len, "sealChunks: out of memory");
   napi_delete_async_work(env, job->work);
   free_job(env, job);
 }

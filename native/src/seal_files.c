@@ -154,24 +154,11 @@ static void execute(napi_env env, void *data) {
   job->failed = r == TAKE_NOMEM || !sealer_push(&job->s, kind, (uint32_t)job->file, (uint32_t)job->s.need, 0, 0, 0, NULL);
 }
 
-static void reject(napi_env env, napi_deferred deferred, const char *message) {
-  napi_value text, err;
-  napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &text);
-  napi_create_error(env, NULL, text, &err);
-  napi_reject_deferred(env, deferred, err);
-}
-
 static void complete(napi_env env, napi_status status, void *data) {
   SealJob *job = data;
-  napi_value records;
-  void *copy = NULL;
-  if (status != napi_ok) reject(env, job->deferred, "sealFilesNext: the work was cancelled");
-  else if (job->failed) reject(env, job->deferred, "sealFilesNext: out of memory");
-  else if (napi_create_buffer(env, job->s.rec_len, &copy, &records) != napi_ok) reject(env, job->deferred, "sealFilesNext: out of memory");
-  else {
-    memcpy(copy, job->s.rec, job->s.rec_len);
-    napi_resolve_deferred(env, job->deferred, records);
-  }
+  if (status != napi_ok) reject_with(env, job->deferred, "sealFilesNext: the work was cancelled");
+  else if (job->failed) reject_with(env, job->deferred, "sealFilesNext: out of memory");
+  else resolve_copy(env, job->deferred, job->s.rec, job->s.rec_len, "sealFilesNext: out of memory");
   napi_delete_reference(env, job->out_ref);
   napi_delete_reference(env, job->self_ref);
   napi_delete_async_work(env, job->work);

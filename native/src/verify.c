@@ -60,17 +60,8 @@ static void execute(napi_env env, void *data) {
 
 static void complete(napi_env env, napi_status status, void *data) {
   VerifyJob *job = data;
-  napi_value result = NULL, buffer = NULL;
-  void *copy = NULL;
-  if (status == napi_ok && napi_create_buffer(env, job->count, &copy, &buffer) == napi_ok) {
-    memcpy(copy, job->status, job->count);
-    napi_resolve_deferred(env, job->deferred, buffer);
-  } else {
-    napi_create_string_utf8(env, "verifyBlobs: the work was cancelled", NAPI_AUTO_LENGTH, &result);
-    napi_value err;
-    napi_create_error(env, NULL, result, &err);
-    napi_reject_deferred(env, job->deferred, err);
-  }
+  if (status == napi_ok) resolve_copy(env, job->deferred, job->status, job->count, "verifyBlobs: out of memory");
+  else reject_with(env, job->deferred, "verifyBlobs: the work was cancelled");
   for (int r = 0; r < 2; r++) napi_delete_reference(env, job->refs[r]);
   napi_delete_async_work(env, job->work);
   wipe(&job->keys, sizeof job->keys);
