@@ -43,4 +43,21 @@ describe('Limiter', () => {
     (await third)();
     assert.deepEqual(order, ['second', 'third']);
   });
+
+  it('says whether a place is free, takes one at once when it is, and wakes a waiter when one comes back', async () => {
+    const limiter = new Limiter(1);
+    assert.ok(limiter.free && limiter.idle);
+    const release = limiter.tryAcquire();
+    assert.ok(release);
+    assert.equal(limiter.free, false);
+    assert.equal(limiter.idle, false);
+    assert.equal(limiter.tryAcquire(), undefined);
+    let woke = false;
+    const waiting = limiter.whenFree().then(() => void (woke = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(woke, false);
+    release();
+    await waiting;
+    assert.ok(woke && limiter.free && limiter.idle, 'whenFree does not take the place');
+  });
 });

@@ -8,9 +8,24 @@ export class Limiter {
     this.limit = Math.max(1, limit);
   }
 
-  /** Waits for a place and takes it; the function returned gives it back (once, however often it is called). */
-  async acquire(): Promise<() => void> {
-    while (this.#running >= this.limit) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+  /** Whether a place is free now. */
+  get free(): boolean {
+    return this.#running < this.limit;
+  }
+
+  /** Whether no place is taken. */
+  get idle(): boolean {
+    return this.#running === 0;
+  }
+
+  /** Resolves once a place is free (without taking it). */
+  async whenFree(): Promise<void> {
+    while (!this.free) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+  }
+
+  /** Takes a place now if one is free; the function returned gives it back (once, however often it is called). */
+  tryAcquire(): (() => void) | undefined {
+    if (!this.free) return undefined;
     this.#running++;
     let held = true;
     return () => {
@@ -19,6 +34,15 @@ export class Limiter {
       this.#running--;
       this.#waiting.shift()?.();
     };
+  }
+
+  /** Waits for a place and takes it; the function returned gives it back. */
+  async acquire(): Promise<() => void> {
+    for (;;) {
+      const release = this.tryAcquire();
+      if (release) return release;
+      await this.whenFree();
+    }
   }
 
   /** Runs `task` once a place is free, holding it until the task settles. */

@@ -6,6 +6,7 @@
  * the next task, held ~5 MB more of a 190 MB dump's peak and made it no faster.
  */
 import { releaseBuffer } from '../../core/buffers.ts';
+import { Limiter } from '../../core/limiter.ts';
 import { STREAM_MIN_MATCH } from '../../repo/compression.ts';
 import { SEAL_OVERHEAD } from '../../repo/crypto/aead.ts';
 import type { ContentRef } from '../../repo/tree/tree.ts';
@@ -17,18 +18,17 @@ import { RECORD, type NativeSeal, type SealedChunks } from './native-sealing.ts'
 export class NativeChunkSealer {
   readonly #native: NativeSeal;
   readonly #sealed: SealedChunks;
-  readonly #inFlight: number;
-  readonly #waiters: Array<() => void> = [];
-  #running = 0;
+  /** Tasks under way at once. */
+  readonly #calls: Limiter;
 
   constructor(sealed: SealedChunks, native: NativeSeal, opts: { calls?: number } = {}) {
     this.#native = native;
     this.#sealed = sealed;
-    this.#inFlight = poolCalls(opts.calls);
+    this.#calls = new Limiter(poolCalls(opts.calls));
   }
 
-  async whenFree(): Promise<void> {
-    while (this.#running >= this.#inFlight) await new Promise<void>((resolve) => this.#waiters.push(resolve));
+  whenFree(): Promise<void> {
+    return this.#calls.whenFree();
   }
 
   /**
@@ -36,7 +36,7 @@ export class NativeChunkSealer {
    * ones; `onRef` gets each chunk's blob id or hole length by its sequence number.
    */
   async seal(data: Uint8Array, chunks: readonly ChunkJob[], onRef: (seq: number, ref: ContentRef) => void): Promise<void> {
-    this.#running++;
+    const release = this.#calls.tryAcquire() ?? (await this.#calls.acquire());
     const table = Buffer.allocUnsafe(chunks.length * 8);
     chunks.forEach((c, i) => {
       table.writeUInt32LE(c.offset, 8 * i);
@@ -54,8 +54,7 @@ export class NativeChunkSealer {
       }
     } finally {
       releaseBuffer(out);
-      this.#running--;
-      this.#waiters.shift()?.();
+      release();
     }
   }
 }

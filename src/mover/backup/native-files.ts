@@ -9,6 +9,7 @@
 import { availableParallelism } from 'node:os';
 import { releaseBuffer } from '../../core/buffers.ts';
 import { HoldfastError, systemErrorMessage } from '../../core/errors.ts';
+import { Limiter } from '../../core/limiter.ts';
 import type { ChunkerParams } from '../../repo/chunker/fastcdc.ts';
 import { gearTable } from '../../repo/chunker/fastcdc.ts';
 import type { Repository } from '../../repo/repository.ts';
@@ -39,29 +40,28 @@ export class NativeFileSealer implements FileRunner {
   readonly #native: NativeSeal;
   readonly #repo: Repository;
   readonly #sealed: SealedChunks;
-  readonly #calls: number;
+  /** Batches under way at once. */
+  readonly #jobs: Limiter;
   readonly #spare: Buffer[] = [];
-  readonly #waiters: Array<() => void> = [];
   #gear: Uint8Array | undefined;
-  #running = 0;
 
   constructor(repo: Repository, sealed: SealedChunks, native: NativeSeal, opts: { calls?: number } = {}) {
     this.#native = native;
     this.#repo = repo;
     this.#sealed = sealed;
-    this.#calls = fileCalls(opts.calls);
+    this.#jobs = new Limiter(fileCalls(opts.calls));
   }
 
   hasFree(): boolean {
-    return this.#running < this.#calls;
+    return this.#jobs.free;
   }
 
   idle(): boolean {
-    return this.#running === 0;
+    return this.#jobs.idle;
   }
 
-  async whenFree(): Promise<void> {
-    while (!this.hasFree()) await new Promise<void>((resolve) => this.#waiters.push(resolve));
+  whenFree(): Promise<void> {
+    return this.#jobs.whenFree();
   }
 
   start(): void {
@@ -69,7 +69,8 @@ export class NativeFileSealer implements FileRunner {
   }
 
   async runFiles(profile: ChunkerParams, files: FileJob[], onFile: (done: FileDone) => void): Promise<void> {
-    this.#running++;
+    // Taken at once when FileScheduler saw a place free, so the next batch waits its turn.
+    const release = this.#jobs.tryAcquire() ?? (await this.#jobs.acquire());
     const job = this.#startJob(profile, files.map((f) => f.path));
     const progress: Progress = { content: [] };
     let out = this.#outBuffer(OUT_BYTES);
@@ -88,8 +89,7 @@ export class NativeFileSealer implements FileRunner {
     } finally {
       await call?.catch(() => {});
       this.#native.sealFilesClose(job);
-      this.#running--;
-      this.#waiters.shift()?.();
+      release();
     }
   }
 
@@ -120,7 +120,7 @@ export class NativeFileSealer implements FileRunner {
   }
 
   #giveBack(out: Buffer): void {
-    if (out.byteLength === OUT_BYTES && this.#spare.length < 2 * this.#calls) this.#spare.push(out);
+    if (out.byteLength === OUT_BYTES && this.#spare.length < 2 * this.#jobs.limit) this.#spare.push(out);
     else releaseBuffer(out);
   }
 }
