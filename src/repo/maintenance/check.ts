@@ -22,7 +22,7 @@ import { PackBlobTable } from './pack-blob-table.ts';
 import type { BlobVerifier } from './blob-verifier.ts';
 import { findUsers, walkSnapshots } from './check-walk.ts';
 import type { BlobUser } from './check-walk.ts';
-import { readPack } from './pack-reader.ts';
+import { PIECES_IN_MEMORY, readPack } from './pack-reader.ts';
 import type { PackCheck } from './pack-reader.ts';
 import type { CheckReport } from './check-report.ts';
 
@@ -37,13 +37,6 @@ export interface CheckOptions {
   /** Local packs longer than this are read in pieces of about this size (default 2 MiB; Infinity: whole). */
   readonly pieceBytes?: number;
 }
-
-/**
- * Local pack pieces (~2 MiB) in memory at once, over all the packs being read: two being
- * decoded, one on each pool thread, and one being read. Each pack used to keep two or
- * three of its own (4 MiB then), ~24 MiB for the two packs in flight.
- */
-const PIECES_IN_MEMORY = 3;
 
 export async function checkRepository(repo: Repository, opts: CheckOptions): Promise<CheckReport> {
   const report: CheckReport = { issues: [], snapshots: 0, packs: 0, blobs: 0, packsRead: 0, bytesRead: 0 };

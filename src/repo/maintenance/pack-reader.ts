@@ -11,7 +11,7 @@
 import { releaseBuffer } from '../../core/buffers.ts';
 import { isHoldfastError, messageOf } from '../../core/errors.ts';
 import type { Id } from '../../core/ids.ts';
-import type { Limiter } from '../../core/limiter.ts';
+import { Limiter } from '../../core/limiter.ts';
 import type { BlobLocation } from '../blob.ts';
 import { ContentHasher, contentHash } from '../crypto/keyed-hash.ts';
 import { packHeaderOf, readPackHeader } from '../pack/pack-header.ts';
@@ -30,8 +30,12 @@ export interface PackCheck {
 
 /** Pieces a local pack is read in (at least this long, cut where a blob starts). */
 export const PIECE_BYTES = 2 << 20;
-/** Pieces of one pack being decoded while the next is read. */
-const PIECES_AHEAD = 2;
+/**
+ * Local pack pieces in memory at once, over all the packs being read: two being decoded,
+ * one on each pool thread, and one being read. Each pack used to keep two or three of its
+ * own (4 MiB then), ~24 MiB for the two packs in flight.
+ */
+export const PIECES_IN_MEMORY = 3;
 
 /** How to read a pack: its size as listed, and the pieces a local one is read in. */
 export interface PackReading {
@@ -39,8 +43,8 @@ export interface PackReading {
   readonly pieceBytes?: number | undefined;
   /**
    * Places for pieces in memory, shared by the packs read at once: a piece takes one
-   * before it is read and gives it back once decoded. Without it, each pack keeps up to
-   * PIECES_AHEAD pieces of its own.
+   * before it is read and gives it back once decoded. Without it, the pack gets
+   * PIECES_IN_MEMORY of its own.
    */
   readonly pieces?: Limiter | undefined;
 }
@@ -49,7 +53,7 @@ export interface PackReading {
 export async function readPack(repo: Repository, pack: Id, indexed: readonly BlobLocation[], verifier: BlobVerifier, how: PackReading = {}): Promise<PackCheck> {
   const { size } = how;
   const pieceBytes = how.pieceBytes ?? PIECE_BYTES;
-  if (size !== undefined && size > pieceBytes && repo.storage.concurrency === undefined) return readInPieces(repo, { pack, indexed, verifier, pieces: how.pieces }, size, pieceBytes);
+  if (size !== undefined && size > pieceBytes && repo.storage.concurrency === undefined) return readInPieces(repo, { pack, indexed, verifier, pieces: how.pieces ?? new Limiter(PIECES_IN_MEMORY) }, size, pieceBytes);
   const into = size !== undefined ? verifier.bufferFor?.(size) : undefined;
   let handedOver = false;
   try {
@@ -94,7 +98,7 @@ function damagedInOrder(indexed: readonly BlobLocation[], disagree: ReadonlySet<
 }
 
 /** Reads and checks a local pack piece by piece: the same findings as reading it whole. */
-async function readInPieces(repo: Repository, of: { pack: Id; indexed: readonly BlobLocation[]; verifier: BlobVerifier; pieces: Limiter | undefined }, size: number, pieceBytes: number): Promise<PackCheck> {
+async function readInPieces(repo: Repository, of: { pack: Id; indexed: readonly BlobLocation[]; verifier: BlobVerifier; pieces: Limiter }, size: number, pieceBytes: number): Promise<PackCheck> {
   const { pack, indexed, verifier } = of;
   const issues: CheckIssue[] = [];
   let header: BlobLocation[] | undefined;
@@ -110,7 +114,7 @@ async function readInPieces(repo: Repository, of: { pack: Id; indexed: readonly 
   let bytesRead = 0;
   try {
     for (const piece of cutPieces(indexed.filter((l) => !disagree.has(l.id)), size, pieceBytes)) {
-      const release = (await of.pieces?.acquire()) ?? (() => {});
+      const release = await of.pieces.acquire();
       let data: Buffer;
       try {
         data = await repo.storage.get({ type: 'data', name: pack }, { offset: piece.start, length: piece.end - piece.start });
@@ -122,7 +126,6 @@ async function readInPieces(repo: Repository, of: { pack: Id; indexed: readonly 
       hasher.update(data);
       const rebased = piece.blobs.map((l) => ({ ...l, offset: l.offset - piece.start }));
       verifying.push(verifier.verify(pack, data, rebased).finally(release));
-      if (verifying.length >= PIECES_AHEAD) await verifying[verifying.length - PIECES_AHEAD];
     }
   } catch (err) {
     await Promise.allSettled(verifying);
