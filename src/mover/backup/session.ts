@@ -68,10 +68,15 @@ export class BackupSession {
       ...(opts.growWorkers ? { grow: true } : {}),
     });
     const native = opts.fileEngine === 'workers' ? undefined : nativeSeal();
-    const sealed = native ? new SealedChunks(repo, this.sink, () => knownData(repo)) : undefined;
-    const calls = opts.workers ? { calls: opts.workers } : {};
-    this.files = native && sealed ? new NativeFileSealer(repo, sealed, native, calls) : workerFiles(this.pool);
-    this.chunks = native && sealed ? new NativeChunkSealer(sealed, native, calls) : undefined;
+    if (native) {
+      const sealed = new SealedChunks(repo, this.sink, () => knownData(repo));
+      const calls = opts.workers ? { calls: opts.workers } : {};
+      this.files = new NativeFileSealer(repo, sealed, native, calls);
+      this.chunks = new NativeChunkSealer(sealed, native, calls);
+    } else {
+      this.files = workerFiles(this.pool);
+      this.chunks = undefined;
+    }
     this.#treeSealer = new BlobSealer(repo.key, repo.config.compression);
     this.#treeIds = new BlobIds(repo.key.idKey);
   }
