@@ -27,6 +27,8 @@ export interface ToolRun {
   server?: Partial<Record<Operation, ServerCounters>>;
   /** S3 only: the repository's objects as listed after the incremental backup. */
   objects?: ObjectStats;
+  /** `snapshots` after the first backup: the process's floor, which every operation's peak includes. */
+  floor?: Sample;
 }
 
 export interface DatasetRun {
@@ -71,6 +73,8 @@ export interface ToolSummary {
   notes: string[];
   server?: Partial<Record<Operation, ServerCounters>>;
   objects?: ObjectStats;
+  /** Median of the runs' floors (see ToolRun). */
+  floor?: Sample;
 }
 
 export interface DatasetSummary {
@@ -95,7 +99,9 @@ function summarizeTool(runs: ToolRun[]): ToolSummary {
   const sizes = (pick: (s: RepoSizes) => number | undefined) =>
     median(runs.map((r) => pick(r.sizes)).filter((n): n is number => n !== undefined));
   const rss = Object.values(ops).map((s) => s.rssMB);
+  const floor = medianSample(runs.map((r) => r.floor));
   return {
+    ...(floor ? { floor } : {}),
     ...serverSummary(runs),
     ops,
     repoBytes: sizes((s) => s.afterFirst),

@@ -1,6 +1,6 @@
 /**
- * One run of one dataset, the same for every tool: init → first backup → unchanged
- * re-backup → (change the data) → incremental backup → restore → check --read-data.
+ * One run of one dataset, the same for every tool: init → first backup → `snapshots`
+ * (the process's floor, see ToolRun) → unchanged re-backup → (change the data) → incremental backup → restore → check --read-data.
  * Each step is done for all tools before the next, so both back up the very same
  * data; repository sizes are taken with du -sb after each backup. A failed backup
  * skips that tool's later steps; the other tool goes on. Repositories go where the
@@ -99,6 +99,17 @@ class Runner {
     }, false);
   }
 
+  /** `snapshots`, timed apart from the operations: the least memory the tool's process takes. */
+  async floor(lane: Lane): Promise<void> {
+    if (!lane.ok) return;
+    try {
+      lane.result.floor = await measure(lane.tool.listSnapshots(lane.repo), this.ctx);
+      this.say(lane, `snapshots (floor): ${describe(lane.result.floor)}`);
+    } catch (err) {
+      this.fail(lane, 'snapshots', err, false);
+    }
+  }
+
   async check(lane: Lane): Promise<void> {
     if (!lane.ok) return;
     await this.timed(lane, 'check --read-data', () => measure(lane.tool.checkReadData(lane.repo), this.ctx), false);
@@ -140,6 +151,7 @@ export async function runScenario(driver: DatasetDriver, tools: ToolAdapter[], c
   const baselines = await driver.baselines(ctx, 'before');
   await forEachLane(lanes, (l) => r.init(l));
   await forEachLane(lanes, (l) => r.backup(l, 'first backup', 'afterFirst'));
+  await forEachLane(lanes, (l) => r.floor(l));
   await forEachLane(lanes, (l) => r.backup(l, 'unchanged re-backup', 'afterRebackup'));
   const bytesAfter = await driver.change();
   Object.assign(baselines, await driver.baselines(ctx, 'after'));

@@ -56,3 +56,16 @@ test('a local dataset has no MinIO table', () => {
   };
   assert.doesNotMatch(renderDataset(summary, 'kernel', ['holdfast'], []), /MinIO|S3 objects/);
 });
+
+test('prints each tool\'s floor and every operation\'s peak above it', () => {
+  const summary: DatasetSummary = {
+    dataset: 'tree', runs: 1, bytesBefore: 1, bytesAfter: 1, baselines: {},
+    tools: {
+      holdfast: { ops: { 'first backup': sample(2, 140), restore: sample(1, 130) }, floor: sample(0.3, 87), errors: [], notes: [] },
+      restic: { ops: { 'first backup': sample(6, 121), restore: sample(2, 150) }, floor: sample(0.2, 53), errors: [], notes: [] },
+    },
+  };
+  const text = renderDataset(summary, 'kernel', ['holdfast', 'restic'], []);
+  assert.match(text, /floor \(`snapshots`: start, key, one listing\), MB RSS: holdfast 87\.0, restic 53\.0/);
+  assert.match(text, /peak above the floor, MB \(holdfast \/ restic\): first backup 53\.0 \/ 68\.0; restore 43\.0 \/ 97\.0$/m);
+});

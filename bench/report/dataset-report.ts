@@ -86,6 +86,26 @@ function problemLines(tools: Partial<Record<ToolName, ToolSummary>>): string[] {
   ]);
 }
 
+/**
+ * The floor: what `snapshots` peaks at (start, key derivation, one listing), and each
+ * operation's peak above it, so a reader sees how much of a row is the runtime and how
+ * much the operation's own work.
+ */
+function floorLines(summary: DatasetSummary, tools: ToolName[]): string[] {
+  const withFloor = tools.filter((t) => summary.tools[t]?.floor !== undefined);
+  if (withFloor.length === 0) return [];
+  const floors = withFloor.map((t) => `${t} ${num(summary.tools[t]?.floor?.rssMB, 1)}`).join(', ');
+  const above = OPERATIONS.flatMap((op) => {
+    const cells = withFloor.map((t) => {
+      const tool = summary.tools[t];
+      const peak = tool?.ops[op]?.rssMB;
+      return peak === undefined || tool?.floor === undefined ? DASH : num(peak - tool.floor.rssMB, 1);
+    });
+    return cells.every((c) => c === DASH) ? [] : [`${op} ${cells.join(' / ')}`];
+  });
+  return [`  floor (\`snapshots\`: start, key, one listing), MB RSS: ${floors}`, `  peak above the floor, MB (${withFloor.join(' / ')}): ${above.join('; ')}`];
+}
+
 function baselineLines(summary: DatasetSummary): string[] {
   return Object.entries(summary.baselines).map(
     ([label, s]) => `  ${label}: ${s.wallS.toFixed(2)} s, ${s.cpuS.toFixed(2)} CPU-s, ${s.rssMB.toFixed(1)} MB RSS`,
@@ -95,7 +115,7 @@ function baselineLines(summary: DatasetSummary): string[] {
 export function renderDataset(summary: DatasetSummary, title: string, tools: ToolName[], notes: string[]): string {
   const head = `== ${summary.dataset}: ${title} — ${summary.runs} run(s), medians ==`;
   return [
-    head, operationsTable(summary, tools), '', sizeTable(summary, tools), ...renderServer(summary, tools), ...baselineLines(summary),
+    head, operationsTable(summary, tools), '', sizeTable(summary, tools), ...renderServer(summary, tools), ...floorLines(summary, tools), ...baselineLines(summary),
     ...notes.map((n) => `  ${n}`), ...problemLines(summary.tools),
   ].join('\n');
 }

@@ -36,6 +36,10 @@ function serverRatios(op: Operation, hfTool: ToolSummary | undefined, rsTool: To
   };
 }
 
+function floorRatio(hf: ToolSummary | undefined, rs: ToolSummary | undefined): number | undefined {
+  return ratio(hf?.floor?.rssMB, rs?.floor?.rssMB);
+}
+
 function ratios(summary: DatasetSummary): Record<string, number | undefined> {
   const hf = summary.tools.holdfast;
   const rs = summary.tools.restic;
@@ -45,6 +49,7 @@ function ratios(summary: DatasetSummary): Record<string, number | undefined> {
     out[`rss ${op} holdfast/restic (goal ≤1)`] = ratio(hf?.ops[op]?.rssMB, rs?.ops[op]?.rssMB);
     Object.assign(out, serverRatios(op, hf, rs));
   }
+  out['rss floor (snapshots) holdfast/restic'] = floorRatio(hf, rs);
   out['repo bytes holdfast/restic (goal ≤1)'] = ratio(hf?.repoBytes, rs?.repoBytes);
   out['incremental added bytes holdfast/restic (goal ≤1)'] = ratio(hf?.incrementalAddedBytes, rs?.incrementalAddedBytes);
   return out;

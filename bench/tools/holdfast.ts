@@ -56,6 +56,7 @@ export function holdfast(entry: string): ToolAdapter {
     restore: (repo, target) => cli(repo, ['restore', 'latest', '--target', target]),
     dump: (repo, filename) => ({ ...cli(repo, ['dump', 'latest', filename]), stdout: 'null' }),
     checkReadData: (repo) => cli(repo, ['check', '--read-data']),
+    listSnapshots: (repo) => cli(repo, ['snapshots']),
     backupDatabase: (repo, source) => cli(repo, ['backup', '--json', source.url]),
   };
 }

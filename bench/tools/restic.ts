@@ -33,6 +33,7 @@ export const restic: ToolAdapter = {
   restore: (repo, target) => logged(repo, [...base(repo), 'restore', 'latest', '--target', target], ENV),
   dump: (repo, filename) => ({ ...logged(repo, [...base(repo), 'dump', 'latest', `/${filename}`], ENV), stdout: 'null' }),
   checkReadData: (repo) => logged(repo, [...base(repo), 'check', '--read-data'], ENV),
+  listSnapshots: (repo) => logged(repo, [...base(repo), 'snapshots'], ENV),
   backupDatabase: (repo: RepoHandle, source: DatabaseSource) =>
     logged(repo, pipeline(source.dump, [...base(repo), 'backup', '--json', '--compression', 'auto', '--stdin', '--stdin-filename', source.filename]), { ...source.env, ...ENV }),
 };

@@ -42,6 +42,8 @@ export interface ToolAdapter {
   /** Writes the stored stream `filename` of the latest snapshot to /dev/null. */
   dump(repo: RepoHandle, filename: string): Command;
   checkReadData(repo: RepoHandle): Command;
+  /** Lists the snapshots: starting, deriving the key and one listing, the least any command does (the process's floor). */
+  listSnapshots(repo: RepoHandle): Command;
   /** Backs up a database, printing the tool's JSON summary (with the bytes it added) on stdout. */
   backupDatabase(repo: RepoHandle, source: DatabaseSource): Command;
 }
