@@ -5,6 +5,7 @@
  */
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { releaseBuffer } from '../core/buffers.ts';
 import { HoldfastError, isHoldfastError } from '../core/errors.ts';
 import { randomId } from '../core/ids.ts';
 import type { Id } from '../core/ids.ts';
@@ -154,7 +155,8 @@ export class Repository {
   async loadIndex(): Promise<void> {
     for await (const info of this.storage.list('index')) {
       const plain = await this.loadObject('index', info.name);
-      this.index.addScanned((visit) => scanIndex(plain, info.name, visit));
+      this.index.addScanned((visit, reserve) => scanIndex(plain, info.name, visit, reserve));
+      releaseBuffer(plain);
     }
   }
 

@@ -12,7 +12,9 @@ import type { TreeNode } from '../../repo/tree/tree.ts';
 import { loadTree } from './tree-walk.ts';
 
 const READ_AHEAD = 8;
-const ZERO_BLOCK = Buffer.alloc(1 << 20);
+const ZERO_BLOCK = 1 << 20;
+/** Zeros for holes, made on the first one (not at load: every command loads this module). */
+let zeros: Buffer | undefined;
 
 /** Finds a node by its path inside the snapshot ('' or the only entry: the root's sole file). */
 export async function findNode(repo: Repository, snapshot: Snapshot, path: string): Promise<TreeNode> {
@@ -62,7 +64,8 @@ async function write(out: Writable, data: Buffer | number): Promise<number> {
     await put(out, data, true);
     return length;
   }
-  for (let left = data; left > 0; left -= ZERO_BLOCK.byteLength) await put(out, ZERO_BLOCK.subarray(0, Math.min(left, ZERO_BLOCK.byteLength)));
+  zeros ??= Buffer.alloc(ZERO_BLOCK);
+  for (let left = data; left > 0; left -= ZERO_BLOCK) await put(out, zeros.subarray(0, Math.min(left, ZERO_BLOCK)));
   return data;
 }
 

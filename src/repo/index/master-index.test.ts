@@ -25,6 +25,19 @@ describe('MasterIndex', () => {
     assert.ok(index.has((all[7] as BlobLocation).id, 'tree') && !index.has((all[7] as BlobLocation).id, 'data'));
   });
 
+  it('answers the same after reserving, growing past the reserve and growing step by step', () => {
+    const index = new MasterIndex();
+    const first = Array.from({ length: 3000 }, (_, i) => loc(i, 'h'.repeat(64)));
+    index.reserve(1000);
+    index.addAll(first);
+    index.reserve(50_000);
+    const second = Array.from({ length: 2000 }, (_, i) => loc(i, 'j'.repeat(64), 'tree'));
+    index.addAll(second);
+    assert.equal(index.size, 5000);
+    for (const l of [...first, ...second]) assert.deepEqual(index.get(l.id), l);
+    assert.equal(index.get('0'.repeat(64)), undefined);
+  });
+
   it('loads an index file straight from its bytes to the same answers as from locations', () => {
     const packs = ['e', 'f'].map((c) => c.repeat(64));
     const all: BlobLocation[] = [];
@@ -36,8 +49,12 @@ describe('MasterIndex', () => {
       }
     }
     const scanned = new MasterIndex();
-    scanned.addScanned((visit) => scanIndex(encodeIndex(all), 'test', visit));
-    assert.equal(scanned.size, all.length);
+    const reserved: number[] = [];
+    scanned.add(loc(0, 'g'.repeat(64)));
+    scanned.addScanned((visit, reserve) => scanIndex(encodeIndex(all), 'test', visit, (n) => { reserved.push(n); reserve(n); }));
+    // Told the file's count before its first entry; the blob added before the reserve keeps its place.
+    assert.deepEqual(reserved, [all.length]);
+    assert.equal(scanned.size, all.length + 1);
     for (const l of all) assert.deepEqual(scanned.get(l.id), l);
     assert.equal(scanned.count('tree'), all.filter((l) => l.type === 'tree').length);
     assert.ok(scanned.isTreePack(packs[0] as string) === false && scanned.hasPack(packs[1] as string));

@@ -231,7 +231,7 @@ export class PackSink {
     const index = this.#unindexed;
     this.#unindexed = new IndexBuilder();
     await this.#repo.saveObject('index', index.encode());
-    this.#repo.index.addScanned((visit) => index.visit(visit));
+    this.#repo.index.addScanned((visit, reserve) => index.visit(visit, reserve));
     this.stats.indexFiles++;
   }
 
