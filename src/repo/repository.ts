@@ -24,6 +24,7 @@ import { generateMasterKey } from './crypto/master-key.ts';
 import type { MasterKey } from './crypto/master-key.ts';
 import { createKeySlot } from './crypto/key-slot.ts';
 import { decodeIndex, scanIndex } from './index/index-format.ts';
+import type { IndexEntryVisitor } from './index/index-format.ts';
 import { MasterIndex } from './index/master-index.ts';
 import { keysForPassword } from './keys.ts';
 import { DEFAULT_PACK_SIZE, REPO_VERSION, parseRepoConfig } from './repo-config.ts';
@@ -153,9 +154,18 @@ export class Repository {
 
   /** Reads every index file into the master index. */
   async loadIndex(): Promise<void> {
-    for await (const info of this.storage.list('index')) {
-      const plain = await this.loadObject('index', info.name);
-      this.index.addScanned((visit, reserve) => scanIndex(plain, info.name, visit, reserve));
+    for await (const info of this.storage.list('index')) await this.loadIndexFile(info.name);
+  }
+
+  /**
+   * Reads one index file into the master index, straight from its bytes; `also` visits
+   * each entry too (check's by-pack table). A damaged file adds nothing and throws.
+   */
+  async loadIndexFile(name: Id, also?: IndexEntryVisitor): Promise<void> {
+    const plain = await this.loadObject('index', name);
+    try {
+      this.index.addScanned((visit, reserve) => scanIndex(plain, name, also ? bothVisit(visit, also) : visit, reserve));
+    } finally {
       releaseBuffer(plain);
     }
   }
@@ -208,4 +218,11 @@ export function safeUsername(): string {
     if (isHoldfastError(err)) throw err;
     return 'unknown';
   }
+}
+
+function bothVisit(first: IndexEntryVisitor, second: IndexEntryVisitor): IndexEntryVisitor {
+  return (pack, buf, at) => {
+    first(pack, buf, at);
+    second(pack, buf, at);
+  };
 }

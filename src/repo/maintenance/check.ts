@@ -13,7 +13,6 @@
 import { messageOf } from '../../core/errors.ts';
 import type { Id } from '../../core/ids.ts';
 import { Limiter } from '../../core/limiter.ts';
-import type { BlobLocation } from '../blob.ts';
 import type { Repository } from '../repository.ts';
 import { loadSnapshot } from '../snapshot/snapshot-store.ts';
 import type { Snapshot } from '../snapshot/snapshot.ts';
@@ -77,15 +76,11 @@ async function readSnapshots(repo: Repository, report: CheckReport): Promise<Sna
 async function loadIndexes(repo: Repository, report: CheckReport): Promise<PackBlobTable> {
   const byPack = new PackBlobTable();
   for await (const info of repo.storage.list('index')) {
-    let locs: BlobLocation[];
     try {
-      locs = await repo.readIndexFile(info.name);
+      await repo.loadIndexFile(info.name, (pack, buf, at) => byPack.addEntry(pack, buf, at));
     } catch (err) {
       report.issues.push({ severity: 'error', message: `index ${info.name}: ${messageOf(err)}` });
-      continue;
     }
-    repo.index.addAll(locs);
-    for (const loc of locs) byPack.add(loc);
   }
   report.blobs = repo.index.size;
   return byPack;

@@ -2,11 +2,12 @@
  * The blobs the index files list, by pack, held compactly until `check --read-data`
  * reads each pack: 32 bytes of id and four 32-bit numbers a blob in typed arrays (the
  * index format's own widths), rather than a BlobLocation object and a 64-character id
- * string (~200 bytes of heap each, ~16 MB for a kernel tree's 80,000 blobs). A pack's rows
- * are let go once it is taken for reading.
+ * string (~200 bytes of heap each, ~16 MB for a kernel tree's 80,000 blobs), filled straight
+ * from the index files' bytes (`addEntry`). A pack's rows are let go once it is taken for reading.
  */
 import type { Id } from '../../core/ids.ts';
 import type { BlobLocation } from '../blob.ts';
+import { newRawEntry, readRawEntry } from '../index/index-format.ts';
 
 const FIELDS = 4;
 const COMPRESSED = 1;
@@ -21,12 +22,20 @@ interface PackRows {
 export class PackBlobTable {
   readonly #packs = new Map<Id, PackRows>();
 
-  add(loc: BlobLocation): void {
-    let rows = this.#packs.get(loc.pack);
-    if (!rows) this.#packs.set(loc.pack, (rows = { ids: Buffer.alloc(32 * 8), nums: new Uint32Array(FIELDS * 8), count: 0 }));
+  readonly #entry = newRawEntry();
+
+  /** Adds an index file's entry as `scanIndex` visits it, from its bytes. */
+  addEntry(pack: Id, buf: Buffer, at: number): void {
+    const e = readRawEntry(buf, at, this.#entry);
+    let rows = this.#packs.get(pack);
+    if (!rows) this.#packs.set(pack, (rows = { ids: Buffer.alloc(32 * 8), nums: new Uint32Array(FIELDS * 8), count: 0 }));
     if (rows.count * FIELDS === rows.nums.length) grow(rows);
-    rows.ids.write(loc.id, rows.count * 32, 32, 'hex');
-    rows.nums.set([loc.offset, loc.length, loc.rawLength, (loc.compressed ? COMPRESSED : 0) | (loc.type === 'tree' ? TREE : 0)], rows.count * FIELDS);
+    e.id.copy(rows.ids, rows.count * 32);
+    const n = rows.count * FIELDS;
+    rows.nums[n] = e.offset;
+    rows.nums[n + 1] = e.length;
+    rows.nums[n + 2] = e.rawLength;
+    rows.nums[n + 3] = (e.compressed ? COMPRESSED : 0) | (e.type === 'tree' ? TREE : 0);
     rows.count++;
   }
 
