@@ -14,6 +14,7 @@ export function readOnly(storage: Storage): Storage {
   return {
     location: storage.location,
     get: (h, range, into) => storage.get(h, range, into),
+    ...(storage.getStream ? { getStream: storage.getStream.bind(storage) } : {}),
     stat: (h) => storage.stat(h),
     list: (type) => storage.list(type),
     exists: () => storage.exists(),

@@ -122,6 +122,40 @@ describe('withRetry', () => {
     assert.equal(faulty.calls('list'), 2);
   });
 
+  it('streams again after a transient failure part-way, yielding each byte once; a permanent one is not retried', async () => {
+    const bytes = Buffer.from(Array.from({ length: 1000 }, (_, i) => i % 251));
+    const calls: number[] = [];
+    const streaming = Object.assign(new MemoryStorage(), {
+      // The first stream fails after 320 bytes, in 64-byte chunks; the second comes in 100-byte ones, so the retry skips into a chunk.
+      async *getStream(): AsyncIterable<Uint8Array> {
+        const first = calls.push(calls.length) === 1;
+        const size = first ? 64 : 100;
+        for (let at = 0; at < bytes.byteLength; at += size) {
+          if (first && at >= 300) throw transientFault();
+          yield bytes.subarray(at, at + size);
+        }
+      },
+    });
+    const storage = withRetry(streaming, { attempts: 3, baseDelayMs: 1, maxDelayMs: 1, sleep: async () => {} });
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of storage.getStream?.(handle) ?? []) chunks.push(chunk);
+    assert.ok(Buffer.concat(chunks).equals(bytes));
+    assert.equal(calls.length, 2);
+
+    const failing = Object.assign(new MemoryStorage(), {
+      async *getStream(): AsyncIterable<Uint8Array> {
+        calls.push(calls.length);
+        throw permanentFault();
+      },
+    });
+    const read = async () => {
+      for await (const chunk of withRetry(failing, { attempts: 3, baseDelayMs: 1, maxDelayMs: 1 }).getStream?.(handle) ?? []) void chunk;
+    };
+    await assert.rejects(read(), (err) => isHoldfastError(err, 'STORAGE_IO'));
+    assert.equal(calls.length, 3);
+    assert.equal(withRetry(new MemoryStorage(), { attempts: 3, baseDelayMs: 1, maxDelayMs: 1 }).getStream, undefined);
+  });
+
   it('does not retry a listing that failed permanently', async () => {
     const { faulty, storage } = await setup([{ op: 'list', action: { kind: 'fail', error: permanentFault() } }]);
     await assert.rejects(collect(storage), (err) => isHoldfastError(err, 'STORAGE_IO'));

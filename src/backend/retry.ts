@@ -7,7 +7,7 @@
  */
 import { setTimeout as sleepMs } from 'node:timers/promises';
 import { HoldfastError, isHoldfastError, isRetryable } from '../core/errors.ts';
-import { describeHandle, type FileSource, type ObjectInfo, type ObjectType, type Storage } from './storage.ts';
+import { describeHandle, type FileSource, type ObjectHandle, type ObjectInfo, type ObjectType, type Storage } from './storage.ts';
 
 export interface RetryEvent {
   /** What was tried, e.g. `get data/ab12…`. */
@@ -45,6 +45,7 @@ export function withRetry(storage: Storage, options: RetryOptions): Storage {
     create: () => retry('create', () => storage.create()),
     exists: () => retry('exists', () => storage.exists()),
     get: (h, range, into) => retry(`get ${describeHandle(h)}`, () => storage.get(h, range, into)),
+    ...(storage.getStream ? { getStream: (h: ObjectHandle) => streamWithRetry(storage, h, policy) } : {}),
     stat: (h) => retry(`stat ${describeHandle(h)}`, () => storage.stat(h)),
     list: (type) => listWithRetry(storage, type, policy),
     put: (h, data) => retry(`put ${describeHandle(h)}`, () => storage.put(h, data)),
@@ -101,6 +102,31 @@ async function* listWithRetry(storage: Storage, type: ObjectType, policy: Policy
       return;
     } catch (err) {
       await pauseOrThrow(`list ${type}`, attempt, err, policy);
+    }
+  }
+}
+
+/**
+ * A stream that starts again after a transient failure and skips the bytes it already
+ * yielded (as a retried listing skips names), so its reader sees each byte once.
+ */
+async function* streamWithRetry(storage: Storage, handle: ObjectHandle, policy: Policy): AsyncIterable<Uint8Array> {
+  const stream = storage.getStream?.bind(storage);
+  if (!stream) return;
+  let done = 0;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      let at = 0;
+      for await (const chunk of stream(handle)) {
+        const skip = Math.min(Math.max(done - at, 0), chunk.byteLength);
+        at += chunk.byteLength;
+        if (skip === chunk.byteLength) continue;
+        done += chunk.byteLength - skip;
+        yield skip > 0 ? chunk.subarray(skip) : chunk;
+      }
+      return;
+    } catch (err) {
+      await pauseOrThrow(`get ${describeHandle(handle)}`, attempt, err, policy);
     }
   }
 }

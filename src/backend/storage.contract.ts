@@ -222,6 +222,31 @@ export function storageContract(name: string, make: () => Promise<StorageFixture
       });
     });
 
+    describe('getStream (storages that stream)', () => {
+      const streamed = async (stream: (h: ObjectHandle) => AsyncIterable<Uint8Array>, handle: ObjectHandle): Promise<Buffer> => {
+        const chunks: Uint8Array[] = [];
+        for await (const chunk of stream(handle)) chunks.push(chunk);
+        return Buffer.concat(chunks);
+      };
+
+      it('yields the bytes of a 20 MiB object and of an empty one, in order', async (t) => {
+        if (!s.getStream) return t.skip('this storage has no getStream');
+        const stream = s.getStream.bind(s);
+        const big = randomBytes(20 * MiB);
+        const [h, empty] = [data(), data()];
+        await s.put(h, big);
+        await s.put(empty, new Uint8Array(0));
+        assert.ok((await streamed(stream, h)).equals(big));
+        assert.equal((await streamed(stream, empty)).byteLength, 0);
+      });
+
+      it('throws OBJECT_NOT_FOUND naming a missing object', async (t) => {
+        if (!s.getStream) return t.skip('this storage has no getStream');
+        const h = data();
+        await rejectsWith(streamed(s.getStream.bind(s), h), 'OBJECT_NOT_FOUND', h.name);
+      });
+    });
+
     describe('byte ranges', () => {
       const cases = [
         { title: 'from the middle', offset: 100, length: 50, expect: [100, 150] },

@@ -12,6 +12,8 @@
  * - `list` yields every object of a type once, in no particular order.
  * - `get` with `into` returns the same bytes; a storage that can read a whole object
  *   straight into `into` (when it fits) returns a view of it, others their own buffer.
+ * - `getStream`, where a storage has it, yields the same bytes as `get`, in order, from
+ *   one request; its errors are `get`'s.
  * - Transient failures throw `STORAGE_TRANSIENT` (retryable), permission problems
  *   `STORAGE_PERMISSION`, anything else `STORAGE_IO`; messages name the object.
  */
@@ -46,6 +48,12 @@ export interface StorageReader {
    * result is then a view of `into` from offset 0, or else the storage's own buffer.
    */
   get(handle: ObjectHandle, range?: ByteRange, into?: Uint8Array): Promise<Buffer>;
+  /**
+   * Optional, on remote storage: the whole object as its bytes arrive, from one request,
+   * for a reader that works through a large object a piece at a time (check --read-data's
+   * packs) instead of holding it whole. A body cut short throws STORAGE_TRANSIENT.
+   */
+  getStream?(handle: ObjectHandle): AsyncIterable<Uint8Array>;
   stat(handle: ObjectHandle): Promise<ObjectInfo>;
   list(type: ObjectType): AsyncIterable<ObjectInfo>;
 }

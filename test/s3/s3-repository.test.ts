@@ -13,6 +13,9 @@ import { createBucket, startMinio, type Minio } from '../helpers/minio.ts';
 import { backup, checkClean, restore, snapshotIds } from '../helpers/steps.ts';
 import { MiB, compressible, put, writeRandomFiles } from '../helpers/tree-builder.ts';
 import { assertSameTree } from '../helpers/tree-compare.ts';
+import type { ObjectInfo } from '#src/backend/storage.ts';
+import { parseS3Location } from '#src/backend/s3/s3-location.ts';
+import { S3Storage } from '#src/backend/s3/s3-storage.ts';
 
 let minio: Minio;
 let dir: string;
@@ -49,6 +52,33 @@ describe('holdfast on S3 (MinIO)', () => {
     await checkClean(cli, { readData: true });
     await restore(cli, first.id, join(dir, 'out1'));
     await assertSameTree(join(dir, 'src'), join(dir, 'out1', 'src'));
+  });
+
+  it('a flipped byte in a pack: check --read-data, streaming the pack in pieces, names the pack and the blob', async () => {
+    const location = `s3:${minio.endpoint}/backups/damaged`;
+    const cli = s3Cli(minio, location);
+    assert.equal((await cli.run(['init'])).code, 0);
+    await backup(cli, [join(dir, 'src', 'random')]);
+    const storage = new S3Storage(parseS3Location(location), { credentials: { accessKeyId: minio.accessKeyId, secretAccessKey: minio.secretAccessKey } });
+    try {
+      const packs: ObjectInfo[] = [];
+      for await (const info of storage.list('data')) packs.push(info);
+      const pack = packs.sort((a, b) => b.size - a.size)[0];
+      assert.ok(pack && pack.size > 4 * MiB, 'a pack of several 2 MiB pieces');
+      const bytes = await storage.get({ type: 'data', name: pack.name });
+      const at = Math.floor(pack.size / 2);
+      bytes.writeUInt8(bytes.readUInt8(at) ^ 0x40, at);
+      await storage.put({ type: 'data', name: pack.name }, bytes);
+
+      const check = await cli.run(['check', '--read-data']);
+      assert.equal(check.code, 13, show(check));
+      const lines = stderrLines(check);
+      assert.ok(lines.includes(`error: pack ${pack.name}: content does not match its name (damaged in storage)`), show(check));
+      assert.equal(lines.filter((l) => l.startsWith(`error: pack ${pack.name} blob `)).length, 1, show(check));
+      assert.match(check.stdout, /2 error\(s\) found/);
+    } finally {
+      await storage.close();
+    }
   });
 
   it('creates the bucket on init when it does not exist', async () => {

@@ -24,6 +24,8 @@ export class CachedStorage implements Storage {
   /** The storage's own: only packs are stored from files, and packs are cached when first read, not on put. */
   readonly files?: FileSource;
   readonly removeStaleTempFiles?: (modifiedBefore: Date) => Promise<number>;
+  /** The storage's own stream, for what is not cached; a cached object comes whole, from the cache when it is there. */
+  readonly getStream?: (handle: ObjectHandle) => AsyncIterable<Uint8Array>;
 
   constructor(inner: Storage, cache: ObjectCache, cacheable: CachePolicy) {
     this.#inner = inner;
@@ -33,6 +35,14 @@ export class CachedStorage implements Storage {
     if (inner.concurrency !== undefined) this.concurrency = inner.concurrency;
     if (inner.files !== undefined) this.files = inner.files;
     if (inner.removeStaleTempFiles) this.removeStaleTempFiles = inner.removeStaleTempFiles.bind(inner);
+    if (inner.getStream) {
+      const stream = inner.getStream.bind(inner);
+      this.getStream = (handle) => (this.#cached(handle) ? this.#whole(handle) : stream(handle));
+    }
+  }
+
+  async *#whole(handle: ObjectHandle): AsyncIterable<Uint8Array> {
+    yield await this.get(handle);
   }
 
   /** The storage underneath, for reads that must see the stored bytes (check --read-data). */

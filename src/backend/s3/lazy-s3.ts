@@ -19,6 +19,9 @@ export function lazyS3Storage(loc: S3Location, options: S3Options = {}): Storage
     create: async () => (await open()).create(),
     exists: async () => (await open()).exists(),
     get: async (h: ObjectHandle, range?: ByteRange) => (await open()).get(h, range),
+    getStream: async function* (h: ObjectHandle) {
+      yield* (await open()).getStream(h);
+    },
     stat: async (h: ObjectHandle) => (await open()).stat(h),
     put: async (h: ObjectHandle, data: Uint8Array) => (await open()).put(h, data),
     files: { tempPath: localTempPath, putFile: async (h: ObjectHandle, path: string, size: number) => (await open()).files.putFile(h, path, size) },

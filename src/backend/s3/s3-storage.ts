@@ -31,7 +31,7 @@ import { describeHandle, type ByteRange, type FileSource, type ObjectHandle, typ
 import { localTempPath, removeStaleLocalTempFiles } from '../local-temp.ts';
 import { errorName, isNotFound, isNoSuchBucket, statusOf, toS3Error } from './s3-errors.ts';
 import { describeS3Location, type S3Location } from './s3-location.ts';
-import { readBody } from './s3-body.ts';
+import { readBody, streamBody } from './s3-body.ts';
 
 const MiB = 1024 * 1024;
 
@@ -121,6 +121,18 @@ export class S3Storage implements Storage {
       if (range !== undefined && (statusOf(err) === 416 || errorName(err) === 'InvalidRange')) return Buffer.alloc(0);
       throw this.#missingOr(err, handle, op);
     }
+  }
+
+  async *getStream(handle: ObjectHandle): AsyncIterable<Uint8Array> {
+    checkHandle(handle);
+    const op = `get ${describeHandle(handle)}`;
+    let res;
+    try {
+      res = await this.#client.send(new GetObjectCommand({ Bucket: this.#loc.bucket, Key: this.#key(handle) }));
+    } catch (err) {
+      throw this.#missingOr(err, handle, op);
+    }
+    yield* streamBody(res.Body, res.ContentLength, () => this.#ctx(op));
   }
 
   async stat(handle: ObjectHandle): Promise<ObjectInfo> {

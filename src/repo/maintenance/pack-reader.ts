@@ -4,12 +4,13 @@
  * unreadable header) come back as issues; blobs the header disagrees about, or that do
  * not decode, come back as damaged blobs, in index order.
  *
- * A pack on local storage is read in pieces of ~2 MiB cut at blob boundaries (hashed as
- * they pass, decoded while the next is read), so a 16 MiB pack is never in memory whole;
- * remote storage gets one request per pack.
+ * A pack is read in pieces of ~2 MiB cut at blob boundaries (hashed as they pass, decoded
+ * while the next is read), so a 16 MiB pack is never in memory whole: on local storage a
+ * read per piece, on remote storage one streamed request (`getStream`) cut as it arrives,
+ * after the header's. Remote storage without a stream gets one request per pack.
  */
 import { releaseBuffer } from '../../core/buffers.ts';
-import { isHoldfastError, messageOf } from '../../core/errors.ts';
+import { HoldfastError, isHoldfastError, messageOf } from '../../core/errors.ts';
 import type { Id } from '../../core/ids.ts';
 import { Limiter } from '../../core/limiter.ts';
 import type { BlobLocation } from '../blob.ts';
@@ -53,7 +54,8 @@ export interface PackReading {
 export async function readPack(repo: Repository, pack: Id, indexed: readonly BlobLocation[], verifier: BlobVerifier, how: PackReading = {}): Promise<PackCheck> {
   const { size } = how;
   const pieceBytes = how.pieceBytes ?? PIECE_BYTES;
-  if (size !== undefined && size > pieceBytes && repo.storage.concurrency === undefined) return readInPieces(repo, { pack, indexed, verifier, pieces: how.pieces ?? new Limiter(PIECES_IN_MEMORY) }, size, pieceBytes);
+  const inPieces = repo.storage.concurrency === undefined || repo.storage.getStream !== undefined;
+  if (size !== undefined && size > pieceBytes && inPieces) return readInPieces(repo, { pack, indexed, verifier, pieces: how.pieces ?? new Limiter(PIECES_IN_MEMORY) }, size, pieceBytes);
   const into = size !== undefined ? verifier.bufferFor?.(size) : undefined;
   let handedOver = false;
   try {
@@ -111,13 +113,14 @@ async function readInPieces(repo: Repository, of: { pack: Id; indexed: readonly 
   const disagree = header ? headerMismatches(indexed, header) : new Set<Id>();
   const hasher = new ContentHasher();
   const verifying: Array<Promise<DamagedBlob[]>> = [];
+  const source = pieceSource(repo, pack);
   let bytesRead = 0;
   try {
     for (const piece of cutPieces(indexed.filter((l) => !disagree.has(l.id)), size, pieceBytes)) {
       const release = await of.pieces.acquire();
       let data: Buffer;
       try {
-        data = await repo.storage.get({ type: 'data', name: pack }, { offset: piece.start, length: piece.end - piece.start });
+        data = await source.read(piece.start, piece.end);
       } catch (err) {
         release();
         throw err;
@@ -130,10 +133,66 @@ async function readInPieces(repo: Repository, of: { pack: Id; indexed: readonly 
   } catch (err) {
     await Promise.allSettled(verifying);
     return unreadable(pack, indexed, err, bytesRead);
+  } finally {
+    await source.close();
   }
   if (hasher.digest().toString('hex') !== pack) issues.unshift({ severity: 'error', pack, message: `pack ${pack}: content does not match its name (damaged in storage)` });
   const failed = new Map((await Promise.all(verifying)).flat().map((d) => [d.blob, d.message]));
   return { pack, bytesRead, issues, damaged: damagedInOrder(indexed, disagree, failed) };
+}
+
+/** Where a pack's pieces come from, in order: [start, end) each, shorter where the pack ends first. */
+interface PieceSource {
+  read(start: number, end: number): Promise<Buffer>;
+  close(): Promise<void>;
+}
+
+function pieceSource(repo: Repository, pack: Id): PieceSource {
+  const handle = { type: 'data', name: pack } as const;
+  const stream = repo.storage.concurrency === undefined ? undefined : repo.storage.getStream?.(handle);
+  if (stream) return new StreamPieces(stream);
+  return { read: (start, end) => repo.storage.get(handle, { offset: start, length: end - start }), close: async () => {} };
+}
+
+/** Pieces cut from one streamed read of the pack, in order, as its bytes arrive. */
+class StreamPieces implements PieceSource {
+  readonly #chunks: AsyncIterator<Uint8Array>;
+  /** Bytes of the last chunk not yet in a piece. */
+  #left: Uint8Array = new Uint8Array(0);
+  #at = 0;
+  #ended = false;
+
+  constructor(stream: AsyncIterable<Uint8Array>) {
+    this.#chunks = stream[Symbol.asyncIterator]();
+  }
+
+  async read(start: number, end: number): Promise<Buffer> {
+    if (start !== this.#at) throw new HoldfastError('INTERNAL', `pack pieces out of order: ${start} after ${this.#at}`);
+    const piece = Buffer.allocUnsafeSlow(end - start);
+    let filled = 0;
+    while (filled < piece.byteLength) {
+      if (this.#left.byteLength === 0 && !(await this.#pull())) break;
+      const take = Math.min(this.#left.byteLength, piece.byteLength - filled);
+      piece.set(this.#left.subarray(0, take), filled);
+      this.#left = this.#left.subarray(take);
+      filled += take;
+    }
+    this.#at += filled;
+    return filled === piece.byteLength ? piece : piece.subarray(0, filled);
+  }
+
+  async close(): Promise<void> {
+    // Ends the request early when the pieces stopped before the stream did (a failed pack).
+    if (!this.#ended) await this.#chunks.return?.()?.catch(() => {});
+  }
+
+  async #pull(): Promise<boolean> {
+    if (this.#ended) return false;
+    const next = await this.#chunks.next();
+    if (next.done) this.#ended = true;
+    else this.#left = next.value;
+    return !this.#ended;
+  }
 }
 
 /**
