@@ -54,7 +54,7 @@ describe('holdfast on S3 (MinIO)', () => {
     await assertSameTree(join(dir, 'src'), join(dir, 'out1', 'src'));
   });
 
-  it('a flipped byte in a pack: check --read-data, streaming the pack in pieces, names the pack and the blob', async () => {
+  it('a flipped byte in a pack: check --read-data, streaming the pack in pieces, names the blob, or the header', async () => {
     const location = `s3:${minio.endpoint}/backups/damaged`;
     const cli = s3Cli(minio, location);
     assert.equal((await cli.run(['init'])).code, 0);
@@ -65,17 +65,24 @@ describe('holdfast on S3 (MinIO)', () => {
       for await (const info of storage.list('data')) packs.push(info);
       const pack = packs.sort((a, b) => b.size - a.size)[0];
       assert.ok(pack && pack.size > 4 * MiB, 'a pack of several 2 MiB pieces');
-      const bytes = await storage.get({ type: 'data', name: pack.name });
-      const at = Math.floor(pack.size / 2);
-      bytes.writeUInt8(bytes.readUInt8(at) ^ 0x40, at);
-      await storage.put({ type: 'data', name: pack.name }, bytes);
-
-      const check = await cli.run(['check', '--read-data']);
-      assert.equal(check.code, 13, show(check));
-      const lines = stderrLines(check);
-      assert.ok(lines.includes(`error: pack ${pack.name}: content does not match its name (damaged in storage)`), show(check));
-      assert.equal(lines.filter((l) => l.startsWith(`error: pack ${pack.name} blob `)).length, 1, show(check));
-      assert.match(check.stdout, /2 error\(s\) found/);
+      const original = await storage.get({ type: 'data', name: pack.name });
+      const flipped = async (at: number): Promise<CliResult> => {
+        const bytes = Buffer.from(original);
+        bytes.writeUInt8(bytes.readUInt8(at) ^ 0x40, at);
+        await storage.put({ type: 'data', name: pack.name }, bytes);
+        const check = await cli.run(['check', '--read-data']);
+        assert.equal(check.code, 13, show(check));
+        assert.ok(stderrLines(check).includes(`error: pack ${pack.name}: content does not match its name (damaged in storage)`), show(check));
+        assert.match(check.stdout, /2 error\(s\) found/);
+        return check;
+      };
+      // In a blob: that blob is named.
+      const inBlob = stderrLines(await flipped(Math.floor(pack.size / 2)));
+      assert.equal(inBlob.filter((l) => l.startsWith(`error: pack ${pack.name} blob `)).length, 1, inBlob.join('\n'));
+      // In the header, which a streamed pack takes from its last piece: the header is named, no blob is.
+      const inHeader = stderrLines(await flipped(pack.size - 20));
+      assert.ok(inHeader.some((l) => l.startsWith(`error: pack ${pack.name}: header unreadable: `)), inHeader.join('\n'));
+      assert.ok(!inHeader.some((l) => l.startsWith(`error: pack ${pack.name} blob `)), inHeader.join('\n'));
     } finally {
       await storage.close();
     }

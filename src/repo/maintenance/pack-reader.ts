@@ -15,7 +15,7 @@ import type { Id } from '../../core/ids.ts';
 import { Limiter } from '../../core/limiter.ts';
 import type { BlobLocation } from '../blob.ts';
 import { ContentHasher, contentHash } from '../crypto/keyed-hash.ts';
-import { packHeaderOf, readPackHeader } from '../pack/pack-header.ts';
+import { packHeaderOf, packHeaderOfTail, readPackHeader } from '../pack/pack-header.ts';
 import type { Repository } from '../repository.ts';
 import type { BlobVerifier, DamagedBlob } from './blob-verifier.ts';
 import type { CheckIssue } from './check-report.ts';
@@ -99,21 +99,22 @@ function damagedInOrder(indexed: readonly BlobLocation[], disagree: ReadonlySet<
   return damaged;
 }
 
-/** Reads and checks a local pack piece by piece: the same findings as reading it whole. */
+/**
+ * Reads and checks a pack piece by piece: the same findings as reading it whole. With a
+ * ranged source the header is read first and blobs it disagrees about are not decoded;
+ * a streamed pack's header comes from its last piece (no request of its own), so every
+ * indexed blob is decoded and the disagreement is applied to the findings.
+ */
 async function readInPieces(repo: Repository, of: { pack: Id; indexed: readonly BlobLocation[]; verifier: BlobVerifier; pieces: Limiter }, size: number, pieceBytes: number): Promise<PackCheck> {
   const { pack, indexed, verifier } = of;
-  const issues: CheckIssue[] = [];
-  let header: BlobLocation[] | undefined;
-  try {
-    header = await readPackHeader(repo.storage, repo.key.encKey, pack, size);
-  } catch (err) {
-    if (!isHoldfastError(err, 'REPO_CORRUPT') && !isHoldfastError(err, 'AUTH_FAILED')) return unreadable(pack, indexed, err, 0);
-    issues.push({ severity: 'error', pack, message: `pack ${pack}: header unreadable: ${messageOf(err)}` });
-  }
-  const disagree = header ? headerMismatches(indexed, header) : new Set<Id>();
+  const source = pieceSource(repo, pack);
+  const first = source.headerInLastPiece ? { issues: [] } : await headerFirst(repo, pack, size);
+  if ('unreadable' in first) return unreadable(pack, indexed, first.unreadable, 0);
+  const issues: CheckIssue[] = first.issues;
+  let disagree = first.header ? headerMismatches(indexed, first.header) : new Set<Id>();
   const hasher = new ContentHasher();
   const verifying: Array<Promise<DamagedBlob[]>> = [];
-  const source = pieceSource(repo, pack);
+  let tail: BlobLocation[] | string = 'the pack ended before its header';
   let bytesRead = 0;
   try {
     for (const piece of cutPieces(indexed.filter((l) => !disagree.has(l.id)), size, pieceBytes)) {
@@ -127,6 +128,8 @@ async function readInPieces(repo: Repository, of: { pack: Id; indexed: readonly 
       }
       bytesRead += data.byteLength;
       hasher.update(data);
+      // Before the piece is handed on: the verifier may free it.
+      if (source.headerInLastPiece && piece.end === size) tail = headerOfTail(repo, pack, data, piece.start + data.byteLength);
       const rebased = piece.blobs.map((l) => ({ ...l, offset: l.offset - piece.start }));
       verifying.push(verifier.verify(pack, data, rebased).finally(release));
     }
@@ -136,13 +139,38 @@ async function readInPieces(repo: Repository, of: { pack: Id; indexed: readonly 
   } finally {
     await source.close();
   }
+  if (source.headerInLastPiece) {
+    if (typeof tail === 'string') issues.push({ severity: 'error', pack, message: `pack ${pack}: header unreadable: ${tail}` });
+    else disagree = headerMismatches(indexed, tail);
+  }
   if (hasher.digest().toString('hex') !== pack) issues.unshift({ severity: 'error', pack, message: `pack ${pack}: content does not match its name (damaged in storage)` });
   const failed = new Map((await Promise.all(verifying)).flat().map((d) => [d.blob, d.message]));
   return { pack, bytesRead, issues, damaged: damagedInOrder(indexed, disagree, failed) };
 }
 
+/** The header read ahead of the pieces: its blobs, or the issue it is, or why the pack cannot be read at all. */
+async function headerFirst(repo: Repository, pack: Id, size: number): Promise<{ header?: BlobLocation[]; issues: CheckIssue[] } | { unreadable: unknown }> {
+  try {
+    return { header: await readPackHeader(repo.storage, repo.key.encKey, pack, size), issues: [] };
+  } catch (err) {
+    if (!isHoldfastError(err, 'REPO_CORRUPT') && !isHoldfastError(err, 'AUTH_FAILED')) return { unreadable: err };
+    return { issues: [{ severity: 'error', pack, message: `pack ${pack}: header unreadable: ${messageOf(err)}` }] };
+  }
+}
+
+/** The header from a pack's last piece (ending at `end`), or why it cannot be read. */
+function headerOfTail(repo: Repository, pack: Id, piece: Buffer, end: number): BlobLocation[] | string {
+  try {
+    return packHeaderOfTail(repo.key.encKey, pack, piece, end);
+  } catch (err) {
+    return messageOf(err);
+  }
+}
+
 /** Where a pack's pieces come from, in order: [start, end) each, shorter where the pack ends first. */
 interface PieceSource {
+  /** Whether the header is taken from the last piece rather than read ahead (a stream reads each byte once). */
+  readonly headerInLastPiece: boolean;
   read(start: number, end: number): Promise<Buffer>;
   close(): Promise<void>;
 }
@@ -151,11 +179,12 @@ function pieceSource(repo: Repository, pack: Id): PieceSource {
   const handle = { type: 'data', name: pack } as const;
   const stream = repo.storage.concurrency === undefined ? undefined : repo.storage.getStream?.(handle);
   if (stream) return new StreamPieces(stream);
-  return { read: (start, end) => repo.storage.get(handle, { offset: start, length: end - start }), close: async () => {} };
+  return { headerInLastPiece: false, read: (start, end) => repo.storage.get(handle, { offset: start, length: end - start }), close: async () => {} };
 }
 
 /** Pieces cut from one streamed read of the pack, in order, as its bytes arrive. */
 class StreamPieces implements PieceSource {
+  readonly headerInLastPiece = true;
   readonly #chunks: AsyncIterator<Uint8Array>;
   /** Bytes of the last chunk not yet in a piece. */
   #left: Uint8Array = new Uint8Array(0);

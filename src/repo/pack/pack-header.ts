@@ -30,6 +30,20 @@ export function packHeaderOf(encKey: Uint8Array, pack: Id, data: Buffer): BlobLo
   return openPackHeader(encKey, pack, data.subarray(headerStart, data.byteLength - PACK_TRAILER_SIZE), headerStart);
 }
 
+/**
+ * The blob locations in a pack's header, from the pack's last bytes: `tail` ends where the
+ * pack does, at `size`, and must hold the whole header (check's last piece of a stream).
+ */
+export function packHeaderOfTail(encKey: Uint8Array, pack: Id, tail: Buffer, size: number): BlobLocation[] {
+  if (tail.byteLength < PACK_TRAILER_SIZE) throw new HoldfastError('REPO_CORRUPT', `${pack}: pack is only ${size} bytes`);
+  const headerLength = tail.readUInt32LE(tail.byteLength - PACK_TRAILER_SIZE);
+  if (headerLength + PACK_TRAILER_SIZE > tail.byteLength) {
+    throw new HoldfastError('REPO_CORRUPT', `${pack}: header length ${headerLength} runs past the pack's last blob (pack size ${size})`);
+  }
+  const end = tail.byteLength - PACK_TRAILER_SIZE;
+  return openPackHeader(encKey, pack, tail.subarray(end - headerLength, end), size - PACK_TRAILER_SIZE - headerLength);
+}
+
 /** Reads a stored pack's header (the pack is `size` bytes long) and returns its blobs' locations. */
 export async function readPackHeader(storage: StorageReader, encKey: Uint8Array, pack: Id, size: number): Promise<BlobLocation[]> {
   const first = Math.min(size, TAIL_GUESS);
