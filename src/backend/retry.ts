@@ -38,6 +38,7 @@ export function withRetry(storage: Storage, options: RetryOptions): Storage {
   const retry = <T>(operation: string, fn: () => Promise<T>): Promise<T> => retrying(operation, fn, policy);
   const files = storage.files;
   const sweep = storage.removeStaleTempFiles?.bind(storage);
+  const stream = storage.getStream?.bind(storage);
   return {
     location: storage.location,
     ...(storage.concurrency !== undefined ? { concurrency: storage.concurrency } : {}),
@@ -45,7 +46,7 @@ export function withRetry(storage: Storage, options: RetryOptions): Storage {
     create: () => retry('create', () => storage.create()),
     exists: () => retry('exists', () => storage.exists()),
     get: (h, range, into) => retry(`get ${describeHandle(h)}`, () => storage.get(h, range, into)),
-    ...(storage.getStream ? { getStream: (h: ObjectHandle) => streamWithRetry(storage, h, policy) } : {}),
+    ...(stream ? { getStream: (h: ObjectHandle) => streamWithRetry(stream, h, policy) } : {}),
     stat: (h) => retry(`stat ${describeHandle(h)}`, () => storage.stat(h)),
     list: (type) => listWithRetry(storage, type, policy),
     put: (h, data) => retry(`put ${describeHandle(h)}`, () => storage.put(h, data)),
@@ -110,9 +111,7 @@ async function* listWithRetry(storage: Storage, type: ObjectType, policy: Policy
  * A stream that starts again after a transient failure and skips the bytes it already
  * yielded (as a retried listing skips names), so its reader sees each byte once.
  */
-async function* streamWithRetry(storage: Storage, handle: ObjectHandle, policy: Policy): AsyncIterable<Uint8Array> {
-  const stream = storage.getStream?.bind(storage);
-  if (!stream) return;
+async function* streamWithRetry(stream: (handle: ObjectHandle) => AsyncIterable<Uint8Array>, handle: ObjectHandle, policy: Policy): AsyncIterable<Uint8Array> {
   let done = 0;
   for (let attempt = 1; ; attempt++) {
     try {

@@ -54,8 +54,8 @@ export interface PackReading {
 export async function readPack(repo: Repository, pack: Id, indexed: readonly BlobLocation[], verifier: BlobVerifier, how: PackReading = {}): Promise<PackCheck> {
   const { size } = how;
   const pieceBytes = how.pieceBytes ?? PIECE_BYTES;
-  const inPieces = repo.storage.concurrency === undefined || repo.storage.getStream !== undefined;
-  if (size !== undefined && size > pieceBytes && inPieces) return readInPieces(repo, { pack, indexed, verifier, pieces: how.pieces ?? new Limiter(PIECES_IN_MEMORY) }, size, pieceBytes);
+  const source = size !== undefined && size > pieceBytes ? pieceSource(repo, pack) : undefined;
+  if (source) return readInPieces(repo, source, { pack, indexed, verifier, pieces: how.pieces ?? new Limiter(PIECES_IN_MEMORY) }, size as number, pieceBytes);
   const into = size !== undefined ? verifier.bufferFor?.(size) : undefined;
   let handedOver = false;
   try {
@@ -105,9 +105,8 @@ function damagedInOrder(indexed: readonly BlobLocation[], disagree: ReadonlySet<
  * a streamed pack's header comes from its last piece (no request of its own), so every
  * indexed blob is decoded and the disagreement is applied to the findings.
  */
-async function readInPieces(repo: Repository, of: { pack: Id; indexed: readonly BlobLocation[]; verifier: BlobVerifier; pieces: Limiter }, size: number, pieceBytes: number): Promise<PackCheck> {
+async function readInPieces(repo: Repository, source: PieceSource, of: { pack: Id; indexed: readonly BlobLocation[]; verifier: BlobVerifier; pieces: Limiter }, size: number, pieceBytes: number): Promise<PackCheck> {
   const { pack, indexed, verifier } = of;
-  const source = pieceSource(repo, pack);
   const first = source.headerInLastPiece ? { issues: [] } : await headerFirst(repo, pack, size);
   if ('unreadable' in first) return unreadable(pack, indexed, first.unreadable, 0);
   const issues: CheckIssue[] = first.issues;
@@ -175,11 +174,12 @@ interface PieceSource {
   close(): Promise<void>;
 }
 
-function pieceSource(repo: Repository, pack: Id): PieceSource {
+/** Ranged reads on local storage, one stream on remote storage that has one; undefined when a remote pack must be read whole. */
+function pieceSource(repo: Repository, pack: Id): PieceSource | undefined {
   const handle = { type: 'data', name: pack } as const;
-  const stream = repo.storage.concurrency === undefined ? undefined : repo.storage.getStream?.(handle);
-  if (stream) return new StreamPieces(stream);
-  return { headerInLastPiece: false, read: (start, end) => repo.storage.get(handle, { offset: start, length: end - start }), close: async () => {} };
+  if (repo.storage.concurrency === undefined) return { headerInLastPiece: false, read: (start, end) => repo.storage.get(handle, { offset: start, length: end - start }), close: async () => {} };
+  const stream = repo.storage.getStream?.(handle);
+  return stream ? new StreamPieces(stream) : undefined;
 }
 
 /** Pieces cut from one streamed read of the pack, in order, as its bytes arrive. */

@@ -88,11 +88,12 @@ export function locateEntries(pack: Id, entries: readonly PackEntry[], headerSta
   return out;
 }
 
-export function readTrailer(pack: Buffer, where: string): number {
-  if (pack.byteLength < PACK_TRAILER_SIZE) throw new HoldfastError('REPO_CORRUPT', `${where}: pack is only ${pack.byteLength} bytes`);
-  const headerLength = pack.readUInt32LE(pack.byteLength - PACK_TRAILER_SIZE);
-  if (headerLength + PACK_TRAILER_SIZE > pack.byteLength) {
-    throw new HoldfastError('REPO_CORRUPT', `${where}: header length ${headerLength} exceeds the pack size ${pack.byteLength}`);
+/** The header's length, from the trailer that ends `tail`: the last bytes of a pack of `size` (the whole pack by default), which must hold the header. */
+export function readTrailer(tail: Buffer, where: string, size = tail.byteLength): number {
+  if (tail.byteLength < PACK_TRAILER_SIZE) throw new HoldfastError('REPO_CORRUPT', `${where}: pack is only ${size} bytes`);
+  const headerLength = tail.readUInt32LE(tail.byteLength - PACK_TRAILER_SIZE);
+  if (headerLength + PACK_TRAILER_SIZE > tail.byteLength) {
+    throw new HoldfastError('REPO_CORRUPT', `${where}: header length ${headerLength} exceeds the pack size ${size}`);
   }
   return headerLength;
 }

@@ -25,9 +25,7 @@ export function openPackHeader(encKey: Uint8Array, pack: Id, sealedHeader: Uint8
 
 /** The blob locations a whole pack's header lists. */
 export function packHeaderOf(encKey: Uint8Array, pack: Id, data: Buffer): BlobLocation[] {
-  const headerLength = readTrailer(data, pack);
-  const headerStart = data.byteLength - PACK_TRAILER_SIZE - headerLength;
-  return openPackHeader(encKey, pack, data.subarray(headerStart, data.byteLength - PACK_TRAILER_SIZE), headerStart);
+  return packHeaderOfTail(encKey, pack, data, data.byteLength);
 }
 
 /**
@@ -35,11 +33,7 @@ export function packHeaderOf(encKey: Uint8Array, pack: Id, data: Buffer): BlobLo
  * pack does, at `size`, and must hold the whole header (check's last piece of a stream).
  */
 export function packHeaderOfTail(encKey: Uint8Array, pack: Id, tail: Buffer, size: number): BlobLocation[] {
-  if (tail.byteLength < PACK_TRAILER_SIZE) throw new HoldfastError('REPO_CORRUPT', `${pack}: pack is only ${size} bytes`);
-  const headerLength = tail.readUInt32LE(tail.byteLength - PACK_TRAILER_SIZE);
-  if (headerLength + PACK_TRAILER_SIZE > tail.byteLength) {
-    throw new HoldfastError('REPO_CORRUPT', `${pack}: header length ${headerLength} runs past the pack's last blob (pack size ${size})`);
-  }
+  const headerLength = readTrailer(tail, pack, size);
   const end = tail.byteLength - PACK_TRAILER_SIZE;
   return openPackHeader(encKey, pack, tail.subarray(end - headerLength, end), size - PACK_TRAILER_SIZE - headerLength);
 }
